@@ -1,0 +1,40 @@
+// Parsing and validation of API bodies into domain values, and their JSON form.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "herald/domain/error.hpp"
+#include "herald/domain/types.hpp"
+
+namespace herald {
+
+// Parses text into JSON, rejecting nesting deeper than max_depth (bad_request, code
+// "json_too_deep") and malformed text (bad_request, code "invalid_json").
+Result<Json> parse_json_body(std::string_view text, int max_depth = 32);
+
+// PUT /v1/customers/{id}. Phone numbers are normalised to E.164 with default_region;
+// emails lower-cased. Contacts are marked verified with source "cis".
+// Errors name the field, e.g. "accounts[0].timezone", "contacts[1].address".
+Result<Customer> parse_customer(const Json& body, std::string_view customer_id,
+                                std::string_view default_region);
+Json to_json(const Customer& c);
+
+// POST /v1/events (one element). Validates shape only (event_id, type, account_id,
+// occurred_at, data object); whether the type is known and the account exists is checked
+// by the caller against config and store.
+Result<Event> parse_event(const Json& body);
+Json to_json(const Event& e);
+// Canonical hash of an event body for idempotency (hex SHA-256 of the sorted-key dump).
+std::string event_body_hash(const Json& body);
+
+// PUT /v1/customers/{id}/preferences. Channels must be sms/email/voice, topics
+// billing/outage/other, times HH:MM. Whether a chosen channel has a contact is checked
+// by the caller (it needs the stored contacts).
+Result<Preferences> parse_preferences(const Json& body);
+Json to_json(const Preferences& p);
+
+std::string_view to_string(ErrorKind k);
+Json to_json(const ApiError& e);  // {"error": {"code", "message", "field"?}}
+
+}  // namespace herald

@@ -1,0 +1,38 @@
+// Store-internal: libpqxx access to the pool. Included only by src/store/*.cpp.
+#pragma once
+
+#include <functional>
+#include <utility>
+
+#include <pqxx/pqxx>
+
+#include "herald/store/db.hpp"
+
+namespace herald::store {
+
+// Runs fn(pqxx::connection&) on a pooled connection. A broken connection is dropped and
+// the call retried once on a fresh one; other errors propagate.
+void with_connection(Database& db, const std::function<void(pqxx::connection&)>& fn);
+
+// Runs fn(pqxx::work&) in one transaction and commits it.
+template <typename F>
+auto in_transaction(Database& db, F&& fn) {
+  using R = decltype(fn(std::declval<pqxx::work&>()));
+  if constexpr (std::is_void_v<R>) {
+    with_connection(db, [&](pqxx::connection& c) {
+      pqxx::work w(c);
+      fn(w);
+      w.commit();
+    });
+  } else {
+    std::optional<R> out;
+    with_connection(db, [&](pqxx::connection& c) {
+      pqxx::work w(c);
+      out.emplace(fn(w));
+      w.commit();
+    });
+    return std::move(*out);
+  }
+}
+
+}  // namespace herald::store
