@@ -149,7 +149,7 @@ CREATE INDEX messages_account ON herald.messages (account_id, id DESC);
 CREATE INDEX messages_address ON herald.messages (address, id DESC);
 CREATE INDEX messages_event ON herald.messages (event_seq);
 CREATE INDEX messages_created ON herald.messages (created_at);
-CREATE UNIQUE INDEX messages_provider_id ON herald.messages (gateway, provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX messages_provider_id ON herald.messages (provider_id) WHERE provider_id IS NOT NULL;
 
 CREATE TABLE herald.message_attempts (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
