@@ -1,0 +1,47 @@
+// Events received from the CIS over the API: idempotent batch insert and lookup.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/domain/types.hpp"
+#include "herald/store/db.hpp"
+
+namespace herald::store {
+
+// accepted: stored now; duplicate: same event_id with the same body hash already stored (or
+// earlier in the batch); conflict: same event_id with a different body.
+enum class InsertOutcome { accepted, duplicate, conflict };
+std::string_view to_string(InsertOutcome o);
+
+struct EventInsert {
+  Event event;
+  std::string body_hash;  // event_body_hash of the request element
+};
+struct EventInsertResult {
+  std::string event_id;
+  InsertOutcome outcome = InsertOutcome::accepted;
+  std::int64_t seq = 0;  // the stored row's seq (0 for a conflict with a row lacking one)
+};
+
+// One transaction, one multi-row statement per batch; source 'api'. Results in input order.
+std::vector<EventInsertResult> insert_events(Database& db, const std::vector<EventInsert>& events);
+
+struct EventView {
+  Event event;
+  EventStatus status = EventStatus::accepted;
+  Json error;  // null unless rejected
+  std::vector<std::int64_t> message_ids;
+  TimePoint received_at{};
+  std::optional<TimePoint> processed_at;
+};
+std::optional<EventView> get_event(Database& db, std::string_view event_id);
+
+// {"event_id","type","account_id","occurred_at","data","status","error"?,"message_ids":[...],
+//  "received_at","processed_at"?}
+Json to_json(const EventView& v);
+
+}  // namespace herald::store
