@@ -124,6 +124,7 @@ CREATE TABLE herald.messages (
   subject            text NOT NULL DEFAULT '',
   body               text NOT NULL DEFAULT '',
   html               text NOT NULL DEFAULT '',
+  unsubscribe_url    text NOT NULL DEFAULT '',
   segments           integer NOT NULL DEFAULT 0,
   encoding           text NOT NULL DEFAULT '',
   status             text NOT NULL CHECK (status IN ('scheduled', 'queued', 'sending', 'sent', 'delivered',

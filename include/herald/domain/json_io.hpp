@@ -32,7 +32,16 @@ std::string event_body_hash(const Json& body);
 // billing/outage/other, times HH:MM. Whether a chosen channel has a contact is checked
 // by the caller (it needs the stored contacts).
 Result<Preferences> parse_preferences(const Json& body);
+// The same, over `base`: keys absent from the body keep base's values ("topics", when
+// present, replaces every topic: a topic it leaves out gets no channels). A "contacts"
+// key is accepted and ignored (it is the GET shape; contacts are managed elsewhere).
+Result<Preferences> parse_preferences(const Json& body, const Preferences& base);
 Json to_json(const Preferences& p);
+
+// "en", "es", "en-US": 2-3 letters, optionally "-" and 2-8 letters/digits.
+bool is_language_tag(std::string_view s);
+// Whether date/tz knows this IANA zone name.
+bool is_known_time_zone(std::string_view name);
 
 std::string_view to_string(ErrorKind k);
 Json to_json(const ApiError& e);  // {"error": {"code", "message", "field"?}}

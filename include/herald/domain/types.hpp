@@ -37,6 +37,7 @@ int status_rank(MessageStatus s);
 
 enum class ConsentState { opted_in, opted_out };
 std::string_view to_string(ConsentState s);
+std::optional<ConsentState> parse_consent_state(std::string_view s);
 
 // Minutes after local midnight, 0..1439.
 struct LocalTime {
@@ -98,6 +99,7 @@ struct Customer {
 
 enum class EventStatus { accepted, processed, rejected };
 std::string_view to_string(EventStatus s);
+std::optional<EventStatus> parse_event_status(std::string_view s);
 
 struct Event {
   std::int64_t seq = 0;  // database sequence, 0 until stored
@@ -173,5 +175,11 @@ struct EventTypeRule {
 
 std::string format_time(TimePoint t);  // RFC 3339, UTC, "Z"
 std::optional<TimePoint> parse_time(std::string_view rfc3339);
+
+// Unix seconds <-> TimePoint (token "exp" claims, database epochs).
+inline std::int64_t to_unix_seconds(TimePoint t) {
+  return std::chrono::floor<Seconds>(t).time_since_epoch().count();
+}
+inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(Seconds(s)); }
 
 }  // namespace herald
