@@ -115,6 +115,7 @@ struct RecipientContext {
   Customer customer;
   Account account;  // the event's account
   Preferences preferences;
+  bool preferences_stored = true;  // false: no row yet, the configured defaults apply
   std::vector<Contact> contacts;  // active contacts with current consent
 };
 
@@ -155,6 +156,7 @@ struct Message {
   std::string encoding;
   int attempts = 0;
   int priority = 0;
+  bool urgent = false;
   std::string gateway;
   std::string provider_id;
   std::optional<TimePoint> not_before, expires_at;

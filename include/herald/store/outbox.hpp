@@ -1,0 +1,61 @@
+// The dispatch loop's SQL: lease due messages, write send outcomes, release leases.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "herald/domain/types.hpp"
+#include "herald/store/db.hpp"
+
+namespace herald::store {
+
+struct ClaimedMessage {
+  Message message;
+  bool expired = false;  // expires_at has passed: to be suppressed, not sent
+};
+
+// Leases up to `limit` messages due at `now` (scheduled/queued, or sending with a lapsed
+// lease) for `lease`, oldest due first, FOR UPDATE SKIP LOCKED.
+std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& owner, std::size_t limit,
+                                               TimePoint now, std::chrono::seconds lease);
+
+enum class AttemptOutcome { sent, retry, failover, failed };
+
+// The result of handling one leased message. Attempt fields are empty when no attempt was
+// made (deferred by a rate limit or open circuit, or expired).
+struct MessageUpdate {
+  std::int64_t id = 0;
+  MessageStatus status = MessageStatus::queued;  // queued (retry/deferred), sent, failed, suppressed
+  std::optional<TimePoint> due_at;               // queued: when to look again
+  std::string gateway;                           // gateway to use next (queued) or used (sent/failed)
+  std::string provider_id;
+  std::string suppression_reason;
+  std::string last_error;
+  bool attempted = false;
+  int attempt = 0;  // 1-based attempt number when attempted
+  AttemptOutcome outcome = AttemptOutcome::sent;
+  TimePoint started_at{};
+  int duration_ms = 0;
+  int http_status = 0;
+  std::string error_code;
+  std::string detail;
+  bool provider_opt_out = false;  // record an opt-out for (channel, address) from source "provider"
+  Channel channel = Channel::sms;
+  std::string address;
+};
+
+// Writes every update in one transaction; rows no longer leased by `owner` are left alone.
+// Returns how many rows were updated.
+std::size_t record_dispatch_results(Database& db, const std::string& owner, const std::vector<MessageUpdate>& updates,
+                                    TimePoint now);
+
+// Puts every message leased by `owner` back in the queue, due now (graceful shutdown).
+std::size_t release_leases(Database& db, const std::string& owner, TimePoint now);
+
+// Counts of scheduled/queued/sending messages, for the queue-depth gauge.
+std::vector<std::pair<std::string, double>> queue_depth(Database& db);
+
+}  // namespace herald::store

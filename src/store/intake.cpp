@@ -1,0 +1,223 @@
+// Intake SQL: claim accepted events, load recipients, write messages and event outcomes in one transaction.
+#include "herald/store/intake.hpp"
+
+#include <set>
+
+#include "pg.hpp"
+
+namespace herald::store {
+
+namespace {
+
+const char* const kClaimEvents = R"SQL(
+SELECT seq, event_id, type, coalesce(account_id, ''),
+       (extract(epoch FROM occurred_at) * 1000000)::bigint, data::text
+FROM herald.events
+WHERE status = 'accepted'
+ORDER BY seq
+LIMIT $1
+FOR UPDATE SKIP LOCKED)SQL";
+
+const char* const kLoadAccounts = R"SQL(
+SELECT a.account_id, a.customer_id, a.premise_id, a.service_address::text, a.timezone, a.feeder,
+       to_json(a.segments)::text, a.language, c.name, c.language,
+       p.topics::text, p.quiet_hours_enabled, p.quiet_start, p.quiet_end, p.language
+FROM herald.accounts a
+JOIN herald.customers c USING (customer_id)
+LEFT JOIN herald.preferences p USING (customer_id)
+WHERE a.account_id = ANY($1::text[]) AND a.active)SQL";
+
+// Current consent is the newest all-topics record for the address on that channel.
+const char* const kLoadContacts = R"SQL(
+SELECT ct.customer_id, ct.contact_id, ct.channel, ct.address, ct.verified, ct.source,
+       coalesce((SELECT ce.state FROM herald.consent_events ce
+                 WHERE ce.channel = ct.channel AND ce.address = ct.address AND ce.topic IS NULL
+                 ORDER BY ce.id DESC LIMIT 1), 'opted_in')
+FROM herald.contacts ct
+WHERE ct.customer_id = ANY($1::text[]) AND ct.active
+ORDER BY ct.contact_id)SQL";
+
+const char* const kInsertMessages = R"SQL(
+INSERT INTO herald.messages (event_seq, event_id, customer_id, account_id, contact_id, channel, address, type,
+  topic, language, priority, urgent, subject, body, html, unsubscribe_url, segments, encoding, status,
+  suppression_reason, decision, not_before, expires_at, due_at, created_at, updated_at)
+SELECT x.event_seq, x.event_id, x.customer_id, x.account_id, x.contact_id, x.channel, x.address, x.type,
+  x.topic, x.language, x.priority, x.urgent, x.subject, x.body, x.html, x.unsubscribe_url, x.segments, x.encoding,
+  x.status, x.suppression_reason, x.decision, x.not_before, x.expires_at,
+  CASE WHEN x.status IN ('queued', 'scheduled') THEN x.not_before END, $2::timestamptz, $2::timestamptz
+FROM jsonb_to_recordset($1::jsonb) AS x(event_seq bigint, event_id text, customer_id text, account_id text,
+  contact_id bigint, channel text, address text, type text, topic text, language text, priority smallint,
+  urgent boolean, subject text, body text, html text, unsubscribe_url text, segments integer, encoding text,
+  status text, suppression_reason text, decision jsonb, not_before timestamptz, expires_at timestamptz))SQL";
+
+const char* const kFinishEvents = R"SQL(
+UPDATE herald.events e
+SET status = x.status, error = x.error, processed_at = $2::timestamptz
+FROM jsonb_to_recordset($1::jsonb) AS x(seq bigint, status text, error jsonb)
+WHERE e.seq = x.seq)SQL";
+
+TimePoint from_epoch_us(long long us) { return TimePoint(std::chrono::microseconds(us)); }
+
+std::vector<Event> claim(pqxx::work& w, std::size_t limit) {
+  std::vector<Event> events;
+  for (const auto& row : w.exec_params(kClaimEvents, static_cast<long long>(limit))) {
+    Event e;
+    e.seq = row[0].as<long long>();
+    e.event_id = row[1].as<std::string>();
+    e.type = row[2].as<std::string>();
+    e.account_id = row[3].as<std::string>();
+    e.occurred_at = from_epoch_us(row[4].as<long long>());
+    e.data = Json::parse(row[5].as<std::string>(), nullptr, false);
+    if (e.data.is_discarded()) e.data = Json::object();
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+Preferences stored_preferences(const pqxx::row& row, int first) {
+  Preferences p;
+  const auto topics = Json::parse(row[first].as<std::string>(), nullptr, false);
+  if (topics.is_object()) {
+    for (const auto& [name, channels] : topics.items()) {
+      const auto topic = parse_topic(name);
+      if (!topic || !channels.is_array()) continue;
+      auto& set = p.topics[*topic];
+      for (const auto& c : channels)
+        if (c.is_string())
+          if (auto ch = parse_channel(c.get<std::string>())) set.insert(*ch);
+    }
+  }
+  p.quiet_hours.enabled = row[first + 1].as<bool>();
+  p.quiet_hours.start = LocalTime{row[first + 2].as<int>()};
+  p.quiet_hours.end = LocalTime{row[first + 3].as<int>()};
+  p.language = row[first + 4].as<std::string>();
+  return p;
+}
+
+RecipientContexts load_recipients(pqxx::work& w, const std::vector<Event>& events) {
+  std::set<std::string> account_ids;
+  for (const auto& e : events)
+    if (!e.account_id.empty()) account_ids.insert(e.account_id);
+  RecipientContexts out;
+  if (account_ids.empty()) return out;
+
+  std::set<std::string> customer_ids;
+  for (const auto& row : w.exec_params(kLoadAccounts, to_pg_text_array({account_ids.begin(), account_ids.end()}))) {
+    RecipientContext r;
+    r.account.account_id = row[0].as<std::string>();
+    r.customer.customer_id = row[1].as<std::string>();
+    r.account.premise_id = row[2].as<std::string>();
+    const auto address = Json::parse(row[3].as<std::string>(), nullptr, false);
+    if (address.is_object()) {
+      auto text = [&](const char* key) { return address.contains(key) && address[key].is_string() ? address[key].get<std::string>() : std::string(); };
+      r.account.service_address = {text("line1"), text("line2"), text("city"), text("state"), text("zip")};
+    }
+    r.account.timezone = row[4].as<std::string>();
+    r.account.feeder = row[5].as<std::string>();
+    const auto segments = Json::parse(row[6].as<std::string>(), nullptr, false);
+    if (segments.is_array())
+      for (const auto& s : segments)
+        if (s.is_string()) r.account.segments.push_back(s.get<std::string>());
+    r.account.language = row[7].as<std::string>();
+    r.customer.name = row[8].as<std::string>();
+    r.customer.language = row[9].as<std::string>();
+    r.preferences_stored = !row[10].is_null();
+    if (r.preferences_stored) r.preferences = stored_preferences(row, 10);
+    customer_ids.insert(r.customer.customer_id);
+    out.emplace(r.account.account_id, std::move(r));
+  }
+  if (customer_ids.empty()) return out;
+
+  std::map<std::string, std::vector<Contact>> contacts;
+  for (const auto& row : w.exec_params(kLoadContacts, to_pg_text_array({customer_ids.begin(), customer_ids.end()}))) {
+    Contact c;
+    c.id = row[1].as<long long>();
+    c.channel = parse_channel(row[2].as<std::string>()).value_or(Channel::sms);
+    c.address = row[3].as<std::string>();
+    c.verified = row[4].as<bool>();
+    c.source = row[5].as<std::string>();
+    c.consent = row[6].as<std::string>() == "opted_out" ? ConsentState::opted_out : ConsentState::opted_in;
+    contacts[row[0].as<std::string>()].push_back(std::move(c));
+  }
+  for (auto& [_, r] : out) {
+    auto it = contacts.find(r.customer.customer_id);
+    if (it != contacts.end()) r.contacts = it->second;
+    r.customer.contacts = r.contacts;
+  }
+  return out;
+}
+
+Json optional_time(const std::optional<TimePoint>& t) { return t ? Json(format_time(*t)) : Json(nullptr); }
+
+Json message_row(const Message& m, const Json& decision) {
+  return {{"event_seq", m.event_seq},
+          {"event_id", m.event_id},
+          {"customer_id", m.customer_id},
+          {"account_id", m.account_id},
+          {"contact_id", m.contact_id == 0 ? Json(nullptr) : Json(m.contact_id)},
+          {"channel", to_string(m.channel)},
+          {"address", m.address},
+          {"type", m.type},
+          {"topic", to_string(m.topic)},
+          {"language", m.language},
+          {"priority", m.priority},
+          {"urgent", m.urgent},
+          {"subject", m.subject},
+          {"body", m.body},
+          {"html", m.html},
+          {"unsubscribe_url", m.unsubscribe_url},
+          {"segments", m.segments},
+          {"encoding", m.encoding},
+          {"status", to_string(m.status)},
+          {"suppression_reason", m.suppression_reason.empty() ? Json(nullptr) : Json(m.suppression_reason)},
+          {"decision", decision},
+          {"not_before", optional_time(m.not_before)},
+          {"expires_at", optional_time(m.expires_at)}};
+}
+
+}  // namespace
+
+std::string to_pg_text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, const DecideAll& decide_all) {
+  return in_transaction(db, [&](pqxx::work& w) -> std::size_t {
+    const auto events = claim(w, limit);
+    if (events.empty()) return 0;
+    const auto outcomes = decide_all(events, load_recipients(w, events));
+
+    Json messages = Json::array();
+    Json finished = Json::array();
+    bool any_due = false;
+    for (const auto& o : outcomes) {
+      if (o.rejection) {
+        finished.push_back({{"seq", o.seq}, {"status", "rejected"}, {"error", to_json(*o.rejection)["error"]}});
+        continue;
+      }
+      finished.push_back({{"seq", o.seq}, {"status", "processed"}, {"error", nullptr}});
+      for (std::size_t i = 0; i < o.messages.size(); ++i) {
+        const auto& m = o.messages[i];
+        any_due = any_due || m.status == MessageStatus::queued || m.status == MessageStatus::scheduled;
+        messages.push_back(message_row(m, i < o.decisions.size() ? o.decisions[i] : Json::object()));
+      }
+    }
+    const auto stamp = format_time(now);
+    if (!messages.empty()) w.exec_params(kInsertMessages, messages.dump(), stamp);
+    w.exec_params(kFinishEvents, finished.dump(), stamp);
+    if (any_due) w.exec("NOTIFY herald_messages");
+    return events.size();
+  });
+}
+
+}  // namespace herald::store

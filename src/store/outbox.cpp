@@ -1,0 +1,170 @@
+// Outbox SQL: lease due messages in batches, write send outcomes and attempts, release leases.
+#include "herald/store/outbox.hpp"
+
+#include "pg.hpp"
+
+namespace herald::store {
+
+namespace {
+
+// Once leased, a message stays 'sending' until it is terminal: waiting for a retry is
+// 'sending' with a later due_at and no owner, so the status never moves backwards.
+const char* const kClaim = R"SQL(
+UPDATE herald.messages m
+SET status = 'sending', due_at = $3::timestamptz + make_interval(secs => $4), lease_owner = $1, updated_at = $3::timestamptz
+FROM (SELECT id FROM herald.messages
+      WHERE status IN ('scheduled', 'queued', 'sending') AND due_at <= $3::timestamptz
+      ORDER BY due_at
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED) c
+WHERE m.id = c.id
+RETURNING m.id, m.event_seq, m.event_id, m.customer_id, m.account_id, coalesce(m.contact_id, 0), m.channel,
+          m.address, m.type, m.topic, m.language, m.subject, m.body, m.html, m.unsubscribe_url, m.attempts,
+          coalesce(m.gateway, ''), m.priority, m.urgent,
+          (extract(epoch FROM m.expires_at) * 1000000)::bigint,
+          m.expires_at IS NOT NULL AND m.expires_at <= $3::timestamptz)SQL";
+
+const char* const kRecord = R"SQL(
+WITH x AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, status text, due_at timestamptz, gateway text,
+    provider_id text, suppression_reason text, last_error text, attempted boolean, attempt integer, outcome text,
+    started_at timestamptz, duration_ms integer, http_status integer, error_code text, detail text,
+    provider_opt_out boolean, channel text, address text)
+), upd AS (
+  UPDATE herald.messages m
+  SET status = x.status,
+      due_at = x.due_at,
+      gateway = coalesce(x.gateway, m.gateway),
+      provider_id = coalesce(x.provider_id, m.provider_id),
+      suppression_reason = coalesce(x.suppression_reason, m.suppression_reason),
+      last_error = coalesce(x.last_error, m.last_error),
+      attempts = m.attempts + CASE WHEN x.attempted THEN 1 ELSE 0 END,
+      lease_owner = NULL,
+      sent_at = CASE WHEN x.status = 'sent' THEN $3::timestamptz ELSE m.sent_at END,
+      updated_at = $3::timestamptz
+  FROM x
+  WHERE m.id = x.id AND m.lease_owner = $2 AND m.status = 'sending'
+  RETURNING m.id
+), attempts AS (
+  INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, duration_ms, outcome, http_status,
+                                       error_code, detail)
+  SELECT x.id, x.attempt, x.gateway, x.started_at, x.duration_ms, x.outcome, x.http_status, x.error_code,
+         coalesce(x.detail, '')
+  FROM x JOIN upd USING (id)
+  WHERE x.attempted
+), consent AS (
+  INSERT INTO herald.consent_events (channel, address, state, source, evidence)
+  SELECT x.channel, x.address, 'opted_out', 'provider', 'message:' || x.id || ' error ' || coalesce(x.error_code, '')
+  FROM x JOIN upd USING (id)
+  WHERE x.provider_opt_out
+)
+SELECT count(*) FROM upd)SQL";
+
+const char* const kRelease = R"SQL(
+UPDATE herald.messages SET due_at = $2::timestamptz, lease_owner = NULL, updated_at = $2::timestamptz
+WHERE lease_owner = $1 AND status = 'sending')SQL";
+
+const char* const kQueueDepth = R"SQL(
+SELECT status, count(*) FROM herald.messages
+WHERE status IN ('scheduled', 'queued', 'sending')
+GROUP BY status)SQL";
+
+std::string_view to_string(AttemptOutcome o) {
+  switch (o) {
+    case AttemptOutcome::sent: return "sent";
+    case AttemptOutcome::retry: return "retry";
+    case AttemptOutcome::failover: return "failover";
+    case AttemptOutcome::failed: return "failed";
+  }
+  return "failed";
+}
+
+Json nullable(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+}  // namespace
+
+std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& owner, std::size_t limit,
+                                               TimePoint now, std::chrono::seconds lease) {
+  return in_transaction(db, [&](pqxx::work& w) {
+    std::vector<ClaimedMessage> out;
+    const auto rows = w.exec_params(kClaim, owner, static_cast<long long>(limit), format_time(now),
+                                    static_cast<double>(lease.count()));
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+      ClaimedMessage c;
+      auto& m = c.message;
+      m.id = row[0].as<long long>();
+      m.event_seq = row[1].is_null() ? 0 : row[1].as<long long>();
+      m.event_id = row[2].as<std::string>();
+      m.customer_id = row[3].as<std::string>();
+      m.account_id = row[4].as<std::string>();
+      m.contact_id = row[5].as<long long>();
+      m.channel = parse_channel(row[6].as<std::string>()).value_or(Channel::sms);
+      m.address = row[7].as<std::string>();
+      m.type = row[8].as<std::string>();
+      m.topic = parse_topic(row[9].as<std::string>()).value_or(Topic::other);
+      m.language = row[10].as<std::string>();
+      m.subject = row[11].as<std::string>();
+      m.body = row[12].as<std::string>();
+      m.html = row[13].as<std::string>();
+      m.unsubscribe_url = row[14].as<std::string>();
+      m.attempts = row[15].as<int>();
+      m.gateway = row[16].as<std::string>();
+      m.priority = row[17].as<int>();
+      m.urgent = row[18].as<bool>();
+      if (!row[19].is_null()) m.expires_at = TimePoint(std::chrono::microseconds(row[19].as<long long>()));
+      c.expired = row[20].as<bool>();
+      m.status = MessageStatus::sending;
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
+}
+
+std::size_t record_dispatch_results(Database& db, const std::string& owner, const std::vector<MessageUpdate>& updates,
+                                    TimePoint now) {
+  if (updates.empty()) return 0;
+  Json rows = Json::array();
+  for (const auto& u : updates) {
+    rows.push_back({{"id", u.id},
+                    {"status", to_string(u.status)},
+                    {"due_at", u.due_at ? Json(format_time(*u.due_at)) : Json(nullptr)},
+                    {"gateway", nullable(u.gateway)},
+                    {"provider_id", nullable(u.provider_id)},
+                    {"suppression_reason", nullable(u.suppression_reason)},
+                    {"last_error", nullable(u.last_error)},
+                    {"attempted", u.attempted},
+                    {"attempt", u.attempt},
+                    {"outcome", to_string(u.outcome)},
+                    {"started_at", format_time(u.started_at)},
+                    {"duration_ms", u.duration_ms},
+                    {"http_status", u.http_status == 0 ? Json(nullptr) : Json(u.http_status)},
+                    {"error_code", nullable(u.error_code)},
+                    {"detail", u.detail},
+                    {"provider_opt_out", u.provider_opt_out},
+                    {"channel", to_string(u.channel)},
+                    {"address", u.address}});
+  }
+  return in_transaction(db, [&](pqxx::work& w) {
+    return static_cast<std::size_t>(w.exec_params(kRecord, rows.dump(), owner, format_time(now))[0][0].as<long long>());
+  });
+}
+
+std::size_t release_leases(Database& db, const std::string& owner, TimePoint now) {
+  return in_transaction(db, [&](pqxx::work& w) {
+    return static_cast<std::size_t>(w.exec_params(kRelease, owner, format_time(now)).affected_rows());
+  });
+}
+
+std::vector<std::pair<std::string, double>> queue_depth(Database& db) {
+  std::vector<std::pair<std::string, double>> out{{"scheduled", 0}, {"queued", 0}, {"sending", 0}};
+  with_connection(db, [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    for (const auto& row : n.exec(kQueueDepth))
+      for (auto& [status, count] : out)
+        if (status == row[0].as<std::string>()) count = row[1].as<double>();
+  });
+  return out;
+}
+
+}  // namespace herald::store
