@@ -135,6 +135,7 @@ struct Decision {
   std::string html;     // email HTML part
   int segments = 0;     // sms
   std::string encoding;  // sms: "GSM-7" or "UCS-2"
+  std::string unsubscribe_url;  // email: the one-click link also put in the footer
   Json explanation = Json::object();  // why: rules that fired, local time, window
 };
 

@@ -1,0 +1,68 @@
+// Events to messages: validation of claimed events and the mapping of decisions to outbox rows.
+#include "herald/engine/intake.hpp"
+
+namespace herald::engine {
+
+namespace {
+
+Message to_message(const Event& e, const RecipientContext& r, const EventTypeRule& rule, const Decision& d) {
+  Message m;
+  m.event_seq = e.seq;
+  m.event_id = e.event_id;
+  m.customer_id = r.customer.customer_id;
+  m.account_id = r.account.account_id;
+  if (d.contact) {
+    m.contact_id = d.contact->id;
+    m.address = d.contact->address;
+  }
+  m.channel = d.channel;
+  m.type = e.type;
+  m.topic = rule.topic;
+  m.language = d.language;
+  m.status = d.status;
+  m.suppression_reason = d.suppression_reason;
+  m.subject = d.subject;
+  m.body = d.body;
+  m.html = d.html;
+  m.segments = d.segments;
+  m.encoding = d.encoding;
+  m.priority = d.priority;
+  m.urgent = d.urgent;
+  if (d.status != MessageStatus::suppressed) m.not_before = d.not_before;
+  m.expires_at = d.expires_at;
+  m.unsubscribe_url = d.unsubscribe_url;
+  return m;
+}
+
+}  // namespace
+
+std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events, const store::RecipientContexts& recipients,
+                                               const rules::RulesConfig& rules, const rules::TemplateStore& templates,
+                                               TimePoint now) {
+  std::vector<store::EventOutcome> out;
+  out.reserve(events.size());
+  for (const auto& e : events) {
+    store::EventOutcome o;
+    o.seq = e.seq;
+    const auto rule = rules.types.find(e.type);
+    const auto recipient = recipients.find(e.account_id);
+    if (rule == rules.types.end()) {
+      o.rejection = unprocessable("type", "unknown_event_type", "unknown event type '" + e.type + "'");
+    } else if (e.account_id.empty() || recipient == recipients.end()) {
+      o.rejection = unprocessable("account_id", "unknown_account", "no active account '" + e.account_id + "'");
+    } else if (!e.data.is_object()) {
+      o.rejection = unprocessable("data", "invalid_data", "data must be a JSON object");
+    } else {
+      RecipientContext r = recipient->second;
+      if (!r.preferences_stored) r.preferences = rules.default_preferences;
+      for (const auto& d : rules::decide(e, r, rules, templates, now)) {
+        o.messages.push_back(to_message(e, r, rule->second, d));
+        o.decisions.push_back(d.explanation);
+      }
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace herald::engine
