@@ -1,0 +1,47 @@
+// heraldd's configuration: a TOML file with every key overridable by HERALD_<SECTION>_<KEY>.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "herald/domain/error.hpp"
+#include "herald/engine/engine.hpp"
+#include "herald/gateways/gateway.hpp"
+#include "herald/http/server.hpp"
+#include "herald/rules/decide.hpp"
+
+namespace herald::app {
+
+struct Config {
+  std::string source;  // the file read, or "(built-in defaults)"
+  std::string database_url = "postgresql://postgres@127.0.0.1:5432/herald";
+  std::size_t database_pool_size = 8;
+  http::ServerConfig http;
+  std::string token_secret;  // empty: generated once and kept in the database
+  rules::RulesConfig rules;
+  std::string templates_dir = "config/templates";
+  std::string migrations_dir = "migrations";
+  engine::IntakeConfig intake;
+  engine::DispatchConfig dispatch;
+  std::map<std::string, gateways::GatewayConfig> gateways;  // by name
+  std::map<Channel, std::vector<std::string>> channels;     // gateway names in failover order
+  std::chrono::seconds shutdown_grace{20};
+  std::string log_level = "info";
+};
+
+using Environment = std::map<std::string, std::string>;
+Environment process_environment();
+
+// Reads `path` (empty: HERALD_CONFIG, else config/heraldd.toml when it exists, else built-in
+// defaults), then applies HERALD_* variables from `env`. Every error names the key, e.g.
+// "http.port", "gateways.twilio.auth_token", or "HERALD_HTTP_PROT" for an unknown variable.
+Result<Config> load_config(const std::string& path, const Environment& env);
+
+// Everything check-config verifies beyond parsing: gateways can be built from their
+// settings, every channel's gateways exist, templates compile. Returns problems, each
+// naming its key.
+std::vector<ApiError> validate_config(const Config& config);
+
+}  // namespace herald::app
