@@ -1,0 +1,167 @@
+// make_gateway: validates a gateway's config section and builds the adapter it names.
+#include <charconv>
+#include <optional>
+#include <set>
+
+#include "adapters.hpp"
+
+namespace herald::gateways {
+namespace {
+
+// Reads the settings of one gateway; every error names "gateways.<name>.<key>".
+class SettingsReader {
+ public:
+  SettingsReader(const GatewayConfig& config, std::set<std::string> allowed)
+      : config_(config), allowed_(std::move(allowed)) {}
+
+  std::string field(std::string_view key) const {
+    return "gateways." + config_.name + "." + std::string(key);
+  }
+
+  std::optional<ApiError> unknown_key() const {
+    for (const auto& [key, value] : config_.settings) {
+      if (allowed_.count(key) == 0) {
+        return unprocessable(field(key), "unknown_setting",
+                             "unknown setting for a " + config_.type + " gateway");
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::string get(const std::string& key, std::string fallback = {}) const {
+    auto it = config_.settings.find(key);
+    return it == config_.settings.end() || it->second.empty() ? std::move(fallback) : it->second;
+  }
+
+  ApiError missing(std::string_view key) const {
+    return unprocessable(field(key), "missing_setting", "required setting is missing");
+  }
+
+  // A positive whole number of milliseconds or transfers.
+  Result<long> positive(const std::string& key, long fallback) const {
+    const std::string text = get(key);
+    if (text.empty()) return fallback;
+    long value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0) {
+      return unprocessable(field(key), "invalid_setting", "must be a positive whole number");
+    }
+    return value;
+  }
+
+ private:
+  const GatewayConfig& config_;
+  std::set<std::string> allowed_;
+};
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+Result<CurlMulti::Options> transport_options(const SettingsReader& reader, long default_timeout_ms,
+                                             long default_concurrency) {
+  auto timeout = reader.positive("timeout_ms", default_timeout_ms);
+  if (!timeout) return timeout.error();
+  auto concurrency = reader.positive("max_concurrent", default_concurrency);
+  if (!concurrency) return concurrency.error();
+  CurlMulti::Options options;
+  options.timeout = std::chrono::milliseconds(*timeout);
+  options.connect_timeout = std::min(options.timeout, std::chrono::milliseconds(5'000));
+  options.max_concurrent = static_cast<int>(std::min(*concurrency, 1'000L));
+  options.ca_file = reader.get("ca_file");
+  return options;
+}
+
+Result<std::unique_ptr<Gateway>> make_twilio(const GatewayConfig& config) {
+  SettingsReader reader(config, {"account_sid", "auth_token", "from", "messaging_service_sid",
+                                 "base_url", "timeout_ms", "max_concurrent", "ca_file"});
+  if (auto error = reader.unknown_key()) return *error;
+  TwilioSettings s;
+  s.account_sid = reader.get("account_sid");
+  if (s.account_sid.empty()) return reader.missing("account_sid");
+  s.auth_token = reader.get("auth_token");
+  if (s.auth_token.empty()) return reader.missing("auth_token");
+  s.from = reader.get("from");
+  s.messaging_service_sid = reader.get("messaging_service_sid");
+  if (s.from.empty() && s.messaging_service_sid.empty()) {
+    return unprocessable(reader.field("from"), "missing_setting",
+                         "set from (a sender number) or messaging_service_sid");
+  }
+  s.base_url = reader.get("base_url", "https://api.twilio.com");
+  if (!starts_with(s.base_url, "https://") && !starts_with(s.base_url, "http://")) {
+    return unprocessable(reader.field("base_url"), "invalid_setting", "must be an http(s):// URL");
+  }
+  auto transport = transport_options(reader, 10'000, 64);
+  if (!transport) return transport.error();
+  return make_twilio_gateway(config, std::move(s), std::move(*transport));
+}
+
+Result<std::unique_ptr<Gateway>> make_smtp(const GatewayConfig& config) {
+  SettingsReader reader(config, {"url", "username", "password", "from", "from_name", "starttls",
+                                 "timeout_ms", "max_concurrent", "ca_file"});
+  if (auto error = reader.unknown_key()) return *error;
+  SmtpSettings s;
+  s.url = reader.get("url");
+  if (s.url.empty()) return reader.missing("url");
+  if (!starts_with(s.url, "smtp://") && !starts_with(s.url, "smtps://")) {
+    return unprocessable(reader.field("url"), "invalid_setting",
+                         "must be smtp://host:port or smtps://host:port");
+  }
+  s.username = reader.get("username");
+  s.password = reader.get("password");
+  s.from = reader.get("from");
+  if (s.from.empty()) return reader.missing("from");
+  if (s.from.find('@') == std::string::npos || s.from.find_first_of(" <>\r\n") != std::string::npos) {
+    return unprocessable(reader.field("from"), "invalid_setting", "must be a bare email address");
+  }
+  s.from_name = reader.get("from_name");
+  const std::string starttls = reader.get("starttls", "try");
+  if (starttls == "try") {
+    s.starttls = StartTls::try_;
+  } else if (starttls == "required") {
+    s.starttls = StartTls::required;
+  } else if (starttls == "none") {
+    s.starttls = StartTls::none;
+  } else {
+    return unprocessable(reader.field("starttls"), "invalid_setting",
+                         "must be try, required or none");
+  }
+  auto transport = transport_options(reader, 30'000, 8);
+  if (!transport) return transport.error();
+  return make_smtp_gateway(config, std::move(s), std::move(*transport));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Gateway>> make_gateway(const GatewayConfig& config) {
+  if (config.name.empty()) {
+    return unprocessable("gateways", "missing_name", "a gateway needs a name");
+  }
+  const std::string prefix = "gateways." + config.name + ".";
+  if (!(config.rate_per_second > 0)) {
+    return unprocessable(prefix + "rate_per_second", "invalid_setting", "must be greater than 0");
+  }
+  if (!(config.burst >= 1)) {
+    return unprocessable(prefix + "burst", "invalid_setting", "must be at least 1");
+  }
+  auto wrong_channel = [&](std::string_view serves) -> ApiError {
+    return unprocessable(prefix + "channel", "unsupported_channel",
+                         "a " + config.type + " gateway serves " + std::string(serves) + " only");
+  };
+  if (config.type == "log") {
+    SettingsReader reader(config, {});
+    if (auto error = reader.unknown_key()) return *error;
+    return make_log_gateway(config);
+  }
+  if (config.type == "twilio") {
+    if (config.channel != Channel::sms) return wrong_channel("sms");
+    return make_twilio(config);
+  }
+  if (config.type == "smtp") {
+    if (config.channel != Channel::email) return wrong_channel("email");
+    return make_smtp(config);
+  }
+  return unprocessable(prefix + "type", "unknown_gateway_type", "type must be log, twilio or smtp");
+}
+
+}  // namespace herald::gateways
