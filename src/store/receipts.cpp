@@ -1,0 +1,50 @@
+// Delivery receipts: stored against the message with that provider id; statuses only move forward.
+#include "herald/store/receipts.hpp"
+
+#include "repo_util.hpp"
+
+namespace herald::store {
+
+namespace {
+
+// Provider ids are unique per provider in practice; if two gateways ever reused one, the
+// oldest message wins (receipts name no gateway).
+const char* const kLockMessageByProviderId =
+    "SELECT id, status, COALESCE(gateway, '') FROM herald.messages"
+    " WHERE provider_id = $1 ORDER BY id LIMIT 1 FOR UPDATE";
+
+const char* const kInsertReceipt =
+    "INSERT INTO herald.delivery_receipts (message_id, gateway, provider_id, status, error_code, raw)"
+    " VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6::jsonb)";
+
+const char* const kAdvanceStatus =
+    "UPDATE herald.messages SET status = $2, updated_at = now(),"
+    " sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN COALESCE(sent_at, now()) ELSE sent_at END,"
+    " delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,"
+    " last_error = COALESCE(NULLIF($3, ''), last_error)"
+    " WHERE id = $1";
+
+}  // namespace
+
+ReceiptOutcome apply_delivery_receipt(Database& db, std::string_view provider_id, MessageStatus reported,
+                                      std::string_view error_code, const Json& raw) {
+  const std::string raw_text = raw.is_null() ? "{}" : raw.dump();
+  return in_transaction(db, [&](pqxx::work& w) {
+    ReceiptOutcome out;
+    const auto r = w.exec_params(kLockMessageByProviderId, std::string(provider_id));
+    if (r.empty()) return out;
+    out.matched = true;
+    out.message_id = r[0][0].as<std::int64_t>();
+    out.status = message_status_of(r[0][1]);
+    w.exec_params(kInsertReceipt, out.message_id, std::string(r[0][2].c_str()), std::string(provider_id),
+                  std::string(to_string(reported)), std::string(error_code), raw_text);
+    if (status_rank(reported) > status_rank(out.status)) {
+      w.exec_params(kAdvanceStatus, out.message_id, std::string(to_string(reported)), std::string(error_code));
+      out.status = reported;
+      out.changed = true;
+    }
+    return out;
+  });
+}
+
+}  // namespace herald::store

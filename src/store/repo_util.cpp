@@ -1,0 +1,148 @@
+// Row decoding, contacts with consent, and preferences rows shared by the repository files.
+#include "repo_util.hpp"
+
+namespace herald::store {
+
+namespace {
+
+// Current consent is the newest topic-less record for the address (see 0001_core.sql).
+const char* const kSelectContacts =
+    "SELECT c.contact_id, c.channel, c.address, c.verified, c.active, c.source,"
+    " COALESCE((SELECT ce.state FROM herald.consent_events ce"
+    "           WHERE ce.channel = c.channel AND ce.address = c.address AND ce.topic IS NULL"
+    "           ORDER BY ce.id DESC LIMIT 1), 'opted_in')"
+    " FROM herald.contacts c"
+    " WHERE c.customer_id = $1 AND (c.active OR NOT $2::boolean)"
+    " ORDER BY c.contact_id";
+
+const char* const kSelectPreferences =
+    "SELECT topics::text, quiet_hours_enabled, quiet_start, quiet_end, language"
+    " FROM herald.preferences WHERE customer_id = $1";
+const char* const kSelectPreferencesForUpdate =
+    "SELECT topics::text, quiet_hours_enabled, quiet_start, quiet_end, language"
+    " FROM herald.preferences WHERE customer_id = $1 FOR UPDATE";
+
+const char* const kUpsertPreferences =
+    "INSERT INTO herald.preferences (customer_id, topics, quiet_hours_enabled, quiet_start, quiet_end, language)"
+    " VALUES ($1, $2::jsonb, $3, $4, $5, $6)"
+    " ON CONFLICT (customer_id) DO UPDATE SET topics = excluded.topics,"
+    "  quiet_hours_enabled = excluded.quiet_hours_enabled, quiet_start = excluded.quiet_start,"
+    "  quiet_end = excluded.quiet_end, language = excluded.language, updated_at = now()";
+
+const char* const kInsertPreferenceChange =
+    "INSERT INTO herald.preference_changes (customer_id, actor, old_value, new_value)"
+    " VALUES ($1, $2, NULLIF($3, '')::jsonb, $4::jsonb)";
+
+template <typename T>
+T parse_or_throw(std::optional<T> v, const pqxx::field& f, const char* what) {
+  if (!v) throw std::runtime_error(std::string("unexpected ") + what + " in database: " + text_of(f));
+  return *v;
+}
+
+}  // namespace
+
+TimePoint time_of(const pqxx::field& f) { return parse_or_throw(parse_time(text_of(f)), f, "timestamp"); }
+
+std::optional<TimePoint> optional_time_of(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return time_of(f);
+}
+
+Json json_of(const pqxx::field& f) {
+  if (f.is_null()) return Json();
+  return Json::parse(f.c_str());
+}
+
+Channel channel_of(const pqxx::field& f) { return parse_or_throw(parse_channel(text_of(f)), f, "channel"); }
+Topic topic_of(const pqxx::field& f) { return parse_or_throw(parse_topic(text_of(f)), f, "topic"); }
+MessageStatus message_status_of(const pqxx::field& f) {
+  return parse_or_throw(parse_message_status(text_of(f)), f, "message status");
+}
+
+std::vector<Contact> load_contacts(pqxx::transaction_base& t, std::string_view customer_id, bool active_only) {
+  std::vector<Contact> out;
+  for (const auto& row : t.exec_params(kSelectContacts, std::string(customer_id), active_only)) {
+    Contact c;
+    c.id = row[0].as<std::int64_t>();
+    c.channel = channel_of(row[1]);
+    c.address = row[2].c_str();
+    c.verified = row[3].as<bool>();
+    c.active = row[4].as<bool>();
+    c.source = row[5].c_str();
+    c.consent = parse_or_throw(parse_consent_state(row[6].c_str()), row[6], "consent state");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string topics_db_json(const Preferences& p) {
+  Json topics = Json::object();
+  for (const auto& [topic, channels] : p.topics) {
+    Json list = Json::array();
+    for (auto c : channels) list.push_back(std::string(to_string(c)));
+    topics[std::string(to_string(topic))] = std::move(list);
+  }
+  return topics.dump();
+}
+
+Json preferences_api_json(const Preferences& p) {
+  Json topics = Json::object();
+  for (auto topic : kAllTopics) {
+    Json list = Json::array();
+    auto it = p.topics.find(topic);
+    if (it != p.topics.end())
+      for (auto c : it->second) list.push_back(std::string(to_string(c)));
+    topics[std::string(to_string(topic))] = {{"channels", std::move(list)}};
+  }
+  return {{"topics", std::move(topics)},
+          {"quiet_hours",
+           {{"enabled", p.quiet_hours.enabled},
+            {"start", format_local_time(p.quiet_hours.start)},
+            {"end", format_local_time(p.quiet_hours.end)}}},
+          {"language", p.language}};
+}
+
+std::optional<Preferences> load_preferences(pqxx::transaction_base& t, std::string_view customer_id, bool lock) {
+  const auto r = t.exec_params(lock ? kSelectPreferencesForUpdate : kSelectPreferences, std::string(customer_id));
+  if (r.empty()) return std::nullopt;
+  const auto row = r[0];
+  Preferences p;
+  const auto topics = Json::parse(row[0].c_str());
+  for (const auto& [name, channels] : topics.items()) {
+    auto topic = parse_topic(name);
+    if (!topic || !channels.is_array()) continue;  // a topic this build does not know
+    auto& set = p.topics[*topic];
+    for (const auto& c : channels)
+      if (c.is_string())
+        if (auto ch = parse_channel(c.get<std::string>())) set.insert(*ch);
+  }
+  p.quiet_hours.enabled = row[1].as<bool>();
+  p.quiet_hours.start = LocalTime{row[2].as<int>()};
+  p.quiet_hours.end = LocalTime{row[3].as<int>()};
+  p.language = row[4].c_str();
+  return p;
+}
+
+void store_preferences(pqxx::transaction_base& t, std::string_view customer_id, const Preferences& p) {
+  t.exec_params(kUpsertPreferences, std::string(customer_id), topics_db_json(p), p.quiet_hours.enabled,
+                p.quiet_hours.start.minutes, p.quiet_hours.end.minutes, p.language);
+}
+
+void record_preference_change(pqxx::transaction_base& t, std::string_view customer_id, std::string_view actor,
+                              const std::optional<Preferences>& old_value, const Preferences& new_value) {
+  t.exec_params(kInsertPreferenceChange, std::string(customer_id), std::string(actor),
+                old_value ? preferences_api_json(*old_value).dump() : std::string(),
+                preferences_api_json(new_value).dump());
+}
+
+std::string like_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace herald::store
