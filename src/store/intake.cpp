@@ -1,6 +1,8 @@
 // Intake SQL: claim accepted events, load recipients, write messages and event outcomes in one transaction.
 #include "herald/store/intake.hpp"
 
+#include "herald/domain/json_io.hpp"
+
 #include <set>
 
 #include "pg.hpp"

@@ -1,1 +1,0 @@
-// Temporary: keeps the app library non-empty until its first real source lands; delete then.

@@ -1,0 +1,177 @@
+// Engine against a real Postgres with an injected clock: intake decisions, quiet-hour holds, leases.
+#include "herald/engine/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "herald/rules/clock.hpp"
+#include "herald/store/customers.hpp"
+#include "herald/store/outbox.hpp"
+#include "test_db.hpp"
+
+namespace herald {
+namespace {
+
+using namespace std::chrono_literals;
+
+TimePoint at(const char* rfc3339) { return *parse_time(rfc3339); }
+
+Customer chicago_customer() {
+  Customer c;
+  c.customer_id = "c-1";
+  c.name = "Ada Lovelace";
+  c.language = "en";
+  Account a;
+  a.account_id = "A-1";
+  a.premise_id = "P-1";
+  a.service_address = {"12 Main St", "", "Springfield", "IL", "62701"};
+  a.timezone = "America/Chicago";
+  c.accounts.push_back(a);
+  c.contacts.push_back(Contact{0, Channel::sms, "+12175550101", true, true, ConsentState::opted_in, "cis"});
+  c.contacts.push_back(Contact{0, Channel::email, "ada@example.com", true, true, ConsentState::opted_in, "cis"});
+  return c;
+}
+
+struct EngineTest : ::testing::Test {
+  test::TestDb tdb{6};
+  rules::ManualClock clock;
+  rules::RulesConfig rules_config = rules::default_rules_config();
+  rules::TemplateStore templates{std::string(HERALD_SOURCE_DIR) + "/config/templates"};
+
+  void SetUp() override {
+    rules_config.token_secret = "test-secret";
+    rules_config.public_base_url = "https://herald.example";
+    rules_config.default_preferences.topics[Topic::billing] = {Channel::sms, Channel::email};
+    auto stored = store::upsert_customer(tdb.db(), chicago_customer(), rules_config.default_preferences, "test");
+    ASSERT_TRUE(stored.ok()) << stored.error().message;
+  }
+
+  std::unique_ptr<engine::Engine> make_engine(const std::string& instance = "test-instance") {
+    engine::EngineConfig config;
+    config.instance_id = instance;
+    config.dispatch.lease = 30s;
+    gateways::GatewayConfig log{"log", "log", Channel::sms, 1e6, 1e6, {}};
+    for (auto channel : kAllChannels) {
+      log.channel = channel;
+      auto g = gateways::make_gateway(log);
+      EXPECT_TRUE(g.ok());
+      config.routes[channel].push_back({std::shared_ptr<gateways::Gateway>(std::move(*g)), 1e6, 1e6});
+    }
+    return std::make_unique<engine::Engine>(tdb.db(), config, rules_config, templates, clock);
+  }
+
+  void insert_event(const std::string& id, const std::string& type, const std::string& data = "{}",
+                    const std::string& account = "A-1") {
+    tdb.exec("INSERT INTO herald.events (event_id, type, account_id, occurred_at, data) VALUES ('" + id + "', '" +
+             type + "', '" + account + "', '" + format_time(clock.now()) + "', '" + data + "')");
+  }
+
+  std::string message_field(const std::string& channel, const std::string& expr) {
+    return tdb.query_value("SELECT " + expr + " FROM herald.messages WHERE channel = '" + channel + "' ORDER BY id DESC LIMIT 1");
+  }
+};
+
+TEST_F(EngineTest, QuietHoursHoldAt23LocalAndSendAt08Local) {
+  clock.set(at("2026-11-24T05:00:00Z"));  // 23:00 in Chicago (CST, UTC-6)
+  insert_event("ev-night", "bill.ready", R"({"amount_due": "82.17", "due_date": "2026-12-10"})");
+  auto engine = make_engine();
+  EXPECT_EQ(engine->intake_once(), 1u);
+  EXPECT_EQ(message_field("sms", "status"), "scheduled");
+  EXPECT_EQ(message_field("sms", "to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"),
+            "2026-11-24T14:00:00");  // 08:00 in Chicago
+  EXPECT_EQ(message_field("email", "status"), "scheduled");
+
+  EXPECT_EQ(engine->dispatch_once(), 0u);
+  clock.set(at("2026-11-24T13:59:59Z"));
+  EXPECT_EQ(engine->dispatch_once(), 0u);
+  EXPECT_EQ(message_field("sms", "status"), "scheduled");
+
+  clock.set(at("2026-11-24T14:00:00Z"));
+  EXPECT_EQ(engine->dispatch_once(), 2u);
+  EXPECT_EQ(message_field("sms", "status"), "sent");
+  EXPECT_EQ(message_field("email", "status"), "sent");
+  EXPECT_EQ(message_field("sms", "to_char(sent_at AT TIME ZONE 'UTC', 'HH24:MI')"), "14:00");
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.message_attempts"), "2");
+}
+
+TEST_F(EngineTest, DaytimeEventIsQueuedRenderedAndMarkedProcessed) {
+  clock.set(at("2026-11-24T17:00:00Z"));  // 11:00 in Chicago
+  insert_event("ev-day", "bill.ready", R"({"amount_due": "82.17", "due_date": "2026-12-10"})");
+  auto engine = make_engine();
+  EXPECT_EQ(engine->intake_once(), 1u);
+  EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events WHERE event_id = 'ev-day'"), "processed");
+  EXPECT_EQ(message_field("sms", "status"), "queued");
+  const auto body = message_field("sms", "body");
+  EXPECT_NE(body.find("82.17"), std::string::npos) << body;
+  EXPECT_GT(std::stoi(message_field("sms", "segments")), 0);
+  EXPECT_NE(message_field("email", "subject"), "");
+  EXPECT_NE(message_field("email", "unsubscribe_url").find("https://herald.example/v1/unsubscribe/"), std::string::npos);
+  EXPECT_EQ(engine->dispatch_once(), 2u);
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.messages WHERE status = 'sent'"), "2");
+}
+
+TEST_F(EngineTest, DirectInsertWithUnknownTypeOrAccountIsRejectedWithReason) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  insert_event("ev-bad-type", "bill.misspelled");
+  insert_event("ev-bad-account", "bill.ready", "{}", "A-404");
+  auto engine = make_engine();
+  EXPECT_EQ(engine->intake_once(), 2u);
+  EXPECT_EQ(tdb.query_value("SELECT status || ' ' || (error->>'code') FROM herald.events WHERE event_id = 'ev-bad-type'"),
+            "rejected unknown_event_type");
+  EXPECT_EQ(tdb.query_value("SELECT status || ' ' || (error->>'field') FROM herald.events WHERE event_id = 'ev-bad-account'"),
+            "rejected account_id");
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.messages"), "0");
+}
+
+TEST_F(EngineTest, OptedOutNumberIsSuppressedWhileEmailGoes) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  tdb.exec("INSERT INTO herald.consent_events (channel, address, state, source) VALUES ('sms', '+12175550101', 'opted_out', 'sms')");
+  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
+  auto engine = make_engine();
+  engine->intake_once();
+  EXPECT_EQ(message_field("sms", "status || ' ' || suppression_reason"), "suppressed opted_out");
+  EXPECT_EQ(message_field("email", "status"), "queued");
+  EXPECT_NE(message_field("sms", "decision::text"), "{}");
+}
+
+TEST_F(EngineTest, LapsedLeaseIsReclaimedByAnotherInstance) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
+  auto engine = make_engine();
+  engine->intake_once();
+  // Instance "crashed" leases both messages and never reports back.
+  const auto leased = store::claim_due_messages(tdb.db(), "crashed", 100, clock.now(), 30s);
+  ASSERT_EQ(leased.size(), 2u);
+  EXPECT_EQ(engine->dispatch_once(), 0u);  // still leased
+  clock.set(clock.now() + 31s);
+  EXPECT_EQ(engine->dispatch_once(), 2u);
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.messages WHERE status = 'sent'"), "2");
+  // The crashed instance's late report changes nothing: the rows are no longer its own.
+  store::MessageUpdate late;
+  late.id = leased[0].message.id;
+  late.status = MessageStatus::failed;
+  EXPECT_EQ(store::record_dispatch_results(tdb.db(), "crashed", {late}, clock.now()), 0u);
+}
+
+TEST_F(EngineTest, ReleasedLeasesAreDueAtOnce) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
+  auto engine = make_engine();
+  engine->intake_once();
+  ASSERT_EQ(store::claim_due_messages(tdb.db(), "stopping", 100, clock.now(), 30s).size(), 2u);
+  EXPECT_EQ(store::release_leases(tdb.db(), "stopping", clock.now()), 2u);
+  EXPECT_EQ(engine->dispatch_once(), 2u);
+}
+
+TEST_F(EngineTest, ExpiredScheduledMessageIsSuppressedAtDispatch) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
+  auto engine = make_engine();
+  engine->intake_once();
+  tdb.exec("UPDATE herald.messages SET expires_at = '2026-11-24T16:00:00Z'");
+  EXPECT_EQ(engine->dispatch_once(), 2u);
+  EXPECT_EQ(tdb.query_value("SELECT string_agg(DISTINCT status || ':' || suppression_reason, ',') FROM herald.messages"),
+            "suppressed:expired");
+}
+
+}  // namespace
+}  // namespace herald

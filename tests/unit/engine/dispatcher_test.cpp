@@ -1,0 +1,207 @@
+// Dispatcher: gateway choice, retries, failover, breakers and rate limits, with a scripted gateway at the network edge.
+#include "herald/engine/dispatcher.hpp"
+
+#include <deque>
+
+#include <gtest/gtest.h>
+
+namespace herald::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A gateway at the network edge whose answers the test scripts; it records what it was sent.
+class ScriptedGateway : public gateways::Gateway {
+ public:
+  explicit ScriptedGateway(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const override { return name_; }
+  Channel channel() const override { return Channel::sms; }
+  std::vector<gateways::SendResult> send_batch(const std::vector<gateways::OutboundMessage>& batch) override {
+    std::vector<gateways::SendResult> out;
+    for (const auto& m : batch) {
+      sent.push_back(m);
+      if (script.empty()) {
+        out.push_back({gateways::SendOutcome::sent, "P-" + std::to_string(m.id), 201, "", "", std::nullopt, 1});
+      } else {
+        out.push_back(script.front());
+        script.pop_front();
+      }
+    }
+    return out;
+  }
+  std::deque<gateways::SendResult> script;
+  std::vector<gateways::OutboundMessage> sent;
+
+ private:
+  std::string name_;
+};
+
+gateways::SendResult answer(gateways::SendOutcome outcome, int http_status, std::string code = "",
+                            std::optional<std::chrono::seconds> retry_after = std::nullopt) {
+  return {outcome, "", http_status, std::move(code), "scripted", retry_after, 1};
+}
+
+store::ClaimedMessage claimed(std::int64_t id, int attempts = 0, std::string gateway = "") {
+  store::ClaimedMessage c;
+  c.message.id = id;
+  c.message.channel = Channel::sms;
+  c.message.address = "+12175550101";
+  c.message.body = "hello";
+  c.message.attempts = attempts;
+  c.message.gateway = std::move(gateway);
+  return c;
+}
+
+const TimePoint kNow = TimePoint(std::chrono::seconds(1'800'000'000));
+
+struct Fixture : ::testing::Test {
+  std::shared_ptr<ScriptedGateway> primary = std::make_shared<ScriptedGateway>("primary");
+  std::shared_ptr<ScriptedGateway> backup = std::make_shared<ScriptedGateway>("backup");
+  DispatchConfig config;
+
+  Dispatcher make(bool with_backup, double rate = 1000, double burst = 1000) {
+    config.max_attempts = 3;
+    config.backoff_base = 1000ms;
+    config.backoff_cap = 60000ms;
+    config.breaker_failures = 2;
+    config.breaker_open = 30s;
+    config.status_callback_url = "https://herald.example/v1/webhooks/twilio/status";
+    std::map<Channel, std::vector<GatewaySlot>> routes;
+    routes[Channel::sms].push_back({primary, rate, burst});
+    if (with_backup) routes[Channel::sms].push_back({backup, rate, burst});
+    Dispatcher d(config, routes);
+    d.set_random([] { return 0.5; });
+    return d;
+  }
+};
+
+TEST_F(Fixture, SentMessageRecordsProviderIdAndOneAttempt) {
+  auto d = make(false);
+  const auto updates = d.handle({claimed(1)}, kNow);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].status, MessageStatus::sent);
+  EXPECT_EQ(updates[0].provider_id, "P-1");
+  EXPECT_TRUE(updates[0].attempted);
+  EXPECT_EQ(updates[0].attempt, 1);
+  EXPECT_EQ(updates[0].gateway, "primary");
+  ASSERT_EQ(primary->sent.size(), 1u);
+  EXPECT_EQ(primary->sent[0].status_callback_url, "https://herald.example/v1/webhooks/twilio/status");
+  EXPECT_EQ(primary->sent[0].idempotency_key, "herald-1");
+}
+
+TEST_F(Fixture, RateLimitedAnswerWaitsAtLeastRetryAfterOnTheSameGateway) {
+  auto d = make(true);
+  primary->script.push_back(answer(gateways::SendOutcome::retry, 429, "20429", 7s));
+  const auto u = d.handle({claimed(1)}, kNow).at(0);
+  EXPECT_EQ(u.status, MessageStatus::sending);
+  EXPECT_EQ(u.outcome, store::AttemptOutcome::retry);
+  EXPECT_EQ(u.gateway, "primary");
+  ASSERT_TRUE(u.due_at);
+  EXPECT_GE(*u.due_at - kNow, 7s);
+  EXPECT_TRUE(backup->sent.empty());
+}
+
+TEST_F(Fixture, RetryWithoutRetryAfterUsesFullJitterBackoff) {
+  auto d = make(false);
+  primary->script.push_back(answer(gateways::SendOutcome::retry, 503));
+  const auto u = d.handle({claimed(1, 1)}, kNow).at(0);  // second attempt
+  ASSERT_TRUE(u.due_at);
+  // random 0.5 * min(cap, base * 2^attempt) = 0.5 * 4 s
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(*u.due_at - kNow), 2000ms);
+  EXPECT_EQ(u.attempt, 2);
+}
+
+TEST_F(Fixture, ServerErrorFailsOverToTheNextGatewayAtOnce) {
+  auto d = make(true);
+  primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
+  const auto u = d.handle({claimed(1)}, kNow).at(0);
+  EXPECT_EQ(u.outcome, store::AttemptOutcome::failover);
+  EXPECT_EQ(u.gateway, "backup");
+  ASSERT_TRUE(u.due_at);
+  EXPECT_EQ(*u.due_at, kNow);
+  // The next round starts on the backup gateway.
+  const auto again = d.handle({claimed(1, 1, "backup")}, kNow).at(0);
+  EXPECT_EQ(again.status, MessageStatus::sent);
+  EXPECT_EQ(again.gateway, "backup");
+}
+
+TEST_F(Fixture, MessageIsDeadAfterMaxAttempts) {
+  auto d = make(false);
+  primary->script.push_back(answer(gateways::SendOutcome::retry, 503));
+  const auto u = d.handle({claimed(1, 2)}, kNow).at(0);  // third and last attempt
+  EXPECT_EQ(u.status, MessageStatus::failed);
+  EXPECT_NE(u.last_error.find("gave up after 3 attempts"), std::string::npos);
+}
+
+TEST_F(Fixture, PermanentErrorIsNotRetried) {
+  auto d = make(true);
+  primary->script.push_back(answer(gateways::SendOutcome::failed, 400, "21211"));
+  const auto u = d.handle({claimed(1)}, kNow).at(0);
+  EXPECT_EQ(u.status, MessageStatus::failed);
+  EXPECT_FALSE(u.due_at);
+  EXPECT_FALSE(u.provider_opt_out);
+  EXPECT_TRUE(backup->sent.empty());
+}
+
+TEST_F(Fixture, ProviderOptOutFailsAndRecordsTheOptOut) {
+  auto d = make(false);
+  primary->script.push_back(answer(gateways::SendOutcome::opted_out, 400, "21610"));
+  const auto u = d.handle({claimed(1)}, kNow).at(0);
+  EXPECT_EQ(u.status, MessageStatus::failed);
+  EXPECT_TRUE(u.provider_opt_out);
+  EXPECT_EQ(u.address, "+12175550101");
+}
+
+TEST_F(Fixture, OpenCircuitSendsTrafficToTheBackup) {
+  auto d = make(true);
+  primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
+  primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
+  d.handle({claimed(1), claimed(2)}, kNow);  // two failures open the primary's breaker
+  const auto u = d.handle({claimed(3)}, kNow + 1s).at(0);
+  EXPECT_EQ(u.gateway, "backup");
+  EXPECT_EQ(u.status, MessageStatus::sent);
+  EXPECT_EQ(primary->sent.size(), 2u);
+}
+
+TEST_F(Fixture, OpenCircuitWithoutBackupDefersWithoutAnAttempt) {
+  auto d = make(false);
+  primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
+  primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
+  d.handle({claimed(1), claimed(2)}, kNow);
+  const auto u = d.handle({claimed(3)}, kNow + 1s).at(0);
+  EXPECT_FALSE(u.attempted);
+  EXPECT_EQ(u.status, MessageStatus::sending);
+  ASSERT_TRUE(u.due_at);
+  EXPECT_GT(*u.due_at, kNow + 1s);
+  EXPECT_EQ(primary->sent.size(), 2u);
+}
+
+TEST_F(Fixture, TokenBucketDefersWhatExceedsTheRate) {
+  auto d = make(false, /*rate=*/1, /*burst=*/2);
+  const auto updates = d.handle({claimed(1), claimed(2), claimed(3)}, kNow);
+  int sent = 0, deferred = 0;
+  for (const auto& u : updates) {
+    if (u.status == MessageStatus::sent) ++sent;
+    if (!u.attempted) {
+      ++deferred;
+      ASSERT_TRUE(u.due_at);
+      EXPECT_GT(*u.due_at, kNow);
+    }
+  }
+  EXPECT_EQ(sent, 2);
+  EXPECT_EQ(deferred, 1);
+  EXPECT_EQ(primary->sent.size(), 2u);
+}
+
+TEST_F(Fixture, ExpiredMessageIsSuppressedNotSent) {
+  auto d = make(false);
+  auto c = claimed(1);
+  c.expired = true;
+  const auto u = d.handle({c}, kNow).at(0);
+  EXPECT_EQ(u.status, MessageStatus::suppressed);
+  EXPECT_EQ(u.suppression_reason, "expired");
+  EXPECT_TRUE(primary->sent.empty());
+}
+
+}  // namespace
+}  // namespace herald::engine
