@@ -1,0 +1,92 @@
+"""Operations: health endpoints, Prometheus metrics after real traffic, check-config errors."""
+import os
+import re
+import subprocess
+import tempfile
+
+from herald_e2e import SOURCE_DIR, bill_ready, create_customer, event_messages, preferences, wait_message_status
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( [0-9]+)?$')
+
+
+def parse_metrics(text: str) -> dict:
+    """{family: {"type": t, "samples": [(name, {labels}, value)]}}; raises on a malformed line."""
+    families, types = {}, {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(maxsplit=3)
+            types[name] = kind
+            families.setdefault(name, {"type": kind, "samples": []})
+            continue
+        if line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"malformed metrics line: {line!r}"
+        name, labels_text = m.group(1), m.group(2) or ""
+        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', labels_text))
+        family = next((f for f in (name, re.sub(r"_(bucket|sum|count)$", "", name)) if f in types), None)
+        assert family, f"sample {name} without a # TYPE line"
+        families[family]["samples"].append((name, labels, float(m.group(3))))
+    return families
+
+
+def find_family(families: dict, pattern: str, kind: str = None) -> tuple[str, dict]:
+    for name, f in families.items():
+        if re.search(pattern, name) and (kind is None or f["type"] == kind):
+            return name, f
+    raise AssertionError(f"no {kind or ''} metric family matching {pattern!r} in {sorted(families)}")
+
+
+def test_health_endpoints_and_metrics_families_after_traffic(start_herald):
+    h = start_herald({"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log"})
+    assert h.public.get("/livez").status == 200
+    assert h.public.get("/readyz").status == 200
+    create_customer(h.cis, "C-1", preferences(billing=("sms", "email")), phone="+12175550141",
+                    email="m@example.com", account_id="A-1")
+    h.cis.post("/v1/events", bill_ready("m-1", "A-1"))
+    for m in event_messages(h.admin, "m-1").values():
+        wait_message_status(h.admin, m["id"], "sent")
+
+    r = h.public.get("/metrics")
+    assert r.status == 200, r
+    assert r.headers.get("content-type", "").startswith("text/plain"), r.headers
+    families = parse_metrics(r.text)
+
+    name, requests = find_family(families, r"http_requests", "counter")
+    assert sum(v for _, _, v in requests["samples"]) >= 4, requests
+    _, events = find_family(families, r"^herald_events_total$", "counter")
+    assert any(lbl.get("status") == "processed" and v >= 1 for _, lbl, v in events["samples"]), events
+    _, created = find_family(families, r"^herald_messages_created_total$", "counter")
+    assert {(lbl.get("channel"), lbl.get("status")) for _, lbl, v in created["samples"] if v >= 1} >= \
+        {("sms", "queued"), ("email", "queued")}, created
+    _, dispatched = find_family(families, r"^herald_messages_dispatched_total$", "counter")
+    assert any(lbl.get("outcome") == "sent" and lbl.get("channel") == "sms" for _, lbl, _ in dispatched["samples"])
+    _, latency = find_family(families, r"gateway.*(seconds|latency)", "histogram")
+    assert any(n.endswith("_count") and v >= 2 for n, _, v in latency["samples"]), latency
+    find_family(families, r"queue_depth", "gauge")
+    _, claims = find_family(families, r"^herald_claim_batch_size$", "histogram")
+    assert {lbl.get("loop") for n, lbl, v in claims["samples"] if n.endswith("_count") and v >= 1} >= \
+        {"intake", "dispatch"}, claims
+
+
+def test_check_config_names_the_bad_key(heraldd_binary):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    good = subprocess.run([heraldd_binary, "check-config"], env=env, cwd=SOURCE_DIR, capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
+
+    bad_env = dict(env, HERALD_DISPATCH_MAX_ATTEMPTS="lots")
+    bad = subprocess.run([heraldd_binary, "check-config"], env=bad_env, cwd=SOURCE_DIR, capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "dispatch.max_attempts" in bad.stdout + bad.stderr, bad.stdout + bad.stderr
+
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+        f.write('[gateways.twilio]\ntype = "twilio"\naccount_sid = "AC1"\nauth_tokn = "x"\n')
+    try:
+        typo = subprocess.run([heraldd_binary, "check-config", "--config", f.name], env=env, cwd=SOURCE_DIR,
+                              capture_output=True, text=True)
+    finally:
+        os.unlink(f.name)
+    assert typo.returncode != 0
+    assert "gateways.twilio.auth_tokn" in typo.stdout + typo.stderr, typo.stdout + typo.stderr
