@@ -1,0 +1,87 @@
+// Full-jitter backoff, token buckets and circuit breakers.
+#include "herald/rules/delivery_policy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace herald::rules {
+
+Seconds full_jitter_backoff(int attempt, Seconds base, Seconds cap, double random01) {
+  random01 = std::clamp(random01, 0.0, 1.0);
+  // Doubling in floating point saturates cleanly: 2^1000 is finite, min() takes cap.
+  double ceiling = std::min(static_cast<double>(cap.count()),
+                            static_cast<double>(base.count()) * std::pow(2.0, std::max(0, std::min(attempt, 1000))));
+  return Seconds(static_cast<Seconds::rep>(random01 * ceiling));
+}
+
+TokenBucket::TokenBucket(double rate_per_s, double burst)
+    : rate_(rate_per_s), burst_(std::max(burst, 1.0)), tokens_(std::max(burst, 1.0)) {}
+
+double TokenBucket::available(TimePoint now) const {
+  if (!last_ || now <= *last_) return tokens_;
+  double elapsed = std::chrono::duration<double>(now - *last_).count();
+  return std::min(burst_, tokens_ + elapsed * rate_);
+}
+
+bool TokenBucket::try_take(TimePoint now, double n) {
+  if (rate_ <= 0) return true;
+  tokens_ = available(now);
+  if (!last_ || now > *last_) last_ = now;
+  if (tokens_ + 1e-9 < n) return false;
+  tokens_ -= n;
+  return true;
+}
+
+std::chrono::microseconds TokenBucket::wait_time(TimePoint now) const {
+  if (rate_ <= 0) return std::chrono::microseconds(0);
+  double missing = 1.0 - available(now);
+  if (missing <= 1e-9) return std::chrono::microseconds(0);
+  return std::chrono::microseconds(static_cast<std::int64_t>(std::ceil(missing / rate_ * 1e6)));
+}
+
+CircuitBreaker::CircuitBreaker(int failure_threshold, Seconds open_for)
+    : threshold_(std::max(1, failure_threshold)), open_for_(open_for) {}
+
+bool CircuitBreaker::allow(TimePoint now) {
+  switch (state_) {
+    case closed: return true;
+    case open:
+      if (now < opened_at_ + open_for_) return false;
+      state_ = half_open;
+      probe_started_ = now;
+      return true;
+    case half_open:
+      if (probe_started_ && now < *probe_started_ + open_for_) return false;
+      probe_started_ = now;
+      return true;
+  }
+  return true;
+}
+
+void CircuitBreaker::record_success() {
+  state_ = closed;
+  failures_ = 0;
+  probe_started_.reset();
+}
+
+void CircuitBreaker::record_failure(TimePoint now) {
+  // Late failures of sends started before the breaker opened do not extend the open time.
+  if (state_ == open) return;
+  if (state_ == half_open) {
+    state_ = open;
+    opened_at_ = now;
+    probe_started_.reset();
+    return;
+  }
+  if (++failures_ >= threshold_) {
+    state_ = open;
+    opened_at_ = now;
+  }
+}
+
+CircuitBreaker::State CircuitBreaker::state(TimePoint now) const {
+  if (state_ == open && now >= opened_at_ + open_for_) return half_open;
+  return state_;
+}
+
+}  // namespace herald::rules

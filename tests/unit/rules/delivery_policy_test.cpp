@@ -1,0 +1,135 @@
+// Retry backoff, token buckets and circuit breakers over an injected time.
+#include "herald/rules/delivery_policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include "herald/rules/clock.hpp"
+#include "test_time.hpp"
+
+namespace herald::rules {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+const TimePoint kT0 = test::utc(2026, 11, 20, 12);
+
+TEST(FullJitterBackoff, ScalesTheExponentialCeilingByTheRandomFraction) {
+  EXPECT_EQ(full_jitter_backoff(0, Seconds(2), Seconds(300), 0.999), Seconds(1));
+  EXPECT_EQ(full_jitter_backoff(3, Seconds(2), Seconds(300), 0.5), Seconds(8));   // 0.5 * 16
+  EXPECT_EQ(full_jitter_backoff(3, Seconds(2), Seconds(300), 0.0), Seconds(0));
+  EXPECT_EQ(full_jitter_backoff(10, Seconds(2), Seconds(300), 0.5), Seconds(150));  // capped at 300
+}
+
+TEST(FullJitterBackoff, HugeAttemptsSaturateAtTheCap) {
+  EXPECT_EQ(full_jitter_backoff(5000, Seconds(2), Seconds(300), 1.0), Seconds(300));
+  EXPECT_EQ(full_jitter_backoff(-3, Seconds(2), Seconds(300), 1.0), Seconds(2));
+}
+
+TEST(TokenBucket, StartsFullThenRefillsAtTheRate) {
+  TokenBucket bucket(10, 3);  // 10 per second, bursts of 3
+  EXPECT_TRUE(bucket.try_take(kT0));
+  EXPECT_TRUE(bucket.try_take(kT0));
+  EXPECT_TRUE(bucket.try_take(kT0));
+  EXPECT_FALSE(bucket.try_take(kT0));
+  EXPECT_EQ(bucket.wait_time(kT0), milliseconds(100));
+  EXPECT_FALSE(bucket.try_take(kT0 + milliseconds(99)));
+  EXPECT_TRUE(bucket.try_take(kT0 + milliseconds(100)));
+  EXPECT_EQ(bucket.wait_time(kT0 + milliseconds(100)), milliseconds(100));
+}
+
+TEST(TokenBucket, NeverHoldsMoreThanTheBurst) {
+  TokenBucket bucket(1, 2);
+  EXPECT_TRUE(bucket.try_take(kT0, 2));
+  TimePoint later = kT0 + Seconds(3600);
+  EXPECT_TRUE(bucket.try_take(later));
+  EXPECT_TRUE(bucket.try_take(later));
+  EXPECT_FALSE(bucket.try_take(later));
+  EXPECT_EQ(bucket.wait_time(later), Seconds(1));
+}
+
+TEST(TokenBucket, ClockSteppingBackwardsRefillsNothing) {
+  TokenBucket bucket(1, 1);
+  EXPECT_TRUE(bucket.try_take(kT0));
+  EXPECT_FALSE(bucket.try_take(kT0 - Seconds(10)));
+  EXPECT_FALSE(bucket.try_take(kT0 + milliseconds(500)));
+  EXPECT_TRUE(bucket.try_take(kT0 + Seconds(1)));
+}
+
+TEST(TokenBucket, ZeroRateMeansUnlimited) {
+  TokenBucket bucket(0, 1);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(bucket.try_take(kT0));
+  EXPECT_EQ(bucket.wait_time(kT0), microseconds(0));
+}
+
+TEST(CircuitBreaker, OpensAfterConsecutiveFailures) {
+  CircuitBreaker breaker(3, Seconds(30));
+  breaker.record_failure(kT0);
+  breaker.record_failure(kT0);
+  breaker.record_success();  // resets the count
+  breaker.record_failure(kT0);
+  breaker.record_failure(kT0);
+  EXPECT_EQ(breaker.state(kT0), CircuitBreaker::closed);
+  EXPECT_TRUE(breaker.allow(kT0));
+  breaker.record_failure(kT0);
+  EXPECT_EQ(breaker.state(kT0), CircuitBreaker::open);
+  EXPECT_FALSE(breaker.allow(kT0 + Seconds(29)));
+}
+
+TEST(CircuitBreaker, HalfOpenLetsOneProbeThroughAndItsSuccessCloses) {
+  CircuitBreaker breaker(1, Seconds(30));
+  breaker.record_failure(kT0);
+  TimePoint later = kT0 + Seconds(30);
+  EXPECT_EQ(breaker.state(later), CircuitBreaker::half_open);
+  EXPECT_TRUE(breaker.allow(later));
+  EXPECT_FALSE(breaker.allow(later));  // one probe at a time
+  breaker.record_success();
+  EXPECT_EQ(breaker.state(later), CircuitBreaker::closed);
+  EXPECT_TRUE(breaker.allow(later));
+  EXPECT_TRUE(breaker.allow(later));
+}
+
+TEST(CircuitBreaker, FailedProbeReopensForAnotherPeriod) {
+  CircuitBreaker breaker(1, Seconds(30));
+  breaker.record_failure(kT0);
+  TimePoint probe = kT0 + Seconds(31);
+  ASSERT_TRUE(breaker.allow(probe));
+  breaker.record_failure(probe);
+  EXPECT_EQ(breaker.state(probe), CircuitBreaker::open);
+  EXPECT_FALSE(breaker.allow(probe + Seconds(29)));
+  EXPECT_TRUE(breaker.allow(probe + Seconds(30)));
+}
+
+TEST(CircuitBreaker, LateFailuresDoNotExtendTheOpenPeriod) {
+  CircuitBreaker breaker(1, Seconds(30));
+  breaker.record_failure(kT0);
+  breaker.record_failure(kT0 + Seconds(20));  // a send that started before the breaker opened
+  EXPECT_TRUE(breaker.allow(kT0 + Seconds(30)));
+}
+
+TEST(CircuitBreaker, AProbeThatNeverReportsIsReplaced) {
+  CircuitBreaker breaker(1, Seconds(30));
+  breaker.record_failure(kT0);
+  ASSERT_TRUE(breaker.allow(kT0 + Seconds(30)));
+  EXPECT_FALSE(breaker.allow(kT0 + Seconds(59)));
+  EXPECT_TRUE(breaker.allow(kT0 + Seconds(60)));
+}
+
+TEST(ManualClock, IsSetAndAdvancedByHand) {
+  ManualClock clock(kT0);
+  EXPECT_EQ(clock.now(), kT0);
+  clock.advance(Seconds(90));
+  EXPECT_EQ(clock.now(), kT0 + Seconds(90));
+  clock.set(kT0 - Seconds(1));
+  EXPECT_EQ(clock.now(), kT0 - Seconds(1));
+  const Clock& as_interface = clock;
+  EXPECT_EQ(as_interface.now(), kT0 - Seconds(1));
+}
+
+TEST(SystemClock, IsCloseToTheSystemTime) {
+  SystemClock clock;
+  auto diff = clock.now() - std::chrono::system_clock::now();
+  EXPECT_LT(std::chrono::abs(diff), Seconds(5));
+}
+
+}  // namespace
+}  // namespace herald::rules
