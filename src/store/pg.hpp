@@ -2,6 +2,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 #include <pqxx/pqxx>
