@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <optional>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
