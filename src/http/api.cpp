@@ -1,0 +1,179 @@
+// handle_request: the route table, authentication, and the one place infrastructure failures
+// become 503/500.
+#include "herald/http/api.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "handlers.hpp"
+#include "herald/domain/json_io.hpp"
+#include "herald/domain/metrics.hpp"
+#include "herald/domain/signed_token.hpp"
+#include "herald/http/router.hpp"
+#include "herald/rules/clock.hpp"
+#include "herald/store/api_keys.hpp"
+#include "herald/store/db.hpp"
+
+namespace herald::http {
+
+Result<Json> Context::json_body() const {
+  auto type = request.header("content-type").value_or("");
+  auto media = type.substr(0, type.find(';'));
+  media.erase(std::remove_if(media.begin(), media.end(), [](unsigned char c) { return std::isspace(c); }), media.end());
+  std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (media != "application/json")
+    return ApiError{ErrorKind::unsupported_media, "unsupported_media_type", "Content-Type must be application/json", ""};
+  return parse_json_body(request.body, config.json_max_depth);
+}
+
+namespace {
+
+struct RouteSpec {
+  const char* method;
+  const char* pattern;
+  Access access;
+  Handler handler;
+};
+
+// Every route of the API. The {id} parameter of customer_or_staff routes names the customer.
+const RouteSpec kRoutes[] = {
+    {"GET", "/livez", Access::open, handlers::livez},
+    {"GET", "/readyz", Access::open, handlers::readyz},
+    {"GET", "/metrics", Access::open, handlers::metrics},
+    {"GET", "/v1/openapi.json", Access::open, handlers::openapi},
+
+    {"PUT", "/v1/customers/{id}", Access::cis_or_admin, handlers::put_customer},
+    {"GET", "/v1/customers/{id}", Access::cis_or_admin, handlers::get_customer},
+    {"POST", "/v1/customers/{id}/portal-tokens", Access::cis_or_admin, handlers::create_portal_token},
+    {"GET", "/v1/customers/{id}/preferences", Access::customer_or_staff, handlers::get_preferences},
+    {"PUT", "/v1/customers/{id}/preferences", Access::customer_or_staff, handlers::put_preferences},
+
+    {"POST", "/v1/events", Access::cis_or_admin, handlers::post_event},
+    {"POST", "/v1/events/batch", Access::cis_or_admin, handlers::post_event_batch},
+    {"GET", "/v1/events/{event_id}", Access::cis_or_admin, handlers::get_event},
+
+    {"GET", "/v1/messages", Access::admin, handlers::list_messages},
+    {"GET", "/v1/messages/{message_id}", Access::admin, handlers::get_message},
+    {"GET", "/v1/reports/volume", Access::admin, handlers::volume_report},
+
+    {"POST", "/v1/webhooks/twilio/status", Access::open, handlers::twilio_status},
+    {"GET", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_page},
+    {"POST", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_confirm},
+
+    {"GET", "/portal/*", Access::open, handlers::static_file},
+    {"GET", "/admin/*", Access::open, handlers::static_file},
+};
+
+// Methods outside this set are counted as "other" so clients cannot grow the metric's labels.
+std::string method_label(const std::string& m) {
+  static const char* kKnown[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  for (auto* k : kKnown)
+    if (m == k) return m;
+  return "other";
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> api_routes() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : kRoutes) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
+struct Api::Impl {
+  Impl(const ServerConfig& c, const Services& s)
+      : config(c),
+        services(s),
+        authenticator(
+            [&db = s.db](const std::string& key) -> std::optional<Authenticator::KeyInfo> {
+              auto role = store::role_for_api_key(db, key);
+              if (!role) return std::nullopt;
+              return Authenticator::KeyInfo{*role, ""};
+            },
+            [this](const std::string& token) { return verify_token(token, services.token_secret, services.clock.now()); }) {
+    for (const auto& r : kRoutes) router.add(r.method, r.pattern);
+  }
+
+  const ServerConfig& config;
+  const Services& services;
+  Router router;
+  Authenticator authenticator;
+
+  Response dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining);
+  bool database_reachable() {
+    try {
+      return services.db.ping();
+    } catch (...) {
+      return false;
+    }
+  }
+};
+
+Api::Api(const ServerConfig& config, const Services& services) : impl_(std::make_unique<Impl>(config, services)) {}
+Api::~Api() = default;
+
+Response Api::Impl::dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining) {
+  auto found = router.lookup(request.method, request.path());
+  if (!found.match) {
+    if (found.status == 405) {
+      std::string allow;
+      for (const auto& m : found.allow) allow += (allow.empty() ? "" : ", ") + m;
+      auto r = error_response(ErrorKind::method_not_allowed, "method_not_allowed",
+                              request.method + " is not allowed here");
+      r.set_header("Allow", allow);
+      return r;
+    }
+    return error_response(ErrorKind::not_found, "not_found", "no such resource");
+  }
+  const auto& route = kRoutes[found.match->index];
+  route_label = route.pattern;
+
+  Context ctx{request, found.match->params, parse_query(request.query_string()), std::nullopt, config, services};
+  ctx.now = services.clock.now();
+  ctx.draining = draining.load();
+  if (route.access != Access::open) {
+    if (auto token = bearer_token(request.header("authorization"))) ctx.who = authenticator.authenticate(*token);
+    auto id = found.match->params.find("id");
+    if (auto denied = authorize(route.access, ctx.who, id == found.match->params.end() ? "" : id->second))
+      return error_response(*denied);
+  }
+  return route.handler(ctx);
+}
+
+Response Api::handle(const Request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  std::string route_label = "unmatched";
+  Response response;
+  try {
+    response = impl_->dispatch(request, route_label, draining_);
+  } catch (const std::exception& e) {
+    // Nothing a client sends reaches here: only the database or a bug. Which one decides
+    // between "try again later" and "our fault"; neither shows the client any detail.
+    if (!impl_->database_reachable()) {
+      spdlog::warn("http: {} {} failed, database unreachable: {}", request.method, route_label, e.what());
+      response = error_response(ErrorKind::unavailable, "unavailable", "the database is unreachable; try again later");
+      response.set_header("Retry-After", "5");
+    } else {
+      spdlog::error("http: {} {} failed: {}", request.method, route_label, e.what());
+      response = json_response(500, Json{{"error", {{"code", "internal"}, {"message", "internal error"}}}});
+    }
+  } catch (...) {
+    spdlog::error("http: {} {} failed with a non-standard exception", request.method, route_label);
+    response = json_response(500, Json{{"error", {{"code", "internal"}, {"message", "internal error"}}}});
+  }
+
+  auto& registry = metrics::Registry::global();
+  registry
+      .counter("herald_http_requests_total", "HTTP requests by route, method and status code",
+               {{"route", route_label}, {"method", method_label(request.method)}, {"code", std::to_string(response.status)}})
+      .inc();
+  registry.histogram("herald_http_request_seconds", "HTTP request handling time in seconds", {{"route", route_label}})
+      .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return response;
+}
+
+}  // namespace herald::http

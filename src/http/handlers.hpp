@@ -1,0 +1,71 @@
+// HTTP-internal: what a handler gets (request, path params, caller, services) and the handlers.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "herald/domain/error.hpp"
+#include "herald/domain/types.hpp"
+#include "herald/http/auth.hpp"
+#include "herald/http/message.hpp"
+#include "herald/http/server.hpp"
+
+namespace herald::http {
+
+struct Context {
+  const Request& request;
+  const std::map<std::string, std::string>& params;  // from the path pattern
+  std::map<std::string, std::string> query;
+  std::optional<Principal> who;
+  const ServerConfig& config;
+  const Services& services;
+  TimePoint now{};
+  bool draining = false;
+
+  const std::string& param(const std::string& name) const { return params.at(name); }
+  std::string query_value(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? std::string{} : it->second;
+  }
+  // The body as JSON: 415 unless Content-Type is application/json, 400 when malformed or
+  // nested deeper than config.json_max_depth.
+  Result<Json> json_body() const;
+  std::string actor() const { return who ? who->actor() : std::string("anonymous"); }
+};
+
+using Handler = Response (*)(Context&);
+
+namespace handlers {
+
+// ops (no auth)
+Response livez(Context&);
+Response readyz(Context&);
+Response metrics(Context&);
+Response openapi(Context&);
+Response static_file(Context&);  // /portal/* and /admin/*
+
+// customers (cis | admin), preferences (the customer itself | cis | admin)
+Response put_customer(Context&);
+Response get_customer(Context&);
+Response create_portal_token(Context&);
+Response get_preferences(Context&);
+Response put_preferences(Context&);
+
+// events (cis | admin)
+Response post_event(Context&);
+Response post_event_batch(Context&);
+Response get_event(Context&);
+
+// admin
+Response list_messages(Context&);
+Response get_message(Context&);
+Response volume_report(Context&);
+
+// providers and public links (their own credentials)
+Response twilio_status(Context&);
+Response unsubscribe_page(Context&);
+Response unsubscribe_confirm(Context&);
+
+}  // namespace handlers
+}  // namespace herald::http

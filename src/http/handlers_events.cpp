@@ -1,0 +1,137 @@
+// CIS events: one or a batch, idempotent on event_id; and an event's current view.
+#include <set>
+
+#include "handlers.hpp"
+#include "herald/domain/json_io.hpp"
+#include "herald/rules/decide.hpp"
+#include "herald/store/events.hpp"
+#include "herald/store/customers.hpp"
+
+namespace herald::http::handlers {
+
+namespace {
+
+constexpr std::size_t kMaxBatch = 1000;
+
+// Shape, known type; the account's existence is checked by the caller (one query per batch).
+Result<Event> validate_event(const Context& ctx, const Json& body) {
+  auto event = parse_event(body);
+  if (!event) return event.error();
+  if (!ctx.services.rules.types.count(event->type))
+    return unprocessable("type", "unknown_event_type", "unknown event type '" + event->type + "'");
+  return event;
+}
+
+ApiError unknown_account(const std::string& id) {
+  return unprocessable("account_id", "unknown_account", "no account '" + id + "'");
+}
+
+ApiError idempotency_conflict(const std::string& id) {
+  return ApiError{ErrorKind::conflict, "idempotency_conflict",
+                  "event_id '" + id + "' was already used with a different body", "event_id"};
+}
+
+}  // namespace
+
+Response post_event(Context& ctx) {
+  auto body = ctx.json_body();
+  if (!body) return error_response(body.error());
+  auto event = validate_event(ctx, *body);
+  if (!event) return error_response(event.error());
+  if (store::existing_account_ids(ctx.services.db, {event->account_id}).empty())
+    return error_response(unknown_account(event->account_id));
+
+  auto results = store::insert_events(ctx.services.db, {store::EventInsert{*event, event_body_hash(*body)}});
+  const auto& result = results.at(0);
+  switch (result.outcome) {
+    case store::InsertOutcome::accepted:
+      return json_response(202, Json{{"event_id", event->event_id}, {"status", "accepted"}});
+    case store::InsertOutcome::duplicate: {
+      // The original result: where that event stands now.
+      auto view = store::get_event(ctx.services.db, event->event_id);
+      if (!view) return json_response(200, Json{{"event_id", event->event_id}, {"status", "accepted"}});
+      return json_response(200, store::to_json(*view));
+    }
+    case store::InsertOutcome::conflict:
+      return error_response(idempotency_conflict(event->event_id));
+  }
+  return error_response(idempotency_conflict(event->event_id));
+}
+
+Response post_event_batch(Context& ctx) {
+  auto body = ctx.json_body();
+  if (!body) return error_response(body.error());
+  if (!body->is_object() || !body->contains("events") || !(*body)["events"].is_array())
+    return error_response(unprocessable("events", "invalid", "expected {\"events\": [...]}"));
+  const auto& items = (*body)["events"];
+  if (items.size() > kMaxBatch)
+    return error_response(unprocessable("events", "too_many_events",
+                                        "at most " + std::to_string(kMaxBatch) + " events per batch"));
+
+  struct Slot {
+    Json result;
+    std::optional<Event> event;
+    std::string hash;
+  };
+  std::vector<Slot> slots(items.size());
+  std::vector<std::string> accounts;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    auto& slot = slots[i];
+    slot.result = {{"event_id", item.is_object() && item.contains("event_id") && item["event_id"].is_string()
+                                    ? Json(item["event_id"]) : Json(nullptr)}};
+    auto event = validate_event(ctx, item);
+    if (!event) {
+      slot.result["status"] = "rejected";
+      slot.result["error"] = to_json(event.error())["error"];
+      continue;
+    }
+    accounts.push_back(event->account_id);
+    slot.hash = event_body_hash(item);
+    slot.event = std::move(*event);
+  }
+
+  std::set<std::string> known;
+  if (!accounts.empty()) {
+    auto found = store::existing_account_ids(ctx.services.db, accounts);
+    known.insert(found.begin(), found.end());
+  }
+  std::vector<store::EventInsert> inserts;
+  std::vector<std::size_t> insert_slot;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    auto& slot = slots[i];
+    if (!slot.event) continue;
+    if (!known.count(slot.event->account_id)) {
+      slot.result["status"] = "rejected";
+      slot.result["error"] = to_json(unknown_account(slot.event->account_id))["error"];
+      continue;
+    }
+    inserts.push_back({std::move(*slot.event), std::move(slot.hash)});
+    insert_slot.push_back(i);
+  }
+  if (!inserts.empty()) {
+    auto results = store::insert_events(ctx.services.db, inserts);
+    for (std::size_t k = 0; k < results.size() && k < insert_slot.size(); ++k) {
+      auto& out = slots[insert_slot[k]].result;
+      switch (results[k].outcome) {
+        case store::InsertOutcome::accepted: out["status"] = "accepted"; break;
+        case store::InsertOutcome::duplicate: out["status"] = "duplicate"; break;
+        case store::InsertOutcome::conflict:
+          out["status"] = "rejected";
+          out["error"] = to_json(idempotency_conflict(results[k].event_id))["error"];
+          break;
+      }
+    }
+  }
+  Json results = Json::array();
+  for (auto& slot : slots) results.push_back(std::move(slot.result));
+  return json_response(207, Json{{"results", std::move(results)}});
+}
+
+Response get_event(Context& ctx) {
+  auto view = store::get_event(ctx.services.db, ctx.param("event_id"));
+  if (!view) return error_response(ErrorKind::not_found, "event_not_found", "no such event");
+  return json_response(200, store::to_json(*view));
+}
+
+}  // namespace herald::http::handlers

@@ -1,0 +1,174 @@
+// Endpoints with their own credential: Twilio status callbacks (signature) and the one-click
+// unsubscribe links (signed token).
+#include <spdlog/spdlog.h>
+
+#include "handlers.hpp"
+#include "herald/domain/phone.hpp"
+#include "herald/domain/signed_token.hpp"
+#include "herald/gateways/encoding.hpp"
+#include "herald/gateways/twilio.hpp"
+#include "herald/rules/clock.hpp"
+#include "herald/store/consent.hpp"
+#include "herald/store/receipts.hpp"
+
+namespace herald::http::handlers {
+
+namespace {
+
+// Twilio's MessageStatus as the status it moves a message to. Interim states (queued,
+// sending, ...) rank below "sent", so recording them never moves a sent message backwards.
+MessageStatus from_twilio_status(std::string_view s) {
+  if (s == "sent") return MessageStatus::sent;
+  if (s == "delivered" || s == "read") return MessageStatus::delivered;
+  if (s == "undelivered") return MessageStatus::undelivered;
+  if (s == "failed" || s == "canceled") return MessageStatus::failed;
+  return MessageStatus::queued;
+}
+
+std::string form_value(const gateways::FormParams& params, std::string_view name) {
+  for (const auto& [k, v] : params)
+    if (k == name) return v;
+  return {};
+}
+
+// The URL Twilio signed is the one it called: our public base URL plus the request target.
+std::vector<std::string> signed_url_candidates(const Context& ctx) {
+  std::vector<std::string> urls;
+  if (!ctx.config.public_base_url.empty()) {
+    auto base = ctx.config.public_base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    urls.push_back(base + ctx.request.target);
+  } else if (auto host = ctx.request.header("host")) {
+    // No configured public URL: trust only what the signature covers, under either scheme.
+    urls.push_back("https://" + *host + ctx.request.target);
+    urls.push_back("http://" + *host + ctx.request.target);
+  }
+  return urls;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Response html_page(int status, std::string_view title, const std::string& inner_html) {
+  std::string body =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" + html_escape(title) + "</title>"
+      "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}"
+      "button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}</style></head><body>\n" +
+      inner_html + "\n</body></html>\n";
+  auto r = text_response(status, std::move(body), "text/html; charset=utf-8");
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("X-Frame-Options", "DENY");
+  r.set_header("Referrer-Policy", "no-referrer");
+  return r;
+}
+
+struct UnsubscribeClaims {
+  Channel channel;
+  std::string address;
+  Topic topic;
+};
+
+std::optional<UnsubscribeClaims> unsubscribe_claims(const Context& ctx) {
+  auto claims = verify_token(ctx.param("token"), ctx.services.token_secret, ctx.services.clock.now());
+  if (!claims || !claims->is_object()) return std::nullopt;
+  const auto& c = *claims;
+  auto text = [&c](const char* key) -> std::string {
+    auto it = c.find(key);
+    return it != c.end() && it->is_string() ? it->get<std::string>() : std::string{};
+  };
+  auto channel = parse_channel(text("ch"));
+  auto topic = parse_topic(text("t"));
+  auto address = text("a");
+  if (!channel || !topic || address.empty()) return std::nullopt;
+  return UnsubscribeClaims{*channel, std::move(address), *topic};
+}
+
+Response link_not_found() {
+  return html_page(404, "Link not valid",
+                   "<h1>This link is not valid</h1><p>It may have expired. Use the preference center or the "
+                   "latest message you received to manage your notifications.</p>");
+}
+
+std::string describe(const UnsubscribeClaims& u) {
+  return std::string(to_string(u.topic)) + " messages by " + std::string(to_string(u.channel)) + " to " +
+         mask_address(u.address);
+}
+
+}  // namespace
+
+Response twilio_status(Context& ctx) {
+  const auto params = gateways::parse_form(ctx.request.body);
+  const auto signature = ctx.request.header("x-twilio-signature").value_or("");
+  bool verified = false;
+  if (!signature.empty()) {
+    for (const auto& url : signed_url_candidates(ctx)) {
+      for (const auto& token : ctx.services.twilio_auth_tokens) {
+        if (!token.empty() && gateways::verify_twilio_signature(token, url, params, signature)) {
+          verified = true;
+          break;
+        }
+      }
+      if (verified) break;
+    }
+  }
+  if (!verified) {
+    spdlog::warn("http: twilio status callback with a bad or missing signature from {}", ctx.request.remote);
+    return error_response(ErrorKind::forbidden, "invalid_signature", "X-Twilio-Signature does not verify");
+  }
+
+  const auto sid = form_value(params, "MessageSid");
+  auto status_text = form_value(params, "MessageStatus");
+  if (status_text.empty()) status_text = form_value(params, "SmsStatus");
+  if (sid.empty() || status_text.empty())
+    return error_response(unprocessable("MessageSid", "missing_field", "MessageSid and MessageStatus are required"));
+
+  Json raw = Json::object();
+  for (const auto& [k, v] : params) raw[k] = v;
+  auto outcome = store::apply_delivery_receipt(ctx.services.db, sid, from_twilio_status(status_text),
+                                               form_value(params, "ErrorCode"), raw);
+  if (!outcome.matched) spdlog::info("http: twilio status {} for unknown message sid {}", status_text, sid);
+  // Twilio only needs a 2xx; an unknown sid is not its problem to retry.
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Response unsubscribe_page(Context& ctx) {
+  auto u = unsubscribe_claims(ctx);
+  if (!u) return link_not_found();
+  const auto action = "/v1/unsubscribe/" + html_escape(ctx.param("token"));
+  return html_page(200, "Unsubscribe",
+                   "<h1>Unsubscribe</h1><p>Stop " + html_escape(describe(*u)) +
+                       "?</p><p>Other notifications are not affected. Regulatory notices (for example about "
+                       "disconnection) may still be sent as the law requires.</p>"
+                       "<form method=\"post\" action=\"" + action +
+                       "\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
+                       "<button type=\"submit\">Unsubscribe</button></form>");
+}
+
+Response unsubscribe_confirm(Context& ctx) {
+  // RFC 8058 clients post "List-Unsubscribe=One-Click"; the token alone carries the authority.
+  auto u = unsubscribe_claims(ctx);
+  if (!u) return link_not_found();
+  const auto& token = ctx.param("token");
+  store::unsubscribe_topic(ctx.services.db, u->channel, u->address, u->topic, "token:" + token.substr(0, 16));
+  return html_page(200, "Unsubscribed",
+                   "<h1>You are unsubscribed</h1><p>You will no longer receive " + html_escape(describe(*u)) +
+                       ".</p><p>You can turn them back on in the preference center.</p>");
+}
+
+}  // namespace herald::http::handlers
