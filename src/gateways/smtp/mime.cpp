@@ -105,7 +105,13 @@ std::string from_header(const SmtpSettings& settings) {
   const std::string name = is_plain_header_text(settings.from_name)
                                ? quoted_display_name(settings.from_name)
                                : encode_header_text(settings.from_name);
-  return name + " <" + address + ">";
+  // Fold before the address when "From: " + the name's last line + " <address>" would pass
+  // the 76 characters RFC 2047 allows on a line holding encoded words.
+  const auto last_break = name.rfind("\r\n");
+  const std::size_t last_line =
+      last_break == std::string::npos ? 6 + name.size() : name.size() - last_break - 2;
+  const char* separator = last_line + 3 + address.size() > 76 ? "\r\n <" : " <";
+  return name + separator + address + ">";
 }
 
 void append_header(std::string& out, std::string_view name, std::string_view value) {

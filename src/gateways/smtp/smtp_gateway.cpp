@@ -6,6 +6,16 @@
 namespace herald::gateways {
 namespace {
 
+// The server's reply carrying the final code: libcurl sends QUIT after a refusal, so the very
+// last line is usually "221 Bye".
+std::string reply_text(const TransferResponse& response) {
+  const std::string code = std::to_string(response.status);
+  for (auto it = response.reply_lines.rbegin(); it != response.reply_lines.rend(); ++it) {
+    if (it->compare(0, code.size(), code) == 0) return *it;
+  }
+  return response.reply_lines.empty() ? std::string{} : response.reply_lines.back();
+}
+
 class SmtpGateway final : public Gateway {
  public:
   SmtpGateway(const GatewayConfig& config, SmtpSettings settings, CurlMulti::Options transport)
@@ -29,8 +39,7 @@ class SmtpGateway final : public Gateway {
     results.reserve(batch.size());
     for (std::size_t i = 0; i < responses.size(); ++i) {
       const TransferResponse& response = responses[i];
-      const std::string last_reply =
-          response.reply_lines.empty() ? std::string{} : response.reply_lines.back();
+      const std::string last_reply = reply_text(response);
       SendResult r;
       if (response.completed()) {
         r = classify_smtp_result(true, static_cast<int>(response.status), last_reply);

@@ -1,0 +1,493 @@
+// The twilio and smtp gateways end to end against local servers started by the test: a small
+// Python HTTP server answering like Twilio's Messages resource, and an aiosmtpd server.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "herald/domain/metrics.hpp"
+#include "herald/gateways/encoding.hpp"
+#include "herald/gateways/gateway.hpp"
+
+extern char** environ;
+
+namespace herald::gateways {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr const char* kFakeTwilio = R"PY(
+import json, sys, threading, time
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+from urllib.parse import parse_qsl
+
+log_path = sys.argv[1]
+lock = threading.Lock()
+counter = [0]
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode("utf-8")
+        form = dict(parse_qsl(raw, keep_blank_values=True))
+        to = form.get("To", "")
+        with lock:
+            counter[0] += 1
+            sid = "SM%032d" % counter[0]
+            with open(log_path, "a") as f:
+                f.write(json.dumps({
+                    "path": self.path, "authorization": self.headers.get("Authorization"),
+                    "content_type": self.headers.get("Content-Type"),
+                    "idempotency_key": self.headers.get("Idempotency-Key"),
+                    "client_port": self.client_address[1], "sid": sid, "form": form}) + "\n")
+        headers = {}
+        if to.endswith("0429"):
+            status, body = 429, {"code": 20429, "message": "Too Many Requests", "status": 429}
+            headers["Retry-After"] = "7"
+        elif to.endswith("1610"):
+            status, body = 400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}
+        elif to.endswith("0500"):
+            status, body = 500, {"code": 20500, "message": "Internal Server Error", "status": 500}
+        else:
+            if to.endswith("9999"):
+                time.sleep(3)
+            status, body = 201, {"sid": sid, "status": "queued", "to": to, "body": form.get("Body")}
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+ThreadingHTTPServer.request_queue_size = 256  # a batch opens dozens of connections at once
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+print("PORT", server.server_address[1], flush=True)
+server.serve_forever()
+)PY";
+
+constexpr const char* kFakeSmtp = R"PY(
+import asyncio, json, os, sys
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+out_dir = sys.argv[1]
+
+class Handler:
+    def __init__(self):
+        self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@")[0]
+        if local == "nobody":
+            return "550 5.1.1 mailbox unavailable"
+        if local == "busy":
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                  "authenticated": bool(session.authenticated), "client_port": session.peer[1],
+                  "content": envelope.original_content.decode("utf-8", "replace")}
+        path = os.path.join(out_dir, "msg-%05d.json" % self.count)
+        with open(path + ".tmp", "w") as f:
+            json.dump(record, f)
+        os.rename(path + ".tmp", path)
+        return "250 2.0.0 Ok: queued"
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"herald" and auth_data.password == b"secret"
+    # handled=False: aiosmtpd then answers 535 itself instead of leaving the client waiting.
+    return AuthResult(success=ok, handled=False)
+
+async def main():
+    loop = asyncio.get_running_loop()
+    handler = Handler()
+    server = await loop.create_server(
+        lambda: SMTP(handler, hostname="fake-smtp", authenticator=authenticator, auth_require_tls=False),
+        "127.0.0.1", 0)
+    print("PORT", server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+asyncio.run(main())
+)PY";
+
+// A python3 that can import aiosmtpd (a pyenv shim may shadow the system one).
+std::string find_python() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("HERALD_PYTHON")) candidates.emplace_back(env);
+  candidates.emplace_back("/usr/bin/python3");
+  candidates.emplace_back("python3");
+  for (const auto& py : candidates) {
+    if (std::system((py + " -c 'import aiosmtpd' >/dev/null 2>&1").c_str()) == 0) return py;
+  }
+  return {};
+}
+
+// A server process writing "PORT <n>" on its first stdout line; killed when destroyed.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& python, const fs::path& dir, const std::string& script_name,
+                const char* script, const std::string& arg) {
+    const fs::path script_path = dir / script_name;
+    std::ofstream(script_path) << script;
+    stdout_path_ = dir / (script_name + ".out");
+    const fs::path stderr_path = dir / (script_name + ".err");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::string script_arg = script_path.string();
+    std::vector<char*> argv = {const_cast<char*>(python.c_str()), const_cast<char*>(script_arg.c_str()),
+                               const_cast<char*>(arg.c_str()), nullptr};
+    if (posix_spawnp(&pid_, python.c_str(), &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    if (pid_ <= 0) throw std::runtime_error("cannot start " + python);
+
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream in(stdout_path_);
+      std::string word;
+      if (in >> word >> port_ && word == "PORT" && port_ > 0) return;
+      port_ = 0;
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        std::ifstream err(stderr_path);
+        std::stringstream text;
+        text << err.rdbuf();
+        throw std::runtime_error(script_name + " exited: " + text.str());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the port file
+    }
+    throw std::runtime_error(script_name + " did not report its port");
+  }
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  fs::path stdout_path_;
+  int port_ = 0;
+};
+
+// A port nothing listens on: bound, read back, closed.
+int closed_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::vector<Json> read_json_lines(const fs::path& path) {
+  std::vector<Json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(Json::parse(line));
+  }
+  return out;
+}
+
+class Servers : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    python_ = find_python();
+    if (python_.empty()) return;
+    char tmpl[] = "/tmp/herald-gw-test-XXXXXX";
+    dir_ = new fs::path(mkdtemp(tmpl));
+    fs::create_directories(*dir_ / "mail");
+    twilio_ = new ServerProcess(python_, *dir_, "fake_twilio.py", kFakeTwilio, (*dir_ / "twilio.jsonl").string());
+    smtp_ = new ServerProcess(python_, *dir_, "fake_smtp.py", kFakeSmtp, (*dir_ / "mail").string());
+  }
+  static void TearDownTestSuite() {
+    delete twilio_;
+    delete smtp_;
+    if (dir_ != nullptr) fs::remove_all(*dir_);
+    delete dir_;
+    twilio_ = nullptr;
+    smtp_ = nullptr;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    if (python_.empty()) GTEST_SKIP() << "no python3 with aiosmtpd (apt-get install python3-aiosmtpd)";
+  }
+
+  static std::vector<Json> twilio_requests() { return read_json_lines(*dir_ / "twilio.jsonl"); }
+  static std::vector<Json> twilio_requests_to(const std::string& to) {
+    std::vector<Json> out;
+    for (auto& r : twilio_requests()) {
+      if (r["form"]["To"] == to) out.push_back(r);
+    }
+    return out;
+  }
+  static std::vector<Json> mails() {
+    std::vector<Json> out;
+    std::set<fs::path> files;
+    for (const auto& e : fs::directory_iterator(*dir_ / "mail")) {
+      if (e.path().extension() == ".json") files.insert(e.path());
+    }
+    for (const auto& f : files) {
+      std::ifstream in(f);
+      out.push_back(Json::parse(in));
+    }
+    return out;
+  }
+
+  static GatewayConfig twilio_config(std::string name, int port) {
+    GatewayConfig c;
+    c.name = std::move(name);
+    c.type = "twilio";
+    c.channel = Channel::sms;
+    c.settings = {{"account_sid", "AC00000000000000000000000000000001"},
+                  {"auth_token", "secret-token"},
+                  {"from", "+12175550100"},
+                  {"base_url", "http://127.0.0.1:" + std::to_string(port)},
+                  {"timeout_ms", "2000"}};
+    return c;
+  }
+  static GatewayConfig smtp_config(std::string name, int port) {
+    GatewayConfig c;
+    c.name = std::move(name);
+    c.type = "smtp";
+    c.channel = Channel::email;
+    c.settings = {{"url", "smtp://127.0.0.1:" + std::to_string(port)},
+                  {"from", "billing@power.example.com"},
+                  {"from_name", "City Power"},
+                  {"timeout_ms", "5000"}};
+    return c;
+  }
+  static std::unique_ptr<Gateway> gateway(const GatewayConfig& c) {
+    auto g = make_gateway(c);
+    if (!g) throw std::runtime_error(g.error().field + ": " + g.error().message);
+    return std::move(*g);
+  }
+
+  static inline std::string python_;
+  static inline fs::path* dir_ = nullptr;
+  static inline ServerProcess* twilio_ = nullptr;
+  static inline ServerProcess* smtp_ = nullptr;
+};
+
+OutboundMessage sms(std::int64_t id, std::string to, std::string body) {
+  OutboundMessage m;
+  m.id = id;
+  m.channel = Channel::sms;
+  m.to = std::move(to);
+  m.body = std::move(body);
+  m.status_callback_url = "https://herald.example.com/v1/webhooks/twilio/status";
+  m.idempotency_key = "herald-" + std::to_string(id);
+  return m;
+}
+
+OutboundMessage email(std::int64_t id, std::string to) {
+  OutboundMessage m;
+  m.id = id;
+  m.channel = Channel::email;
+  m.to = std::move(to);
+  m.subject = "Your bill is ready";
+  m.body = "Hello Ada,\nyour bill of $42.10 is due on 1 February.\n";
+  m.html = "<p>Hello Ada,</p><p>your bill of <b>$42.10</b> is due on 1 February.</p>";
+  m.unsubscribe_url = "https://herald.example.com/v1/unsubscribe/tok-" + std::to_string(id);
+  m.idempotency_key = "herald-" + std::to_string(id);
+  return m;
+}
+
+TEST_F(Servers, TwilioBatchOfFiftyArrivesWithFormFieldsAndBasicAuth) {
+  auto g = gateway(twilio_config("twilio-fifty", twilio_->port()));
+  std::vector<OutboundMessage> batch;
+  for (int i = 0; i < 50; ++i) {
+    batch.push_back(sms(100 + i, "+1217555" + std::to_string(1000 + i), "Bill #" + std::to_string(i) + ": $42 + tax ✓"));
+  }
+  auto results = g->send_batch(batch);
+  ASSERT_EQ(results.size(), 50u);
+
+  std::map<std::string, Json> by_to;
+  for (auto& r : twilio_requests()) by_to[r["form"]["To"]] = r;
+  for (int i = 0; i < 50; ++i) {
+    const auto& m = batch[i];
+    ASSERT_EQ(by_to.count(m.to), 1u) << m.to;
+    const Json& req = by_to[m.to];
+    EXPECT_EQ(req["path"], "/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json");
+    EXPECT_EQ(req["authorization"], "Basic " + base64_encode("AC00000000000000000000000000000001:secret-token"));
+    EXPECT_EQ(req["content_type"], "application/x-www-form-urlencoded");
+    EXPECT_EQ(req["idempotency_key"], m.idempotency_key);
+    EXPECT_EQ(req["form"]["From"], "+12175550100");
+    EXPECT_EQ(req["form"]["Body"], m.body);
+    EXPECT_EQ(req["form"]["StatusCallback"], m.status_callback_url);
+    // Results come back in the batch's order, each with the SID the server gave that message.
+    EXPECT_EQ(results[i].outcome, SendOutcome::sent) << results[i].detail;
+    EXPECT_EQ(results[i].provider_id, req["sid"]);
+    EXPECT_EQ(results[i].http_status, 201);
+  }
+}
+
+TEST_F(Servers, TwilioRefusalsBecomeTheCodecsOutcomesWithOneAttemptEach) {
+  auto g = gateway(twilio_config("twilio-mixed", twilio_->port()));
+  auto& retries = metrics::Registry::global().counter("herald_gateway_results_total", "",
+                                                      {{"gateway", "twilio-mixed"}, {"outcome", "retry"}});
+  auto results = g->send_batch({sms(1, "+12175550429", "a"), sms(2, "+12175551610", "b"),
+                                sms(3, "+12175550500", "c"), sms(4, "+12175550201", "d")});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].outcome, SendOutcome::retry);
+  ASSERT_TRUE(results[0].retry_after.has_value());
+  EXPECT_EQ(results[0].retry_after->count(), 7);
+  EXPECT_EQ(results[1].outcome, SendOutcome::opted_out);
+  EXPECT_EQ(results[1].error_code, "21610");
+  EXPECT_EQ(results[2].outcome, SendOutcome::retry);
+  EXPECT_EQ(results[2].http_status, 500);
+  EXPECT_EQ(results[3].outcome, SendOutcome::sent);
+  EXPECT_EQ(twilio_requests_to("+12175550429").size(), 1u);  // no retry inside send_batch
+  EXPECT_EQ(retries.value(), 2);
+}
+
+TEST_F(Servers, TwilioKeepsConnectionsAliveAcrossBatches) {
+  GatewayConfig c = twilio_config("twilio-reuse", twilio_->port());
+  c.settings["max_concurrent"] = "4";
+  auto g = gateway(c);
+  std::vector<OutboundMessage> batch;
+  for (int i = 0; i < 20; ++i) batch.push_back(sms(500 + i, "+1312555" + std::to_string(2000 + i), "reuse"));
+  for (int round = 0; round < 2; ++round) {
+    for (auto& r : g->send_batch(batch)) EXPECT_EQ(r.outcome, SendOutcome::sent);
+  }
+  std::set<int> ports;
+  int requests = 0;
+  for (auto& r : twilio_requests()) {
+    if (r["form"]["Body"] == "reuse") {
+      ports.insert(r["client_port"].get<int>());
+      ++requests;
+    }
+  }
+  EXPECT_EQ(requests, 40);
+  EXPECT_LE(ports.size(), 4u);
+}
+
+TEST_F(Servers, TwilioTimeoutAndRefusedConnectionAreRetries) {
+  GatewayConfig c = twilio_config("twilio-slow", twilio_->port());
+  c.settings["timeout_ms"] = "400";
+  auto slow = gateway(c);
+  const auto start = std::chrono::steady_clock::now();
+  auto results = slow->send_batch({sms(1, "+12175559999", "slow"), sms(2, "+12175550202", "fast")});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(results[0].outcome, SendOutcome::retry);
+  EXPECT_EQ(results[0].error_code, "timeout");
+  EXPECT_EQ(results[1].outcome, SendOutcome::sent);
+
+  auto refused = gateway(twilio_config("twilio-refused", closed_port()));
+  auto r = refused->send_batch({sms(3, "+12175550203", "x")});
+  EXPECT_EQ(r[0].outcome, SendOutcome::retry);
+  EXPECT_EQ(r[0].error_code, "connect");
+  EXPECT_FALSE(r[0].detail.empty());
+}
+
+TEST_F(Servers, SmtpEmailArrivesWithBothPartsAndOneClickUnsubscribe) {
+  auto g = gateway(smtp_config("smtp-main", smtp_->port()));
+  auto results = g->send_batch({email(71, "ada@example.com"), email(72, "nobody@example.com"),
+                                email(73, "busy@example.com"), email(74, "bob@example.com")});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].outcome, SendOutcome::sent) << results[0].error_code << " " << results[0].detail;
+  EXPECT_EQ(results[0].provider_id, "<herald-71@power.example.com>");
+  EXPECT_EQ(results[1].outcome, SendOutcome::failed);
+  EXPECT_EQ(results[1].error_code, "smtp_550");
+  EXPECT_THAT(results[1].detail, HasSubstr("mailbox unavailable"));
+  EXPECT_EQ(results[2].outcome, SendOutcome::retry);
+  EXPECT_EQ(results[2].error_code, "smtp_451");
+  EXPECT_EQ(results[3].outcome, SendOutcome::sent);
+
+  Json ada;
+  for (auto& m : mails()) {
+    if (m["rcpt_tos"] == Json::array({"ada@example.com"})) ada = m;
+  }
+  ASSERT_FALSE(ada.is_null()) << "ada's mail did not arrive";
+  EXPECT_EQ(ada["mail_from"], "billing@power.example.com");
+  const std::string content = ada["content"];
+  EXPECT_THAT(content, HasSubstr("List-Unsubscribe: <https://herald.example.com/v1/unsubscribe/tok-71>\r\n"));
+  EXPECT_THAT(content, HasSubstr("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+  EXPECT_THAT(content, HasSubstr("Content-Type: multipart/alternative;"));
+  EXPECT_THAT(content, HasSubstr("Content-Type: text/plain; charset=UTF-8"));
+  EXPECT_THAT(content, HasSubstr("Content-Type: text/html; charset=UTF-8"));
+  EXPECT_THAT(content, HasSubstr("your bill of <b>$42.10</b>"));
+  EXPECT_THAT(content, HasSubstr("Message-ID: <herald-71@power.example.com>"));
+  EXPECT_LT(content.find("text/plain"), content.find("text/html"));
+}
+
+TEST_F(Servers, SmtpAuthenticatesAndTreatsRejectedCredentialsAsRetry) {
+  GatewayConfig c = smtp_config("smtp-auth", smtp_->port());
+  c.settings["username"] = "herald";
+  c.settings["password"] = "secret";
+  auto g = gateway(c);
+  auto ok = g->send_batch({email(81, "carol@example.com")});
+  EXPECT_EQ(ok[0].outcome, SendOutcome::sent) << ok[0].error_code << " " << ok[0].detail;
+  bool authenticated = false;
+  for (auto& m : mails()) {
+    if (m["rcpt_tos"] == Json::array({"carol@example.com"})) authenticated = m["authenticated"];
+  }
+  EXPECT_TRUE(authenticated);
+
+  c.name = "smtp-badauth";
+  c.settings["password"] = "wrong";
+  auto bad = gateway(c)->send_batch({email(82, "dave@example.com")});
+  EXPECT_EQ(bad[0].outcome, SendOutcome::retry);
+  EXPECT_EQ(bad[0].error_code, "smtp_535");
+}
+
+TEST_F(Servers, SmtpRequiredStartTlsAndRefusedConnectionAreRetries) {
+  GatewayConfig c = smtp_config("smtp-tls", smtp_->port());
+  c.settings["starttls"] = "required";
+  auto tls = gateway(c)->send_batch({email(91, "erin@example.com")});
+  EXPECT_EQ(tls[0].outcome, SendOutcome::retry);
+  EXPECT_EQ(tls[0].error_code, "tls");
+
+  auto refused = gateway(smtp_config("smtp-refused", closed_port()))->send_batch({email(92, "erin@example.com")});
+  EXPECT_EQ(refused[0].outcome, SendOutcome::retry);
+  EXPECT_EQ(refused[0].error_code, "connect");
+}
+
+TEST_F(Servers, SmtpBatchRunsConcurrentlyAndEveryMessageArrivesOnce) {
+  GatewayConfig c = smtp_config("smtp-many", smtp_->port());
+  c.settings["max_concurrent"] = "4";
+  auto g = gateway(c);
+  std::vector<OutboundMessage> batch;
+  for (int i = 0; i < 30; ++i) batch.push_back(email(1000 + i, "user" + std::to_string(i) + "@example.com"));
+  for (auto& r : g->send_batch(batch)) EXPECT_EQ(r.outcome, SendOutcome::sent) << r.error_code << " " << r.detail;
+  std::map<std::string, int> arrived;
+  for (auto& m : mails()) {
+    for (auto& rcpt : m["rcpt_tos"]) ++arrived[rcpt.get<std::string>()];
+  }
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(arrived["user" + std::to_string(i) + "@example.com"], 1) << i;
+}
+
+}  // namespace
+}  // namespace herald::gateways
