@@ -3,7 +3,6 @@
 
 #include <functional>
 #include <optional>
-#include <optional>
 #include <type_traits>
 #include <utility>
 
