@@ -1,0 +1,60 @@
+// The rules engine: one event and its recipient -> one decision per channel (send, hold, suppress).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "herald/domain/types.hpp"
+#include "herald/rules/send_window.hpp"
+#include "herald/rules/templates.hpp"
+
+namespace herald::rules {
+
+struct RulesConfig {
+  std::map<std::string, EventTypeRule> types;  // by event type
+  SendWindow window;
+  std::string default_language = "en";
+  Preferences default_preferences;
+  std::string utility_name, utility_phone, utility_url;
+  std::string public_base_url;  // where heraldd is reachable, for unsubscribe links
+  std::string token_secret;     // signs unsubscribe links
+  Seconds unsubscribe_token_ttl{Seconds(365 * 24 * 3600)};
+  // Regulatory notices go to every one of these channels the customer has a contact on,
+  // whatever the preferences (consent, e.g. SMS STOP, is still honoured).
+  std::vector<Channel> regulatory_channels{Channel::email, Channel::sms};
+};
+
+// The 14 event types of API.md with their topics and treatment:
+// - billing: bill.*, payment.*, account.past_due, card.expiring, meter.read, usage.high, and
+//   disconnection.scheduled (regulatory, priority 2);
+// - other: leak.detected (urgent: a running leak costs money and may damage the premise, so it
+//   may go out at night), service.order_updated, appointment.scheduled;
+// - outage: notice.broadcast (area-wide service notices such as boil-water orders are what
+//   customers subscribed to outage alerts expect to hear; not urgent by default: a utility
+//   that sends safety broadcasts can mark it urgent in config).
+// bill.due_soon expires at the end of its data.due_date (no "bill due" after the due date);
+// payment.scheduled at the end of data.scheduled_date, appointment.scheduled at the end of
+// data.appointment_date, disconnection.scheduled at the end of data.disconnection_date.
+RulesConfig default_rules_config();
+
+// Decisions for each channel (sms, email, voice), in that order:
+// - not chosen (preferences, or regulatory_channels for regulatory types) and no contact on
+//   the channel: no decision;
+// - not chosen but a contact exists: suppressed "preference_off";
+// - chosen, no active verified contact: suppressed "no_contact";
+// - the contact opted out: suppressed "opted_out";
+// - no template in the language or the default: suppressed "no_template";
+// - the account's time zone is unknown: suppressed "invalid_timezone";
+// - it would expire before it may be sent: suppressed "expired";
+// - otherwise queued (may go now) or scheduled (held until the window opens), not_before set.
+// An event type missing from cfg.types yields no decisions (the caller rejects the event).
+// Events with occurred_at unset (TimePoint{}) count as occurring at `now`.
+std::vector<Decision> decide(const Event& e, const RecipientContext& r, const RulesConfig& cfg, const TemplateStore& t,
+                             TimePoint now);
+
+// The language a recipient reads: stored preferences, else the account's, else the
+// customer's, else the default.
+std::string recipient_language(const RecipientContext& r, const RulesConfig& cfg);
+
+}  // namespace herald::rules

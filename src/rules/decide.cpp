@@ -1,0 +1,232 @@
+// The rules engine: channels chosen, contacts and consent checked, text rendered, send time set.
+#include "herald/rules/decide.hpp"
+
+#include <algorithm>
+
+#include "herald/domain/json_io.hpp"
+#include "herald/domain/phone.hpp"
+#include "herald/domain/signed_token.hpp"
+#include "herald/rules/context.hpp"
+#include "herald/rules/segments.hpp"
+
+namespace herald::rules {
+
+namespace {
+
+constexpr Seconds kHour{3600};
+constexpr Seconds kDay{24 * 3600};
+
+EventTypeRule rule(std::string type, Topic topic, Seconds ttl, int priority = 0, bool urgent = false,
+                   bool regulatory = false, std::string expires_at_field = "") {
+  EventTypeRule r;
+  r.type = std::move(type);
+  r.topic = topic;
+  r.ttl = ttl;
+  r.priority = priority;
+  r.urgent = urgent;
+  r.regulatory = regulatory;
+  r.expires_at_field = std::move(expires_at_field);
+  return r;
+}
+
+// The contact to use on a channel: active and verified, preferring one that has not opted out
+// (a customer with two numbers, one stopped, still hears on the other).
+const Contact* pick_contact(const std::vector<Contact>& contacts, Channel channel) {
+  const Contact* fallback = nullptr;
+  for (const Contact& c : contacts) {
+    if (c.channel != channel || !c.active || !c.verified) continue;
+    if (c.consent == ConsentState::opted_in) return &c;
+    if (!fallback) fallback = &c;
+  }
+  return fallback;
+}
+
+Json quiet_hours_json(const QuietHours& qh) {
+  return {{"enabled", qh.enabled}, {"start", format_local_time(qh.start)}, {"end", format_local_time(qh.end)}};
+}
+
+void suppress(Decision& d, std::string reason) {
+  d.status = MessageStatus::suppressed;
+  d.explanation["reason"] = reason;
+  d.suppression_reason = std::move(reason);
+}
+
+}  // namespace
+
+RulesConfig default_rules_config() {
+  RulesConfig cfg;
+  const EventTypeRule rules[] = {
+      rule("bill.ready", Topic::billing, 7 * kDay),
+      rule("bill.due_soon", Topic::billing, 72 * kHour, 1, false, false, "due_date"),
+      rule("payment.received", Topic::billing, 72 * kHour),
+      rule("payment.declined", Topic::billing, 72 * kHour, 1),
+      rule("payment.scheduled", Topic::billing, 72 * kHour, 0, false, false, "scheduled_date"),
+      rule("account.past_due", Topic::billing, 72 * kHour, 1),
+      rule("disconnection.scheduled", Topic::billing, 72 * kHour, 2, false, true, "disconnection_date"),
+      rule("card.expiring", Topic::billing, 7 * kDay),
+      rule("meter.read", Topic::billing, 72 * kHour),
+      rule("usage.high", Topic::billing, 48 * kHour),
+      rule("leak.detected", Topic::other, 24 * kHour, 2, true),
+      rule("service.order_updated", Topic::other, 72 * kHour),
+      rule("appointment.scheduled", Topic::other, 72 * kHour, 0, false, false, "appointment_date"),
+      rule("notice.broadcast", Topic::outage, 24 * kHour, 1),
+  };
+  for (const EventTypeRule& r : rules) cfg.types[r.type] = r;
+  Preferences& p = cfg.default_preferences;
+  p.topics[Topic::billing] = {Channel::sms, Channel::email};
+  p.topics[Topic::outage] = {Channel::sms, Channel::voice};
+  p.topics[Topic::other] = {Channel::email};
+  cfg.utility_name = "City Utilities";
+  cfg.utility_phone = "+1 800 555 0100";
+  cfg.utility_url = "https://utility.example.com";
+  cfg.public_base_url = "http://localhost:8080";
+  return cfg;
+}
+
+std::string recipient_language(const RecipientContext& r, const RulesConfig& cfg) {
+  if (r.preferences_stored && !r.preferences.language.empty()) return r.preferences.language;
+  if (!r.account.language.empty()) return r.account.language;
+  if (!r.customer.language.empty()) return r.customer.language;
+  if (!r.preferences.language.empty()) return r.preferences.language;
+  return cfg.default_language;
+}
+
+std::vector<Decision> decide(const Event& e, const RecipientContext& r, const RulesConfig& cfg, const TemplateStore& t,
+                             TimePoint now) {
+  std::vector<Decision> out;
+  auto found = cfg.types.find(e.type);
+  if (found == cfg.types.end()) return out;
+  const EventTypeRule& rule = found->second;
+  const std::string& tz = r.account.timezone;
+  const bool tz_known = is_known_time_zone(tz);
+  const std::string language = recipient_language(r, cfg);
+  const QuietHours& qh = r.preferences.quiet_hours;
+
+  // Timing is the same for every channel: work it out once.
+  const TimePoint occurred = e.occurred_at == TimePoint{} ? now : e.occurred_at;
+  std::optional<TimePoint> expires_at = occurred + rule.ttl;
+  std::optional<TimePoint> send_at;
+  if (tz_known) {
+    if (!rule.expires_at_field.empty() && e.data.is_object()) {
+      auto field = e.data.find(rule.expires_at_field);
+      if (field != e.data.end() && field->is_string()) {
+        if (auto end = end_of_local_day(field->get_ref<const std::string&>(), tz)) {
+          expires_at = std::min(*expires_at, *end);
+        }
+      }
+    }
+    send_at = earliest_send_time(now, tz, qh, cfg.window, rule.urgent);
+  }
+
+  Json base_explanation = {
+      {"event_type", e.type},
+      {"topic", to_string(rule.topic)},
+      {"rule",
+       {{"urgent", rule.urgent},
+        {"regulatory", rule.regulatory},
+        {"priority", rule.priority},
+        {"ttl_s", rule.ttl.count()},
+        {"expires_at_field", rule.expires_at_field}}},
+      {"decided_at", format_time(now)},
+      {"time_zone", tz},
+      {"local_time", tz_known ? local_time_string(now, tz) : std::string()},
+      {"quiet_hours", quiet_hours_json(qh)},
+      {"window", {{"start", format_local_time(cfg.window.start)}, {"end", format_local_time(cfg.window.end)}}},
+      {"language", language},
+      {"expires_at", format_time(*expires_at)},
+  };
+  if (send_at) {
+    base_explanation["send_at"] = format_time(*send_at);
+    base_explanation["send_at_local"] = local_time_string(*send_at, tz);
+  }
+
+  Json context;  // built on first use: suppressed-only events never pay for it
+  for (Channel channel : kAllChannels) {
+    const bool by_preference = r.preferences.wants(rule.topic, channel);
+    const bool by_regulation =
+        rule.regulatory && std::find(cfg.regulatory_channels.begin(), cfg.regulatory_channels.end(), channel) !=
+                               cfg.regulatory_channels.end();
+    const Contact* contact = pick_contact(r.contacts, channel);
+    if (!by_preference && !by_regulation && !contact) continue;
+
+    Decision d;
+    d.channel = channel;
+    d.urgent = rule.urgent;
+    d.priority = rule.priority;
+    d.language = language;
+    d.expires_at = expires_at;
+    d.explanation = base_explanation;
+    d.explanation["channel"] = to_string(channel);
+    d.explanation["chosen_by"] = by_preference ? "preference" : by_regulation ? "regulation" : "none";
+    if (contact) {
+      d.contact = *contact;
+      d.explanation["contact"] = {{"id", contact->id},
+                                  {"address", mask_address(contact->address)},
+                                  {"consent", to_string(contact->consent)}};
+    }
+
+    if (!by_preference && !by_regulation) {
+      suppress(d, "preference_off");
+      out.push_back(std::move(d));
+      continue;
+    }
+    if (!contact) {
+      suppress(d, "no_contact");
+      out.push_back(std::move(d));
+      continue;
+    }
+    if (contact->consent == ConsentState::opted_out) {
+      suppress(d, "opted_out");
+      out.push_back(std::move(d));
+      continue;
+    }
+
+    if (context.is_null()) context = template_context(e, r, cfg, language);
+    if (channel == Channel::email) {
+      Json claims = {{"c", contact->id},
+                     {"ch", "email"},
+                     {"a", contact->address},
+                     {"t", to_string(rule.topic)},
+                     {"exp", to_unix_seconds(now + cfg.unsubscribe_token_ttl)}};
+      d.unsubscribe_url = cfg.public_base_url + "/v1/unsubscribe/" + sign_token(claims, cfg.token_secret);
+      context["unsubscribe_url"] = d.unsubscribe_url;
+    } else {
+      context.erase("unsubscribe_url");
+    }
+    auto rendered = t.render(e.type, channel, language, cfg.default_language, context);
+    if (!rendered) {
+      d.explanation["template_error"] = rendered.error().message;
+      suppress(d, "no_template");
+      out.push_back(std::move(d));
+      continue;
+    }
+    d.language = rendered->language;
+    d.explanation["language"] = rendered->language;
+    d.subject = std::move(rendered->subject);
+    d.body = std::move(rendered->body);
+    d.html = std::move(rendered->html);
+    if (channel == Channel::sms) {
+      SmsEncodingInfo info = sms_encoding(d.body);
+      d.segments = info.segments;
+      d.encoding = info.encoding;
+    }
+
+    if (!send_at) {
+      suppress(d, "invalid_timezone");
+      out.push_back(std::move(d));
+      continue;
+    }
+    d.not_before = *send_at;
+    if (*expires_at <= *send_at) {
+      suppress(d, "expired");
+      out.push_back(std::move(d));
+      continue;
+    }
+    d.status = *send_at > now ? MessageStatus::scheduled : MessageStatus::queued;
+    d.explanation["reason"] = d.status == MessageStatus::scheduled ? "held_until_allowed_time" : "send_now";
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace herald::rules

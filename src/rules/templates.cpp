@@ -1,0 +1,227 @@
+// Loading, compiling and rendering mustache templates, with language fallback.
+#include "herald/rules/templates.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <kainjow/mustache.hpp>
+
+namespace herald::rules {
+
+namespace mus = kainjow::mustache;
+
+struct TemplateStore::Compiled {
+  explicit Compiled(const std::string& source) : tmpl(source) {}
+  mutable mus::mustache tmpl;  // render() is non-const in kainjow, but reads only (see header)
+};
+
+namespace {
+
+constexpr std::string_view kExtension = ".mustache";
+
+mus::data to_mustache(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      mus::data obj{mus::data::type::object};
+      for (const auto& [k, v] : j.items()) obj.set(k, to_mustache(v));
+      return obj;
+    }
+    case Json::value_t::array: {
+      mus::data list{mus::data::type::list};
+      for (const auto& v : j) list.push_back(to_mustache(v));
+      return list;
+    }
+    case Json::value_t::string: return mus::data{j.get<std::string>()};
+    case Json::value_t::boolean: return mus::data{j.get<bool>()};
+    case Json::value_t::null:
+    case Json::value_t::discarded: return mus::data{false};
+    default: return mus::data{j.dump()};  // numbers as their JSON text
+  }
+}
+
+std::string trim_trailing_space(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  return s;
+}
+
+// A subject is one line: line breaks in it would break the mail header.
+std::string one_line(std::string s) {
+  s = trim_trailing_space(std::move(s));
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  auto start = s.find_first_not_of(' ');
+  return start == std::string::npos ? std::string() : s.substr(start);
+}
+
+// Sections that render nothing can leave extra blank lines (kainjow drops a standalone
+// section line only when the section renders): plain text keeps at most one blank line.
+std::string collapse_blank_lines(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  int newlines = 0;
+  for (char c : s) {
+    if (c == '\n') {
+      if (++newlines > 2) continue;
+    } else if (c != '\r') {
+      newlines = 0;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string_view primary_subtag(std::string_view language) { return language.substr(0, language.find('-')); }
+
+std::string identity(const std::string& s) { return s; }
+
+}  // namespace
+
+TemplateStore::TemplateStore() = default;
+TemplateStore::TemplateStore(TemplateStore&&) noexcept = default;
+TemplateStore& TemplateStore::operator=(TemplateStore&&) noexcept = default;
+TemplateStore::~TemplateStore() = default;
+
+TemplateStore::TemplateStore(const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return;
+  std::vector<fs::path> files;
+  for (const auto& lang_dir : fs::directory_iterator(root)) {
+    if (!lang_dir.is_directory()) continue;
+    for (const auto& entry : fs::directory_iterator(lang_dir.path())) {
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());  // a stable order for validate()
+  for (const fs::path& file : files) {
+    std::string language = file.parent_path().filename().string();
+    std::string name = file.filename().string();
+    std::string shown = language + "/" + name;
+    if (name.size() <= kExtension.size() || !name.ends_with(kExtension)) {
+      problems_.push_back(shown + ": not a .mustache file");
+      continue;
+    }
+    std::string stem = name.substr(0, name.size() - kExtension.size());
+    std::string type, part;
+    std::optional<Channel> channel;
+    for (std::string_view p : {".email.subject", ".email.txt", ".email.html"}) {
+      if (stem.ends_with(p)) {
+        type = stem.substr(0, stem.size() - p.size());
+        channel = Channel::email;
+        part = std::string(p.substr(p.rfind('.') + 1));
+      }
+    }
+    if (!channel) {
+      auto dot = stem.rfind('.');
+      if (dot != std::string::npos) {
+        auto c = parse_channel(std::string_view(stem).substr(dot + 1));
+        if (c && *c != Channel::email) {
+          channel = c;
+          type = stem.substr(0, dot);
+        }
+      }
+    }
+    if (!channel || type.empty()) {
+      problems_.push_back(shown + ": name is not <type>.<sms|voice>.mustache or <type>.email.<subject|txt|html>.mustache");
+      continue;
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      problems_.push_back(shown + ": cannot be read");
+      continue;
+    }
+    auto compiled = std::make_shared<Compiled>(text.str());
+    if (!compiled->tmpl.is_valid()) {
+      problems_.push_back(shown + ": " + compiled->tmpl.error_message());
+      continue;
+    }
+    if (part != "html") compiled->tmpl.set_custom_escape(identity);
+    templates_[Key{language, type, *channel, part}] = std::move(compiled);
+  }
+  // An email needs its subject and plain-text part; either alone cannot be sent.
+  std::set<std::string> incomplete;
+  for (const auto& [key, value] : templates_) {
+    const auto& [language, type, channel, part] = key;
+    if (channel == Channel::email && !has(type, channel, language)) {
+      incomplete.insert(language + "/" + type + ".email: needs both .email.subject and .email.txt");
+    }
+  }
+  problems_.insert(problems_.end(), incomplete.begin(), incomplete.end());
+}
+
+void TemplateStore::add(std::string_view language, std::string_view type, Channel channel, std::string_view part,
+                        std::string_view source) {
+  auto compiled = std::make_shared<Compiled>(std::string(source));
+  std::string shown = std::string(language) + "/" + std::string(type) + "." + std::string(to_string(channel)) +
+                      (part.empty() ? "" : "." + std::string(part));
+  if (!compiled->tmpl.is_valid()) {
+    problems_.push_back(shown + ": " + compiled->tmpl.error_message());
+    return;
+  }
+  if (part != "html") compiled->tmpl.set_custom_escape(identity);
+  templates_[Key{std::string(language), std::string(type), channel, std::string(part)}] = std::move(compiled);
+}
+
+bool TemplateStore::has(std::string_view type, Channel channel, std::string_view language) const {
+  auto present = [&](std::string_view part) {
+    return templates_.count(Key{std::string(language), std::string(type), channel, std::string(part)}) > 0;
+  };
+  if (channel == Channel::email) return present("subject") && present("txt");
+  return present("");
+}
+
+Result<Rendered> TemplateStore::render(std::string_view type, Channel channel, std::string_view language,
+                                       std::string_view default_language, const Json& context) const {
+  std::vector<std::string_view> candidates{language, primary_subtag(language), default_language};
+  std::string_view chosen;
+  for (std::string_view candidate : candidates) {
+    if (!candidate.empty() && has(type, channel, candidate)) {
+      chosen = candidate;
+      break;
+    }
+  }
+  if (chosen.empty()) {
+    return ApiError{ErrorKind::unprocessable, "no_template",
+                    "no " + std::string(to_string(channel)) + " template for " + std::string(type) + " in " +
+                        std::string(language) + " or " + std::string(default_language),
+                    ""};
+  }
+  const mus::data data = to_mustache(context);
+  std::string failure;
+  auto render_part = [&](std::string_view part) -> std::string {
+    auto it = templates_.find(Key{std::string(chosen), std::string(type), channel, std::string(part)});
+    if (it == templates_.end()) return {};
+    std::string out = it->second->tmpl.render(data);
+    if (!it->second->tmpl.is_valid() && failure.empty()) failure = it->second->tmpl.error_message();
+    return out;
+  };
+  Rendered r;
+  r.language = std::string(chosen);
+  if (channel == Channel::email) {
+    r.subject = one_line(render_part("subject"));
+    r.body = collapse_blank_lines(trim_trailing_space(render_part("txt"))) + "\n";
+    r.html = render_part("html");
+  } else {
+    r.body = collapse_blank_lines(trim_trailing_space(render_part("")));
+  }
+  if (!failure.empty()) {
+    return ApiError{ErrorKind::unprocessable, "render_failed",
+                    std::string(type) + " " + std::string(to_string(channel)) + ": " + failure, ""};
+  }
+  return r;
+}
+
+std::vector<std::string> TemplateStore::validate() const { return problems_; }
+
+std::vector<std::string> TemplateStore::languages() const {
+  std::set<std::string> out;
+  for (const auto& [key, value] : templates_) out.insert(std::get<0>(key));
+  return {out.begin(), out.end()};
+}
+
+}  // namespace herald::rules
