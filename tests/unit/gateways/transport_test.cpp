@@ -42,6 +42,7 @@ counter = [0]
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
 
     def log_message(self, *args):
         pass
@@ -134,14 +135,15 @@ async def main():
 asyncio.run(main())
 )PY";
 
-// A python3 that can import aiosmtpd (a pyenv shim may shadow the system one).
-std::string find_python() {
+// A python3 (that can import aiosmtpd when asked): a pyenv shim may shadow the system one.
+std::string find_python(bool need_aiosmtpd) {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("HERALD_PYTHON")) candidates.emplace_back(env);
   candidates.emplace_back("/usr/bin/python3");
   candidates.emplace_back("python3");
+  const std::string probe = need_aiosmtpd ? " -c 'import aiosmtpd'" : " -c ''";
   for (const auto& py : candidates) {
-    if (std::system((py + " -c 'import aiosmtpd' >/dev/null 2>&1").c_str()) == 0) return py;
+    if (std::system((py + probe + " >/dev/null 2>&1").c_str()) == 0) return py;
   }
   return {};
 }
@@ -221,30 +223,53 @@ std::vector<Json> read_json_lines(const fs::path& path) {
   return out;
 }
 
-class Servers : public ::testing::Test {
+// One local server per test suite, in a temporary directory where it records what it got.
+template <typename Derived>
+class LocalServer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    python_ = find_python();
+    python_ = find_python(Derived::kNeedsAiosmtpd);
     if (python_.empty()) return;
     char tmpl[] = "/tmp/herald-gw-test-XXXXXX";
     dir_ = new fs::path(mkdtemp(tmpl));
-    fs::create_directories(*dir_ / "mail");
-    twilio_ = new ServerProcess(python_, *dir_, "fake_twilio.py", kFakeTwilio, (*dir_ / "twilio.jsonl").string());
-    smtp_ = new ServerProcess(python_, *dir_, "fake_smtp.py", kFakeSmtp, (*dir_ / "mail").string());
+    try {
+      server_ = Derived::start(python_, *dir_);
+    } catch (const std::exception& e) {
+      start_error_ = e.what();
+    }
   }
   static void TearDownTestSuite() {
-    delete twilio_;
-    delete smtp_;
+    delete server_;
+    server_ = nullptr;
     if (dir_ != nullptr) fs::remove_all(*dir_);
     delete dir_;
-    twilio_ = nullptr;
-    smtp_ = nullptr;
     dir_ = nullptr;
   }
   void SetUp() override {
-    if (python_.empty()) GTEST_SKIP() << "no python3 with aiosmtpd (apt-get install python3-aiosmtpd)";
+    if (python_.empty()) GTEST_SKIP() << "no usable python3 (apt-get install python3 python3-aiosmtpd)";
+    ASSERT_TRUE(server_ != nullptr) << "local server did not start: " << start_error_;
+  }
+  static int port() { return server_->port(); }
+  static std::unique_ptr<Gateway> gateway(const GatewayConfig& c) {
+    auto g = make_gateway(c);
+    if (!g) throw std::runtime_error(g.error().field + ": " + g.error().message);
+    return std::move(*g);
   }
 
+  static inline std::string python_;
+  static inline std::string start_error_;
+  static inline fs::path* dir_ = nullptr;
+  static inline ServerProcess* server_ = nullptr;
+};
+
+class TwilioServer : public LocalServer<TwilioServer> {
+ public:
+  static constexpr bool kNeedsAiosmtpd = false;
+  static ServerProcess* start(const std::string& python, const fs::path& dir) {
+    return new ServerProcess(python, dir, "fake_twilio.py", kFakeTwilio, (dir / "twilio.jsonl").string());
+  }
+
+ protected:
   static std::vector<Json> twilio_requests() { return read_json_lines(*dir_ / "twilio.jsonl"); }
   static std::vector<Json> twilio_requests_to(const std::string& to) {
     std::vector<Json> out;
@@ -253,19 +278,6 @@ class Servers : public ::testing::Test {
     }
     return out;
   }
-  static std::vector<Json> mails() {
-    std::vector<Json> out;
-    std::set<fs::path> files;
-    for (const auto& e : fs::directory_iterator(*dir_ / "mail")) {
-      if (e.path().extension() == ".json") files.insert(e.path());
-    }
-    for (const auto& f : files) {
-      std::ifstream in(f);
-      out.push_back(Json::parse(in));
-    }
-    return out;
-  }
-
   static GatewayConfig twilio_config(std::string name, int port) {
     GatewayConfig c;
     c.name = std::move(name);
@@ -278,6 +290,29 @@ class Servers : public ::testing::Test {
                   {"timeout_ms", "2000"}};
     return c;
   }
+};
+
+class SmtpServer : public LocalServer<SmtpServer> {
+ public:
+  static constexpr bool kNeedsAiosmtpd = true;
+  static ServerProcess* start(const std::string& python, const fs::path& dir) {
+    fs::create_directories(dir / "mail");
+    return new ServerProcess(python, dir, "fake_smtp.py", kFakeSmtp, (dir / "mail").string());
+  }
+
+ protected:
+  static std::vector<Json> mails() {
+    std::vector<Json> out;
+    std::set<fs::path> files;
+    for (const auto& e : fs::directory_iterator(*dir_ / "mail")) {
+      if (e.path().extension() == ".json") files.insert(e.path());
+    }
+    for (const auto& f : files) {
+      std::ifstream in(f);
+      out.push_back(Json::parse(in));
+    }
+    return out;
+  }
   static GatewayConfig smtp_config(std::string name, int port) {
     GatewayConfig c;
     c.name = std::move(name);
@@ -289,16 +324,6 @@ class Servers : public ::testing::Test {
                   {"timeout_ms", "5000"}};
     return c;
   }
-  static std::unique_ptr<Gateway> gateway(const GatewayConfig& c) {
-    auto g = make_gateway(c);
-    if (!g) throw std::runtime_error(g.error().field + ": " + g.error().message);
-    return std::move(*g);
-  }
-
-  static inline std::string python_;
-  static inline fs::path* dir_ = nullptr;
-  static inline ServerProcess* twilio_ = nullptr;
-  static inline ServerProcess* smtp_ = nullptr;
 };
 
 OutboundMessage sms(std::int64_t id, std::string to, std::string body) {
@@ -325,8 +350,8 @@ OutboundMessage email(std::int64_t id, std::string to) {
   return m;
 }
 
-TEST_F(Servers, TwilioBatchOfFiftyArrivesWithFormFieldsAndBasicAuth) {
-  auto g = gateway(twilio_config("twilio-fifty", twilio_->port()));
+TEST_F(TwilioServer, BatchOfFiftyArrivesWithFormFieldsAndBasicAuth) {
+  auto g = gateway(twilio_config("twilio-fifty", port()));
   std::vector<OutboundMessage> batch;
   for (int i = 0; i < 50; ++i) {
     batch.push_back(sms(100 + i, "+1217555" + std::to_string(1000 + i), "Bill #" + std::to_string(i) + ": $42 + tax ✓"));
@@ -354,8 +379,8 @@ TEST_F(Servers, TwilioBatchOfFiftyArrivesWithFormFieldsAndBasicAuth) {
   }
 }
 
-TEST_F(Servers, TwilioRefusalsBecomeTheCodecsOutcomesWithOneAttemptEach) {
-  auto g = gateway(twilio_config("twilio-mixed", twilio_->port()));
+TEST_F(TwilioServer, RefusalsBecomeTheCodecsOutcomesWithOneAttemptEach) {
+  auto g = gateway(twilio_config("twilio-mixed", port()));
   auto& retries = metrics::Registry::global().counter("herald_gateway_results_total", "",
                                                       {{"gateway", "twilio-mixed"}, {"outcome", "retry"}});
   auto results = g->send_batch({sms(1, "+12175550429", "a"), sms(2, "+12175551610", "b"),
@@ -373,8 +398,8 @@ TEST_F(Servers, TwilioRefusalsBecomeTheCodecsOutcomesWithOneAttemptEach) {
   EXPECT_EQ(retries.value(), 2);
 }
 
-TEST_F(Servers, TwilioKeepsConnectionsAliveAcrossBatches) {
-  GatewayConfig c = twilio_config("twilio-reuse", twilio_->port());
+TEST_F(TwilioServer, KeepsConnectionsAliveAcrossBatches) {
+  GatewayConfig c = twilio_config("twilio-reuse", port());
   c.settings["max_concurrent"] = "4";
   auto g = gateway(c);
   std::vector<OutboundMessage> batch;
@@ -394,8 +419,8 @@ TEST_F(Servers, TwilioKeepsConnectionsAliveAcrossBatches) {
   EXPECT_LE(ports.size(), 4u);
 }
 
-TEST_F(Servers, TwilioTimeoutAndRefusedConnectionAreRetries) {
-  GatewayConfig c = twilio_config("twilio-slow", twilio_->port());
+TEST_F(TwilioServer, TimeoutAndRefusedConnectionAreRetries) {
+  GatewayConfig c = twilio_config("twilio-slow", port());
   c.settings["timeout_ms"] = "400";
   auto slow = gateway(c);
   const auto start = std::chrono::steady_clock::now();
@@ -412,8 +437,8 @@ TEST_F(Servers, TwilioTimeoutAndRefusedConnectionAreRetries) {
   EXPECT_FALSE(r[0].detail.empty());
 }
 
-TEST_F(Servers, SmtpEmailArrivesWithBothPartsAndOneClickUnsubscribe) {
-  auto g = gateway(smtp_config("smtp-main", smtp_->port()));
+TEST_F(SmtpServer, EmailArrivesWithBothPartsAndOneClickUnsubscribe) {
+  auto g = gateway(smtp_config("smtp-main", port()));
   auto results = g->send_batch({email(71, "ada@example.com"), email(72, "nobody@example.com"),
                                 email(73, "busy@example.com"), email(74, "bob@example.com")});
   ASSERT_EQ(results.size(), 4u);
@@ -443,8 +468,8 @@ TEST_F(Servers, SmtpEmailArrivesWithBothPartsAndOneClickUnsubscribe) {
   EXPECT_LT(content.find("text/plain"), content.find("text/html"));
 }
 
-TEST_F(Servers, SmtpAuthenticatesAndTreatsRejectedCredentialsAsRetry) {
-  GatewayConfig c = smtp_config("smtp-auth", smtp_->port());
+TEST_F(SmtpServer, AuthenticatesAndTreatsRejectedCredentialsAsRetry) {
+  GatewayConfig c = smtp_config("smtp-auth", port());
   c.settings["username"] = "herald";
   c.settings["password"] = "secret";
   auto g = gateway(c);
@@ -463,8 +488,8 @@ TEST_F(Servers, SmtpAuthenticatesAndTreatsRejectedCredentialsAsRetry) {
   EXPECT_EQ(bad[0].error_code, "smtp_535");
 }
 
-TEST_F(Servers, SmtpRequiredStartTlsAndRefusedConnectionAreRetries) {
-  GatewayConfig c = smtp_config("smtp-tls", smtp_->port());
+TEST_F(SmtpServer, RequiredStartTlsAndRefusedConnectionAreRetries) {
+  GatewayConfig c = smtp_config("smtp-tls", port());
   c.settings["starttls"] = "required";
   auto tls = gateway(c)->send_batch({email(91, "erin@example.com")});
   EXPECT_EQ(tls[0].outcome, SendOutcome::retry);
@@ -475,8 +500,8 @@ TEST_F(Servers, SmtpRequiredStartTlsAndRefusedConnectionAreRetries) {
   EXPECT_EQ(refused[0].error_code, "connect");
 }
 
-TEST_F(Servers, SmtpBatchRunsConcurrentlyAndEveryMessageArrivesOnce) {
-  GatewayConfig c = smtp_config("smtp-many", smtp_->port());
+TEST_F(SmtpServer, BatchRunsConcurrentlyAndEveryMessageArrivesOnce) {
+  GatewayConfig c = smtp_config("smtp-many", port());
   c.settings["max_concurrent"] = "4";
   auto g = gateway(c);
   std::vector<OutboundMessage> batch;
