@@ -8,6 +8,11 @@
 namespace herald::gateways {
 namespace {
 
+// The message starts with the key, as the app's config errors do, so it reads on its own.
+ApiError config_error(const std::string& field, std::string code, const std::string& text) {
+  return {ErrorKind::unprocessable, std::move(code), field + ": " + text, field};
+}
+
 // Reads the settings of one gateway; every error names "gateways.<name>.<key>".
 class SettingsReader {
  public:
@@ -21,7 +26,7 @@ class SettingsReader {
   std::optional<ApiError> unknown_key() const {
     for (const auto& [key, value] : config_.settings) {
       if (allowed_.count(key) == 0) {
-        return unprocessable(field(key), "unknown_setting",
+        return config_error(field(key), "unknown_setting",
                              "unknown setting for a " + config_.type + " gateway");
       }
     }
@@ -34,7 +39,7 @@ class SettingsReader {
   }
 
   ApiError missing(std::string_view key) const {
-    return unprocessable(field(key), "missing_setting", "required setting is missing");
+    return config_error(field(key), "missing_setting", "required setting is missing");
   }
 
   // A positive whole number of milliseconds or transfers.
@@ -44,7 +49,7 @@ class SettingsReader {
     long value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0) {
-      return unprocessable(field(key), "invalid_setting", "must be a positive whole number");
+      return config_error(field(key), "invalid_setting", "must be a positive whole number");
     }
     return value;
   }
@@ -84,12 +89,12 @@ Result<std::unique_ptr<Gateway>> make_twilio(const GatewayConfig& config) {
   s.from = reader.get("from");
   s.messaging_service_sid = reader.get("messaging_service_sid");
   if (s.from.empty() && s.messaging_service_sid.empty()) {
-    return unprocessable(reader.field("from"), "missing_setting",
+    return config_error(reader.field("from"), "missing_setting",
                          "set from (a sender number) or messaging_service_sid");
   }
   s.base_url = reader.get("base_url", "https://api.twilio.com");
   if (!starts_with(s.base_url, "https://") && !starts_with(s.base_url, "http://")) {
-    return unprocessable(reader.field("base_url"), "invalid_setting", "must be an http(s):// URL");
+    return config_error(reader.field("base_url"), "invalid_setting", "must be an http(s):// URL");
   }
   auto transport = transport_options(reader, 10'000, 64);
   if (!transport) return transport.error();
@@ -104,7 +109,7 @@ Result<std::unique_ptr<Gateway>> make_smtp(const GatewayConfig& config) {
   s.url = reader.get("url");
   if (s.url.empty()) return reader.missing("url");
   if (!starts_with(s.url, "smtp://") && !starts_with(s.url, "smtps://")) {
-    return unprocessable(reader.field("url"), "invalid_setting",
+    return config_error(reader.field("url"), "invalid_setting",
                          "must be smtp://host:port or smtps://host:port");
   }
   s.username = reader.get("username");
@@ -112,7 +117,7 @@ Result<std::unique_ptr<Gateway>> make_smtp(const GatewayConfig& config) {
   s.from = reader.get("from");
   if (s.from.empty()) return reader.missing("from");
   if (s.from.find('@') == std::string::npos || s.from.find_first_of(" <>\r\n") != std::string::npos) {
-    return unprocessable(reader.field("from"), "invalid_setting", "must be a bare email address");
+    return config_error(reader.field("from"), "invalid_setting", "must be a bare email address");
   }
   s.from_name = reader.get("from_name");
   const std::string starttls = reader.get("starttls", "try");
@@ -123,7 +128,7 @@ Result<std::unique_ptr<Gateway>> make_smtp(const GatewayConfig& config) {
   } else if (starttls == "none") {
     s.starttls = StartTls::none;
   } else {
-    return unprocessable(reader.field("starttls"), "invalid_setting",
+    return config_error(reader.field("starttls"), "invalid_setting",
                          "must be try, required or none");
   }
   auto transport = transport_options(reader, 30'000, 8);
@@ -135,17 +140,17 @@ Result<std::unique_ptr<Gateway>> make_smtp(const GatewayConfig& config) {
 
 Result<std::unique_ptr<Gateway>> make_gateway(const GatewayConfig& config) {
   if (config.name.empty()) {
-    return unprocessable("gateways", "missing_name", "a gateway needs a name");
+    return config_error("gateways", "missing_name", "a gateway needs a name");
   }
   const std::string prefix = "gateways." + config.name + ".";
   if (!(config.rate_per_second > 0)) {
-    return unprocessable(prefix + "rate_per_second", "invalid_setting", "must be greater than 0");
+    return config_error(prefix + "rate_per_second", "invalid_setting", "must be greater than 0");
   }
   if (!(config.burst >= 1)) {
-    return unprocessable(prefix + "burst", "invalid_setting", "must be at least 1");
+    return config_error(prefix + "burst", "invalid_setting", "must be at least 1");
   }
   auto wrong_channel = [&](std::string_view serves) -> ApiError {
-    return unprocessable(prefix + "channel", "unsupported_channel",
+    return config_error(prefix + "channel", "unsupported_channel",
                          "a " + config.type + " gateway serves " + std::string(serves) + " only");
   };
   if (config.type == "log") {
@@ -161,7 +166,7 @@ Result<std::unique_ptr<Gateway>> make_gateway(const GatewayConfig& config) {
     if (config.channel != Channel::email) return wrong_channel("email");
     return make_smtp(config);
   }
-  return unprocessable(prefix + "type", "unknown_gateway_type", "type must be log, twilio or smtp");
+  return config_error(prefix + "type", "unknown_gateway_type", "type must be log, twilio or smtp");
 }
 
 }  // namespace herald::gateways

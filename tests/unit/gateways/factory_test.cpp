@@ -60,6 +60,7 @@ TEST(MakeGateway, MissingRequiredSettingIsNamed) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().field, "gateways.twilio-main.auth_token");
   EXPECT_EQ(r.error().code, "missing_setting");
+  EXPECT_THAT(r.error().message, HasSubstr("gateways.twilio-main.auth_token"));
 
   c = twilio_config();
   c.settings.erase("from");
