@@ -6,12 +6,13 @@
 
 namespace herald::rules {
 
-Seconds full_jitter_backoff(int attempt, Seconds base, Seconds cap, double random01) {
+std::chrono::milliseconds full_jitter_backoff(int attempt, std::chrono::milliseconds base, std::chrono::milliseconds cap,
+                                              double random01) {
   random01 = std::clamp(random01, 0.0, 1.0);
   // Doubling in floating point saturates cleanly: 2^1000 is finite, min() takes cap.
   double ceiling = std::min(static_cast<double>(cap.count()),
                             static_cast<double>(base.count()) * std::pow(2.0, std::max(0, std::min(attempt, 1000))));
-  return Seconds(static_cast<Seconds::rep>(random01 * ceiling));
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(random01 * ceiling));
 }
 
 TokenBucket::TokenBucket(double rate_per_s, double burst)

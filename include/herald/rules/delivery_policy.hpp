@@ -9,9 +9,10 @@
 
 namespace herald::rules {
 
-// random01 (in [0, 1)) * min(cap, base * 2^attempt), truncated to whole seconds; attempt 0 is
-// the first retry. Large attempts saturate at cap without overflow.
-Seconds full_jitter_backoff(int attempt, Seconds base, Seconds cap, double random01);
+// random01 (in [0, 1)) * min(cap, base * 2^attempt), truncated to whole milliseconds; attempt 0
+// is the first retry. Large attempts saturate at cap without overflow.
+std::chrono::milliseconds full_jitter_backoff(int attempt, std::chrono::milliseconds base, std::chrono::milliseconds cap,
+                                              double random01);
 
 // rate_per_s tokens per second, holding at most burst; starts full. rate_per_s <= 0 means
 // unlimited. A clock that steps backwards refills nothing.

@@ -14,7 +14,7 @@ using std::chrono::milliseconds;
 const TimePoint kT0 = test::utc(2026, 11, 20, 12);
 
 TEST(FullJitterBackoff, ScalesTheExponentialCeilingByTheRandomFraction) {
-  EXPECT_EQ(full_jitter_backoff(0, Seconds(2), Seconds(300), 0.999), Seconds(1));
+  EXPECT_EQ(full_jitter_backoff(0, Seconds(2), Seconds(300), 0.999), std::chrono::milliseconds(1998));
   EXPECT_EQ(full_jitter_backoff(3, Seconds(2), Seconds(300), 0.5), Seconds(8));   // 0.5 * 16
   EXPECT_EQ(full_jitter_backoff(3, Seconds(2), Seconds(300), 0.0), Seconds(0));
   EXPECT_EQ(full_jitter_backoff(10, Seconds(2), Seconds(300), 0.5), Seconds(150));  // capped at 300
