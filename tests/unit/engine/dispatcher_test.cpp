@@ -54,7 +54,7 @@ store::ClaimedMessage claimed(std::int64_t id, int attempts = 0, std::string gat
 
 const TimePoint kNow = TimePoint(std::chrono::seconds(1'800'000'000));
 
-struct Fixture : ::testing::Test {
+struct DispatcherTest : ::testing::Test {
   std::shared_ptr<ScriptedGateway> primary = std::make_shared<ScriptedGateway>("primary");
   std::shared_ptr<ScriptedGateway> backup = std::make_shared<ScriptedGateway>("backup");
   DispatchConfig config;
@@ -75,7 +75,7 @@ struct Fixture : ::testing::Test {
   }
 };
 
-TEST_F(Fixture, SentMessageRecordsProviderIdAndOneAttempt) {
+TEST_F(DispatcherTest, SentMessageRecordsProviderIdAndOneAttempt) {
   auto d = make(false);
   const auto updates = d.handle({claimed(1)}, kNow);
   ASSERT_EQ(updates.size(), 1u);
@@ -89,7 +89,7 @@ TEST_F(Fixture, SentMessageRecordsProviderIdAndOneAttempt) {
   EXPECT_EQ(primary->sent[0].idempotency_key, "herald-1");
 }
 
-TEST_F(Fixture, RateLimitedAnswerWaitsAtLeastRetryAfterOnTheSameGateway) {
+TEST_F(DispatcherTest, RateLimitedAnswerWaitsAtLeastRetryAfterOnTheSameGateway) {
   auto d = make(true);
   primary->script.push_back(answer(gateways::SendOutcome::retry, 429, "20429", 7s));
   const auto u = d.handle({claimed(1)}, kNow).at(0);
@@ -101,7 +101,7 @@ TEST_F(Fixture, RateLimitedAnswerWaitsAtLeastRetryAfterOnTheSameGateway) {
   EXPECT_TRUE(backup->sent.empty());
 }
 
-TEST_F(Fixture, RetryWithoutRetryAfterUsesFullJitterBackoff) {
+TEST_F(DispatcherTest, RetryWithoutRetryAfterUsesFullJitterBackoff) {
   auto d = make(false);
   primary->script.push_back(answer(gateways::SendOutcome::retry, 503));
   const auto u = d.handle({claimed(1, 1)}, kNow).at(0);  // second attempt
@@ -111,7 +111,7 @@ TEST_F(Fixture, RetryWithoutRetryAfterUsesFullJitterBackoff) {
   EXPECT_EQ(u.attempt, 2);
 }
 
-TEST_F(Fixture, ServerErrorFailsOverToTheNextGatewayAtOnce) {
+TEST_F(DispatcherTest, ServerErrorFailsOverToTheNextGatewayAtOnce) {
   auto d = make(true);
   primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
   const auto u = d.handle({claimed(1)}, kNow).at(0);
@@ -125,7 +125,7 @@ TEST_F(Fixture, ServerErrorFailsOverToTheNextGatewayAtOnce) {
   EXPECT_EQ(again.gateway, "backup");
 }
 
-TEST_F(Fixture, MessageIsDeadAfterMaxAttempts) {
+TEST_F(DispatcherTest, MessageIsDeadAfterMaxAttempts) {
   auto d = make(false);
   primary->script.push_back(answer(gateways::SendOutcome::retry, 503));
   const auto u = d.handle({claimed(1, 2)}, kNow).at(0);  // third and last attempt
@@ -133,7 +133,7 @@ TEST_F(Fixture, MessageIsDeadAfterMaxAttempts) {
   EXPECT_NE(u.last_error.find("gave up after 3 attempts"), std::string::npos);
 }
 
-TEST_F(Fixture, PermanentErrorIsNotRetried) {
+TEST_F(DispatcherTest, PermanentErrorIsNotRetried) {
   auto d = make(true);
   primary->script.push_back(answer(gateways::SendOutcome::failed, 400, "21211"));
   const auto u = d.handle({claimed(1)}, kNow).at(0);
@@ -143,7 +143,7 @@ TEST_F(Fixture, PermanentErrorIsNotRetried) {
   EXPECT_TRUE(backup->sent.empty());
 }
 
-TEST_F(Fixture, ProviderOptOutFailsAndRecordsTheOptOut) {
+TEST_F(DispatcherTest, ProviderOptOutFailsAndRecordsTheOptOut) {
   auto d = make(false);
   primary->script.push_back(answer(gateways::SendOutcome::opted_out, 400, "21610"));
   const auto u = d.handle({claimed(1)}, kNow).at(0);
@@ -152,7 +152,7 @@ TEST_F(Fixture, ProviderOptOutFailsAndRecordsTheOptOut) {
   EXPECT_EQ(u.address, "+12175550101");
 }
 
-TEST_F(Fixture, OpenCircuitSendsTrafficToTheBackup) {
+TEST_F(DispatcherTest, OpenCircuitSendsTrafficToTheBackup) {
   auto d = make(true);
   primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
   primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
@@ -163,7 +163,7 @@ TEST_F(Fixture, OpenCircuitSendsTrafficToTheBackup) {
   EXPECT_EQ(primary->sent.size(), 2u);
 }
 
-TEST_F(Fixture, OpenCircuitWithoutBackupDefersWithoutAnAttempt) {
+TEST_F(DispatcherTest, OpenCircuitWithoutBackupDefersWithoutAnAttempt) {
   auto d = make(false);
   primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
   primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
@@ -176,7 +176,7 @@ TEST_F(Fixture, OpenCircuitWithoutBackupDefersWithoutAnAttempt) {
   EXPECT_EQ(primary->sent.size(), 2u);
 }
 
-TEST_F(Fixture, TokenBucketDefersWhatExceedsTheRate) {
+TEST_F(DispatcherTest, TokenBucketDefersWhatExceedsTheRate) {
   auto d = make(false, /*rate=*/1, /*burst=*/2);
   const auto updates = d.handle({claimed(1), claimed(2), claimed(3)}, kNow);
   int sent = 0, deferred = 0;
@@ -193,7 +193,7 @@ TEST_F(Fixture, TokenBucketDefersWhatExceedsTheRate) {
   EXPECT_EQ(primary->sent.size(), 2u);
 }
 
-TEST_F(Fixture, ExpiredMessageIsSuppressedNotSent) {
+TEST_F(DispatcherTest, ExpiredMessageIsSuppressedNotSent) {
   auto d = make(false);
   auto c = claimed(1);
   c.expired = true;
