@@ -23,6 +23,7 @@ Json to_json(const Customer& c);
 // POST /v1/events (one element). Validates shape only (event_id, type, account_id,
 // occurred_at, data object); whether the type is known and the account exists is checked
 // by the caller against config and store.
+// An absent occurred_at leaves Event::occurred_at at TimePoint{} (the epoch), read as "unset".
 Result<Event> parse_event(const Json& body);
 Json to_json(const Event& e);
 // Canonical hash of an event body for idempotency (hex SHA-256 of the sorted-key dump).
