@@ -1,0 +1,73 @@
+// Consent records and the one-click unsubscribe against a real Postgres.
+#include <gtest/gtest.h>
+
+#include "herald/store/consent.hpp"
+#include "herald/store/customers.hpp"
+#include "store_test_util.hpp"
+#include "test_db.hpp"
+
+namespace herald::store {
+namespace {
+
+using herald::test::default_preferences;
+using herald::test::make_contact;
+using herald::test::make_customer;
+using herald::test::TestDb;
+
+const std::string kEmail = "ada@example.com";
+
+TEST(StoreConsent, CurrentConsentForATopicCountsTopicAndTopicLessRecords) {
+  TestDb t;
+  EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail), ConsentState::opted_in);
+  record_consent(t.db(), Channel::email, kEmail, Topic::billing, ConsentState::opted_out, "email", "link");
+  EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail, Topic::billing), ConsentState::opted_out);
+  EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail, Topic::outage), ConsentState::opted_in);
+  EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail), ConsentState::opted_in);
+  record_consent(t.db(), Channel::email, kEmail, std::nullopt, ConsentState::opted_out, "admin", "ticket 7");
+  EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail, Topic::outage), ConsentState::opted_out);
+  EXPECT_EQ(current_consent(t.db(), Channel::sms, kEmail), ConsentState::opted_in);
+  EXPECT_EQ(t.query_value("SELECT evidence FROM herald.consent_events WHERE source = 'admin'"), "ticket 7");
+}
+
+TEST(StoreConsent, UnsubscribeSwitchesTopicOffForEveryCustomerWithTheAddress) {
+  TestDb t;
+  for (const char* id : {"C-1", "C-2"}) {
+    ASSERT_TRUE(upsert_customer(t.db(),
+                                make_customer(id, {std::string("A-") + id},
+                                              {make_contact(Channel::email, kEmail),
+                                               make_contact(Channel::sms, "+12175550101")}),
+                                default_preferences(), "cis")
+                    .ok());
+  }
+  ASSERT_TRUE(upsert_customer(t.db(), make_customer("C-3", {"A-3"}, {make_contact(Channel::email, "other@example.com")}),
+                              default_preferences(), "cis")
+                  .ok());
+
+  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, kEmail, Topic::billing, "message 42"), 2);
+  for (const char* id : {"C-1", "C-2"}) {
+    auto p = get_preferences(t.db(), id)->preferences;
+    EXPECT_FALSE(p.wants(Topic::billing, Channel::email)) << id;
+    EXPECT_TRUE(p.wants(Topic::billing, Channel::sms)) << id;
+    EXPECT_TRUE(p.wants(Topic::other, Channel::email)) << id;
+  }
+  EXPECT_TRUE(get_preferences(t.db(), "C-3")->preferences.wants(Topic::billing, Channel::email));
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.preference_changes WHERE actor = 'unsubscribe-link'"), "2");
+  EXPECT_EQ(t.query_value("SELECT topic || ':' || state || ':' || source || ':' || evidence FROM herald.consent_events"
+                          " WHERE id = (SELECT max(id) FROM herald.consent_events)"),
+            "billing:opted_out:email:message 42");
+  EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail, Topic::billing), ConsentState::opted_out);
+
+  // A second click is harmless.
+  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, kEmail, Topic::billing, "message 42"), 0);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.preference_changes WHERE actor = 'unsubscribe-link'"), "2");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.consent_events WHERE topic = 'billing'"), "1");
+}
+
+TEST(StoreConsent, UnsubscribeOfUnknownAddressStillRecordsTheOptOut) {
+  TestDb t;
+  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, "gone@example.com", Topic::other, "message 9"), 0);
+  EXPECT_EQ(current_consent(t.db(), Channel::email, "gone@example.com", Topic::other), ConsentState::opted_out);
+}
+
+}  // namespace
+}  // namespace herald::store

@@ -1,0 +1,242 @@
+// The message log against a real Postgres: keyset pages, filters, masking, detail.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "herald/domain/phone.hpp"
+#include "herald/store/messages.hpp"
+#include "store_test_util.hpp"
+#include "test_db.hpp"
+
+namespace herald::store {
+namespace {
+
+using herald::test::insert_message;
+using herald::test::MessageRow;
+using herald::test::TestDb;
+
+std::vector<std::int64_t> ids_of(const MessagePage& p) {
+  std::vector<std::int64_t> out;
+  for (const auto& item : p.items) out.push_back(item["id"].get<std::int64_t>());
+  return out;
+}
+
+std::vector<std::int64_t> list_ids(TestDb& t, MessageFilter f) {
+  f.limit = 500;
+  auto r = list_messages(t.db(), f, true);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? ids_of(*r) : std::vector<std::int64_t>{};
+}
+
+TEST(StoreMessages, KeysetPagesAreNewestFirstAndStableUnderInserts) {
+  TestDb t;
+  std::vector<std::int64_t> original;
+  for (int i = 0; i < 12; ++i) original.push_back(insert_message(t, {}));
+
+  MessageFilter f;
+  f.limit = 5;
+  std::vector<std::int64_t> seen;
+  std::optional<std::string> cursor;
+  int pages = 0;
+  do {
+    f.cursor = cursor.value_or("");
+    auto page = list_messages(t.db(), f, false);
+    ASSERT_TRUE(page.ok());
+    for (auto id : ids_of(*page)) seen.push_back(id);
+    cursor = page->next_cursor;
+    ++pages;
+    // Newer rows arriving between pages must neither repeat nor push rows into the next page.
+    insert_message(t, {});
+    insert_message(t, {});
+  } while (cursor && pages < 10);
+
+  EXPECT_EQ(pages, 3);
+  std::vector<std::int64_t> expected(original.rbegin(), original.rend());
+  EXPECT_EQ(seen, expected);
+}
+
+TEST(StoreMessages, LastFullPageHasNoNextCursor) {
+  TestDb t;
+  for (int i = 0; i < 4; ++i) insert_message(t, {});
+  MessageFilter f;
+  f.limit = 4;
+  auto page = list_messages(t.db(), f, false);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items.size(), 4u);
+  EXPECT_FALSE(page->next_cursor);
+}
+
+TEST(StoreMessages, BadCursorIsBadRequest) {
+  TestDb t;
+  for (const std::string bad : {"!!!", "bm90LWEtbnVtYmVy" /* "not-a-number" */, "LTE" /* "-1" */}) {
+    MessageFilter f;
+    f.cursor = bad;
+    auto r = list_messages(t.db(), f, false);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::bad_request);
+    EXPECT_EQ(r.error().code, "invalid_cursor");
+  }
+}
+
+TEST(StoreMessages, EveryFilterNarrowsAndFiltersCombine) {
+  TestDb t;
+  MessageRow base;
+  base.created_at = "2026-11-20T10:00:00Z";
+  const auto plain = insert_message(t, base);
+
+  auto with = [&](auto change) {
+    MessageRow m = base;
+    change(m);
+    return insert_message(t, m);
+  };
+  const auto other_customer = with([](MessageRow& m) { m.customer_id = "C-2"; });
+  const auto other_account = with([](MessageRow& m) { m.account_id = "A-2"; });
+  const auto email = with([](MessageRow& m) {
+    m.channel = "email";
+    m.address = "ada@example.com";
+    m.subject = "Your bill";
+  });
+  const auto outage = with([](MessageRow& m) {
+    m.type = "outage.confirmed";
+    m.topic = "outage";
+  });
+  const auto delivered = with([](MessageRow& m) { m.status = "delivered"; });
+  const auto later = with([](MessageRow& m) { m.created_at = "2026-11-22T10:00:00Z"; });
+  const auto percent = with([](MessageRow& m) { m.body = "Save 100% on paper_less billing"; });
+
+  MessageFilter f;
+  f.customer_id = "C-2";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{other_customer}));
+  f = {};
+  f.account_id = "A-2";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{other_account}));
+  f = {};
+  f.address = "ada@example.com";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{email}));
+  f = {};
+  f.channel = "email";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{email}));
+  f = {};
+  f.type = "outage.confirmed";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{outage}));
+  f = {};
+  f.topic = "outage";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{outage}));
+  f = {};
+  f.status = "delivered";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{delivered}));
+  f = {};
+  f.from = *parse_time("2026-11-21T00:00:00Z");
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{later}));
+  f = {};
+  f.to = *parse_time("2026-11-22T10:00:00Z");  // exclusive
+  EXPECT_EQ(list_ids(t, f).size(), 7u);
+  f = {};
+  f.q = "100%";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{percent}));
+  f = {};
+  f.q = "paper_less";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{percent}));
+  f = {};
+  f.q = "Save_100";  // "_" is literal, not a wildcard for the space
+  EXPECT_TRUE(list_ids(t, f).empty());
+  f = {};
+  f.q = "%";  // literal, not "everything"
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{percent}));
+  f = {};
+  f.q = "YOUR BILL";  // case-insensitive, subject included
+  EXPECT_EQ(list_ids(t, f).size(), 7u);
+  f = {};
+  f.q = "your bill";
+  f.channel = "email";
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{email}));
+  f = {};
+  f.customer_id = "C-1";
+  f.status = "queued";
+  f.topic = "billing";
+  f.from = *parse_time("2026-11-20T00:00:00Z");
+  f.to = *parse_time("2026-11-21T00:00:00Z");
+  EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{percent, email, other_account, plain}));
+}
+
+TEST(StoreMessages, UnknownEnumFilterIsUnprocessable) {
+  TestDb t;
+  MessageFilter f;
+  f.channel = "fax";
+  auto r = list_messages(t.db(), f, false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "channel");
+}
+
+TEST(StoreMessages, AddressesAreMaskedUnlessRevealed) {
+  TestDb t;
+  MessageRow m;
+  m.body = std::string(100, 'x');
+  m.suppression_reason = "opted_out";
+  m.status = "suppressed";
+  insert_message(t, m);
+  auto masked = list_messages(t.db(), {}, false);
+  ASSERT_TRUE(masked.ok());
+  ASSERT_EQ(masked->items.size(), 1u);
+  const auto& item = masked->items[0];
+  EXPECT_EQ(item["address"], mask_address("+12175550101"));
+  EXPECT_NE(item["address"], "+12175550101");
+  EXPECT_EQ(item["body_preview"].get<std::string>().size(), 80u);
+  EXPECT_EQ(item["suppression_reason"], "opted_out");
+  EXPECT_TRUE(item["gateway"].is_null());
+  EXPECT_TRUE(item["sent_at"].is_null());
+  for (const char* key : {"id", "created_at", "customer_id", "account_id", "channel", "type", "topic", "status",
+                          "event_id", "attempts", "not_before"})
+    EXPECT_TRUE(item.contains(key)) << key;
+
+  auto revealed = list_messages(t.db(), {}, true);
+  ASSERT_TRUE(revealed.ok());
+  EXPECT_EQ(revealed->items[0]["address"], "+12175550101");
+}
+
+TEST(StoreMessages, DetailHasDecisionAttemptsAndReceipts) {
+  TestDb t;
+  MessageRow m;
+  m.provider_id = "SM123";
+  m.gateway = "twilio";
+  m.status = "delivered";
+  const auto id = insert_message(t, m);
+  const auto sid = std::to_string(id);
+  t.exec("UPDATE herald.messages SET decision = '{\"rules\": [\"quiet_hours\"], \"to\": \"+12175550101\"}'"
+         " WHERE id = " + sid);
+  t.exec("INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, duration_ms, outcome,"
+         " http_status, error_code, detail) VALUES"
+         " (" + sid + ", 1, 'twilio', now(), 120, 'retry', 429, NULL, 'slow down'),"
+         " (" + sid + ", 2, 'twilio', now(), 80, 'sent', 201, NULL, '')");
+  t.exec("INSERT INTO herald.delivery_receipts (message_id, gateway, provider_id, status, raw) VALUES"
+         " (" + sid + ", 'twilio', 'SM123', 'delivered', '{\"To\": \"+12175550101\", \"MessageStatus\": \"delivered\"}')");
+
+  EXPECT_FALSE(get_message_detail(t.db(), id + 1000, false));
+  auto d = get_message_detail(t.db(), id, false);
+  ASSERT_TRUE(d);
+  const auto masked = mask_address("+12175550101");
+  EXPECT_EQ((*d)["id"], id);
+  EXPECT_EQ((*d)["address"], masked);
+  EXPECT_EQ((*d)["body"], "Your bill is ready");
+  EXPECT_EQ((*d)["status"], "delivered");
+  EXPECT_EQ((*d)["provider_id"], "SM123");
+  EXPECT_EQ((*d)["decision"]["rules"][0], "quiet_hours");
+  EXPECT_EQ((*d)["decision"]["to"], masked);
+  ASSERT_EQ((*d)["attempts"].size(), 2u);
+  EXPECT_EQ((*d)["attempts"][0]["outcome"], "retry");
+  EXPECT_EQ((*d)["attempts"][0]["http_status"], 429);
+  EXPECT_EQ((*d)["attempts"][0]["detail"], "slow down");
+  EXPECT_EQ((*d)["attempts"][1]["duration_ms"], 80);
+  ASSERT_EQ((*d)["receipts"].size(), 1u);
+  EXPECT_EQ((*d)["receipts"][0]["status"], "delivered");
+  EXPECT_EQ((*d)["receipts"][0]["raw"]["To"], masked);
+  EXPECT_TRUE((*d)["conversation"].is_null());
+
+  auto revealed = get_message_detail(t.db(), id, true);
+  ASSERT_TRUE(revealed);
+  EXPECT_EQ((*revealed)["address"], "+12175550101");
+  EXPECT_EQ((*revealed)["receipts"][0]["raw"]["To"], "+12175550101");
+}
+
+}  // namespace
+}  // namespace herald::store

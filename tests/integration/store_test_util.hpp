@@ -1,0 +1,94 @@
+// Builders shared by the store integration tests: customers, preferences and raw message rows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "herald/domain/types.hpp"
+#include "test_db.hpp"
+
+namespace herald::test {
+
+inline Account make_account(std::string id, std::string timezone = "America/Chicago") {
+  Account a;
+  a.account_id = std::move(id);
+  a.premise_id = "P-" + a.account_id;
+  a.service_address = {"12 Main St", "", "Springfield", "IL", "62701"};
+  a.timezone = std::move(timezone);
+  a.feeder = "F-12";
+  a.segments = {"low_income"};
+  return a;
+}
+
+inline Contact make_contact(Channel channel, std::string address) {
+  Contact c;
+  c.channel = channel;
+  c.address = std::move(address);
+  c.verified = true;
+  return c;
+}
+
+inline Customer make_customer(std::string id, std::vector<std::string> account_ids,
+                              std::vector<Contact> contacts) {
+  Customer c;
+  c.customer_id = std::move(id);
+  c.name = "Ada Lovelace";
+  c.language = "en";
+  for (auto& a : account_ids) c.accounts.push_back(make_account(a));
+  c.contacts = std::move(contacts);
+  return c;
+}
+
+inline Preferences make_preferences(std::map<Topic, std::set<Channel>> topics) {
+  Preferences p;
+  p.topics = std::move(topics);
+  return p;
+}
+
+inline Preferences default_preferences() {
+  return make_preferences({{Topic::billing, {Channel::sms, Channel::email}},
+                           {Topic::outage, {Channel::sms}},
+                           {Topic::other, {Channel::email}}});
+}
+
+inline std::string sql_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+// A message row as the outbox would write it; returns its id.
+struct MessageRow {
+  std::string customer_id = "C-1";
+  std::string account_id = "A-1";
+  std::string channel = "sms";
+  std::string address = "+12175550101";
+  std::string type = "bill.ready";
+  std::string topic = "billing";
+  std::string status = "queued";
+  std::string body = "Your bill is ready";
+  std::string subject;
+  std::string created_at;  // empty: now()
+  std::string event_id = "ev-1";
+  std::string provider_id;  // empty: NULL
+  std::string gateway;      // empty: NULL
+  std::string suppression_reason;
+};
+
+inline std::int64_t insert_message(TestDb& t, const MessageRow& m) {
+  auto or_null = [](const std::string& s) { return s.empty() ? std::string("NULL") : sql_quote(s); };
+  return std::stoll(t.query_value(
+      "INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, status,"
+      " body, subject, created_at, provider_id, gateway, suppression_reason) VALUES (" +
+      sql_quote(m.event_id) + "," + sql_quote(m.customer_id) + "," + sql_quote(m.account_id) + "," +
+      sql_quote(m.channel) + "," + sql_quote(m.address) + "," + sql_quote(m.type) + "," + sql_quote(m.topic) +
+      "," + sql_quote(m.status) + "," + sql_quote(m.body) + "," + sql_quote(m.subject) + "," +
+      (m.created_at.empty() ? std::string("now()") : sql_quote(m.created_at) + "::timestamptz") + "," +
+      or_null(m.provider_id) + "," + or_null(m.gateway) + "," + or_null(m.suppression_reason) +
+      ") RETURNING id"));
+}
+
+}  // namespace herald::test
