@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""End-to-end load benchmark of heraldd: events accepted, messages created and dispatched (log
+gateways), peak RSS, each compared with two baselines measured on the same Postgres in the same run.
+
+Usage (from the repository root, as root or as a user who can run initdb):
+    python3 bench/load/run.py                      # 100,000 customers and bill.ready events
+    python3 bench/load/run.py --customers 10000    # a quick run
+Not a test: it never fails on a number. See bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+
+from herald_e2e import PG_BIN, Api, Heraldd, free_port, poll  # noqa: E402
+
+# ---------------------------------------------------------------- Postgres
+
+
+class BenchPostgres:
+    """A private cluster with durable commits (fsync and synchronous_commit on)."""
+
+    def __init__(self, keep: bool = False):
+        self.parent = tempfile.mkdtemp(prefix="herald-bench-pg-")
+        os.chmod(self.parent, 0o755)
+        self.dir = os.path.join(self.parent, "pg")
+        os.mkdir(self.dir)
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.keep = keep
+
+    def _as_pg(self, args, **kw):
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+            args = ["runuser", "-u", "postgres", "--", *args]
+        return subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+
+    def start(self) -> "BenchPostgres":
+        self._as_pg([f"{PG_BIN}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres"])
+        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+                "-c shared_buffers=256MB -c fsync=on -c synchronous_commit=on -c max_wal_size=4GB")
+        self._as_pg([f"{PG_BIN}/pg_ctl", "-D", self.data, "-w", "-l", os.path.join(self.dir, "log"), "-o", opts,
+                     "start"])
+        self.psql("CREATE DATABASE herald", db="postgres")
+        return self
+
+    def url(self, db: str = "herald") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
+
+    def psql(self, sql: str = None, db: str = "herald", file: str = None) -> str:
+        args = [f"{PG_BIN}/psql", self.url(db), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"]
+        args += ["-f", file] if file else ["-c", sql]
+        out = subprocess.run(args, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"psql: {out.stderr.strip()[:1000]}")
+        return out.stdout.strip()
+
+    def stop(self) -> None:
+        subprocess.run((["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []) +
+                       [f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "fast", "stop"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not self.keep:
+            shutil.rmtree(self.parent, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- load
+
+
+def phone(i: int) -> str:
+    return f"+1217{5000000 + i:07d}"
+
+
+def customer(i: int) -> dict:
+    return {"name": f"Customer {i}", "language": "en",
+            "accounts": [{"account_id": f"A-{i}", "premise_id": f"P-{i}",
+                          "service_address": {"line1": f"{i} Main St", "city": "Springfield", "state": "IL",
+                                              "zip": "62701"},
+                          "timezone": "UTC", "feeder": f"F-{i % 40}", "segments": []}],
+            "contacts": [{"channel": "sms", "address": phone(i)},
+                         {"channel": "email", "address": f"customer{i}@example.com"}]}
+
+
+def _put_customers(args):
+    base_url, key, lo, hi, threads = args
+    api = Api(base_url, key)
+
+    def put(i):
+        r = api.put(f"/v1/customers/C-{i}", customer(i))
+        if r.status != 200:
+            raise RuntimeError(f"PUT customer {i}: {r}")
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        list(pool.map(put, range(lo, hi), chunksize=64))
+    return hi - lo
+
+
+def load_customers(base_url: str, key: str, n: int, processes: int, threads: int) -> float:
+    chunks = [(base_url, key, lo, min(n, lo + 2000), threads) for lo in range(0, n, 2000)]
+    started = time.monotonic()
+    with multiprocessing.Pool(processes) as pool:
+        done = sum(pool.map(_put_customers, chunks))
+    assert done == n
+    return n / (time.monotonic() - started)
+
+
+def bill_ready(event_id: str, i: int) -> dict:
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    return {"event_id": event_id, "type": "bill.ready", "account_id": f"A-{i}",
+            "occurred_at": now.isoformat().replace("+00:00", "Z"),
+            "data": {"amount_due": f"{20 + i % 180}.{i % 100:02d}",
+                     "due_date": (now + datetime.timedelta(days=20)).date().isoformat(),
+                     "bill_url": f"https://billing.utility.example/b/{i}"}}
+
+
+def _post_batches(args):
+    base_url, key, batches, prefix, customers = args
+    api = Api(base_url, key, timeout=300)
+    for lo, hi in batches:
+        events = [bill_ready(f"{prefix}-{j}", j % customers) for j in range(lo, hi)]
+        r = api.post("/v1/events/batch", {"events": events})
+        if r.status not in (200, 207):
+            raise RuntimeError(f"POST /v1/events/batch: {r}")
+        rejected = [x for x in r.json()["results"] if x["status"] != "accepted"]
+        if rejected:
+            raise RuntimeError(f"events not accepted: {rejected[:3]}")
+    return sum(hi - lo for lo, hi in batches)
+
+
+def post_events(base_url: str, key: str, n: int, customers: int, prefix: str, concurrency: int) -> tuple[float, float]:
+    batches = [(lo, min(n, lo + 1000)) for lo in range(0, n, 1000)]
+    parts = [(base_url, key, batches[k::concurrency], prefix, customers) for k in range(concurrency)]
+    started = time.monotonic()
+    with multiprocessing.Pool(concurrency) as pool:
+        done = sum(pool.map(_post_batches, parts))
+    assert done == n
+    return started, time.monotonic()
+
+
+def metric_sum(text: str, family: str, **labels) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(family):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? ([0-9.eE+-]+)', line)
+        if not m or m.group(1) != family:
+            continue
+        got = dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', m.group(3) or ""))
+        if all(got.get(k) == v for k, v in labels.items()):
+            total += float(m.group(4))
+    return total
+
+
+def vm_hwm_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def stage_rates(pg: BenchPostgres, where: str) -> dict:
+    """Rates over each stage's active window, from the timestamps heraldd wrote."""
+    row = pg.psql(
+        "SELECT count(*), extract(epoch FROM max(created_at) - min(created_at)), "
+        "count(*) FILTER (WHERE sent_at IS NOT NULL), extract(epoch FROM max(sent_at) - min(sent_at)), "
+        f"avg(pg_column_size(m.*))::int FROM herald.messages m WHERE {where}").split("|")
+    n, created_span, sent, sent_span, width = int(row[0]), float(row[1] or 0), int(row[2]), float(row[3] or 0), int(row[4] or 0)
+    return {"messages": n, "created_per_s": n / created_span if created_span else float("nan"),
+            "sent": sent, "dispatched_per_s": sent / sent_span if sent_span else float("nan"),
+            "row_width_bytes": width}
+
+
+def wait_all_sent(admin: Api, pg: BenchPostgres, expected: int, where: str, timeout: float) -> None:
+    def done():
+        left = int(pg.psql(f"SELECT count(*) FROM herald.messages WHERE {where} AND status IN "
+                           "('scheduled', 'queued', 'sending')"))
+        total = int(pg.psql(f"SELECT count(*) FROM herald.messages WHERE {where}"))
+        return total >= expected and left == 0
+    poll(done, timeout=timeout, interval=1.0, what=f"{expected} messages created and sent")
+
+
+# ---------------------------------------------------------------- baselines
+
+
+def sql_text(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def baseline_write(pg: BenchPostgres, rows: int, work: str) -> float:
+    """Multi-row INSERT of rows as wide as the messages heraldd wrote (copied from real ones), 1,000 rows
+    per statement and per commit, into a table with the same columns and indexes as herald.messages."""
+    pg.psql("DROP SCHEMA IF EXISTS bl CASCADE; CREATE SCHEMA bl; "
+            "CREATE TABLE bl.messages (LIKE herald.messages INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING IDENTITY)")
+    sample = json.loads(pg.psql(
+        "SELECT json_agg(s) FROM (SELECT event_id, customer_id, account_id, contact_id, channel, address, type, "
+        "topic, language, subject, body, html, unsubscribe_url, segments, encoding, decision::text AS decision "
+        "FROM herald.messages ORDER BY id LIMIT 20) s"))
+    lines = []
+    for lo in range(0, rows, 1000):
+        values = []
+        for i in range(lo, min(rows, lo + 1000)):
+            m = sample[i % len(sample)]
+            values.append("(" + ",".join([
+                sql_text(f"bl-{i}"), sql_text(m["customer_id"]), sql_text(m["account_id"]),
+                str(m["contact_id"] or "NULL"), sql_text(m["channel"]), sql_text(m["address"]), sql_text(m["type"]),
+                sql_text(m["topic"]), sql_text(m["language"]), sql_text(m["subject"]), sql_text(m["body"]),
+                sql_text(m["html"]), sql_text(m.get("unsubscribe_url") or ""), str(m["segments"]),
+                sql_text(m["encoding"]), "'queued'", sql_text(m["decision"]) + "::jsonb", "now()", "now()"]) + ")")
+        lines.append("INSERT INTO bl.messages (event_id, customer_id, account_id, contact_id, channel, address, type, "
+                     "topic, language, subject, body, html, unsubscribe_url, segments, encoding, status, decision, "
+                     "not_before, due_at) VALUES " + ",".join(values) + ";")
+    path = os.path.join(work, "baseline_write.sql")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    started = time.monotonic()
+    pg.psql(file=path)
+    elapsed = time.monotonic() - started
+    os.unlink(path)
+    return rows / elapsed
+
+
+def baseline_bookkeeping(pg: BenchPostgres, rows: int, work: str) -> float:
+    """SQL-only outbox loop: claim 1,000 due rows FOR UPDATE SKIP LOCKED and lease them (one commit),
+    then mark them sent (another commit), until the queue is empty."""
+    pg.psql("TRUNCATE bl.messages; "
+            "INSERT INTO bl.messages (event_id, customer_id, account_id, channel, address, type, topic, body, "
+            "status, due_at) SELECT 'bk-' || g, 'C-' || g, 'A-' || g, 'sms', '+1217' || (5000000 + g), 'bill.ready', "
+            "'billing', repeat('x', 120), 'queued', now() - interval '1 minute' FROM generate_series(1, "
+            f"{rows}) g; VACUUM ANALYZE bl.messages")
+    claim = ("WITH c AS (SELECT id FROM bl.messages WHERE status IN ('scheduled', 'queued', 'sending') "
+             "AND due_at <= now() ORDER BY due_at LIMIT 1000 FOR UPDATE SKIP LOCKED), "
+             "u AS (UPDATE bl.messages m SET status = 'sending', lease_owner = 'bench', "
+             "due_at = now() + interval '30 seconds', attempts = m.attempts + 1, updated_at = now() "
+             "FROM c WHERE m.id = c.id RETURNING m.id, m.address, m.body) "
+             "SELECT coalesce(array_agg(id), '{}')::text AS ids FROM u \\gset\n")
+    mark = ("UPDATE bl.messages SET status = 'sent', sent_at = now(), updated_at = now(), lease_owner = NULL, "
+            "due_at = NULL, gateway = 'log', provider_id = 'log-' || id WHERE id = ANY(:'ids'::bigint[]);\n")
+    path = os.path.join(work, "baseline_bookkeeping.sql")
+    with open(path, "w") as f:
+        f.write((claim + mark) * (rows // 1000 + (1 if rows % 1000 else 0)))
+    started = time.monotonic()
+    pg.psql(file=path)
+    elapsed = time.monotonic() - started
+    os.unlink(path)
+    left = int(pg.psql("SELECT count(*) FROM bl.messages WHERE status <> 'sent'"))
+    if left:
+        raise RuntimeError(f"bookkeeping baseline left {left} rows unsent")
+    return rows / elapsed
+
+
+# ---------------------------------------------------------------- main
+
+
+def find_binary(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    best = None
+    for d in os.listdir(ROOT):
+        p = os.path.join(ROOT, d, "heraldd")
+        if d.startswith("build") and os.access(p, os.X_OK):
+            if best is None or os.path.getmtime(p) > os.path.getmtime(best):
+                best = p
+    if not best:
+        sys.exit("heraldd not found under build*/; build it or pass --heraldd")
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--events", type=int, default=None, help="bill.ready events (default: one per customer)")
+    ap.add_argument("--heraldd", help="heraldd binary (default: newest build*/heraldd)")
+    ap.add_argument("--clients", type=int, default=4, help="client processes loading customers and events")
+    ap.add_argument("--no-backlog", action="store_true",
+                    help="skip phase 2 (events inserted while heraldd is down, then drained)")
+    ap.add_argument("--baseline-rows", type=int, default=100_000)
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra heraldd environment")
+    ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--keep", action="store_true", help="keep the Postgres cluster and logs")
+    args = ap.parse_args()
+    events = args.events or args.customers
+    binary = find_binary(args.heraldd)
+    work = tempfile.mkdtemp(prefix="herald-bench-")
+    results: dict = {"customers": args.customers, "events": events, "binary": binary,
+                     "cpus": os.cpu_count(), "started": datetime.datetime.now().isoformat(timespec="seconds")}
+
+    pg = BenchPostgres(keep=args.keep).start()
+    env = {"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log",
+           "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "10000000", "HERALD_GATEWAYS_LOG_BURST": "10000000",
+           "HERALD_SERVER_LOG_LEVEL": "warn"}
+    env.update(dict(kv.split("=", 1) for kv in args.env))
+    herald = Heraldd(binary, pg.url(), env)
+    peak_kb = 0
+    try:
+        herald.migrate()
+        herald.provision_keys()
+        herald.start()
+        print(f"heraldd pid {herald.pid} on {herald.base_url}; postgres on port {pg.port}; log {herald.log_path}",
+              flush=True)
+
+        rate = load_customers(herald.base_url, herald.cis_key, args.customers, args.clients, 8)
+        results["customers_per_s"] = rate
+        print(f"customers loaded: {args.customers} at {rate:,.0f}/s", flush=True)
+
+        # Phase 1: events over the API while intake and dispatch run.
+        t0, t1 = post_events(herald.base_url, herald.cis_key, events, args.customers, "p1", args.clients)
+        results["events_accepted_per_s"] = events / (t1 - t0)
+        print(f"events accepted: {events} in {t1 - t0:.2f} s = {events / (t1 - t0):,.0f}/s", flush=True)
+        wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p1-%'", timeout=1800)
+        drained = time.monotonic()
+        p1 = stage_rates(pg, "event_id LIKE 'p1-%'")
+        p1["end_to_end_per_s"] = p1["messages"] / (drained - t0)
+        results["phase1"] = p1
+        peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+        print(f"phase 1 (API): {p1}", flush=True)
+        metrics = herald.public.get("/metrics").text
+        results["phase1"]["metrics_dispatched_sent"] = metric_sum(metrics, "herald_messages_dispatched_total",
+                                                                  outcome="sent")
+
+        if not args.no_backlog:
+            # Phase 2: a backlog inserted straight into herald.events while heraldd is down, then drained:
+            # intake and dispatch at full speed rather than at the pace events arrive.
+            rc = herald.terminate(timeout=120)
+            print(f"heraldd stopped (exit {rc}); inserting {events} events directly", flush=True)
+            pg.psql("INSERT INTO herald.events (event_id, type, account_id, occurred_at, data) "
+                    f"SELECT 'p2-' || g, 'bill.ready', 'A-' || (g % {args.customers}), now(), "
+                    "jsonb_build_object('amount_due', (20 + g % 180) || '.' || lpad((g % 100)::text, 2, '0'), "
+                    "'due_date', (current_date + 20)::text, 'bill_url', 'https://billing.utility.example/b/' || g) "
+                    f"FROM generate_series(0, {events - 1}) g")
+            started = time.monotonic()
+            herald.start(timeout=120)
+            wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p2-%'", timeout=1800)
+            p2 = stage_rates(pg, "event_id LIKE 'p2-%'")
+            p2["end_to_end_per_s"] = p2["messages"] / (time.monotonic() - started)
+            results["phase2"] = p2
+            peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+            print(f"phase 2 (backlog): {p2}", flush=True)
+        rc = herald.terminate(timeout=120)
+        results["heraldd_exit"] = rc
+        results["peak_rss_mb"] = peak_kb / 1024
+
+        print("baselines on the same Postgres...", flush=True)
+        results["baseline_write_rows_per_s"] = baseline_write(pg, args.baseline_rows, work)
+        results["baseline_bookkeeping_rows_per_s"] = baseline_bookkeeping(pg, args.baseline_rows, work)
+    finally:
+        if herald.running:
+            herald.terminate(timeout=120)
+        pg.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    report(results)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+def report(r: dict) -> None:
+    w, b = r["baseline_write_rows_per_s"], r["baseline_bookkeeping_rows_per_s"]
+    print()
+    print(f"Herald load benchmark: {r['customers']:,} customers, {r['events']:,} bill.ready events "
+          f"(sms + email each), {r['cpus']} CPUs")
+    print(f"{'':54}{'rate/s':>12}{'÷ write':>10}{'÷ bookkeeping':>15}")
+
+    def row(label, v):
+        print(f"{label:54}{v:>12,.0f}{v / w:>10.2f}{v / b:>15.2f}")
+    row("customers loaded (PUT /v1/customers)", r["customers_per_s"])
+    row("events accepted (POST /v1/events/batch, 1000/req)", r["events_accepted_per_s"])
+    for phase, label in (("phase1", "API"), ("phase2", "backlog")):
+        if phase in r:
+            p = r[phase]
+            row(f"messages created, intake ({label})", p["created_per_s"])
+            row(f"messages dispatched, log gateway ({label})", p["dispatched_per_s"])
+            row(f"messages end to end ({label})", p["end_to_end_per_s"])
+    row("baseline: multi-row INSERT of message-wide rows", w)
+    row("baseline: SQL claim 1000 SKIP LOCKED + lease + sent", b)
+    print(f"heraldd peak RSS (VmHWM): {r['peak_rss_mb']:.0f} MB; exit code after SIGTERM: {r['heraldd_exit']}")
+    print(f"average message row: {r.get('phase1', {}).get('row_width_bytes', 0)} bytes")
+
+
+if __name__ == "__main__":
+    main()
