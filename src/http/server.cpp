@@ -30,12 +30,12 @@ constexpr std::size_t kHeaderLimit = 8 * 1024;
 constexpr std::size_t kDrainLimit = 64u << 20;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 
-// Runs blocking work on the pool and resumes the awaiting coroutine on its own executor
-// (co_await asio::post(pool) would resume it on a pool thread).
+// Runs blocking work on the pool and completes on `ex`, the awaiting coroutine's executor
+// (co_await asio::post(pool) would resume the coroutine on a pool thread). Not itself a
+// coroutine: g++ 12 mishandles lambdas moved into coroutine parameters.
 template <typename F>
-asio::awaitable<std::invoke_result_t<F&>> run_blocking(asio::thread_pool& pool, F fn) {
+auto run_blocking(asio::thread_pool& pool, asio::any_io_executor ex, F fn) {
   using R = std::invoke_result_t<F&>;
-  auto ex = co_await asio::this_coro::executor;
   auto initiate = [&pool, ex, fn = std::move(fn)](auto handler) mutable {
     // Keeps the io_context running while the work is on the pool.
     auto tracked = asio::prefer(ex, asio::execution::outstanding_work.tracked);
@@ -52,8 +52,8 @@ asio::awaitable<std::invoke_result_t<F&>> run_blocking(asio::thread_pool& pool, 
       });
     });
   };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, R)>(
-      std::move(initiate), asio::use_awaitable);
+  return asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, R)>(std::move(initiate),
+                                                                                       asio::use_awaitable);
 }
 
 bhttp::response<bhttp::string_body> to_beast(Response&& r, unsigned version, bool keep_alive) {
@@ -220,6 +220,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     auto ep = socket.remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string();
   }
+  const auto executor = co_await asio::this_coro::executor;
   Session s{beast::tcp_stream(std::move(socket))};
   sessions.insert(&s);
   struct Unregister {
@@ -294,7 +295,9 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     const bool client_keep_alive = parser.get().keep_alive();
     auto request = from_beast(parser.release(), remote);
     // Handlers block on the database: run them on the pool, resume here.
-    Response response = co_await run_blocking(pool, [this, request = std::move(request)] { return api.handle(request); });
+    // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+    auto handle = [this, request = std::move(request)] { return api.handle(request); };
+    Response response = co_await run_blocking(pool, std::move(handle));
 
     const bool keep_alive = client_keep_alive && !response.close && !stopping;
     auto res = to_beast(std::move(response), version, keep_alive);
