@@ -6,7 +6,10 @@ import tempfile
 
 from herald_e2e import SOURCE_DIR, bill_ready, create_customer, event_messages, preferences, wait_message_status
 
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( [0-9]+)?$')
+# name{label="value",...} value [timestamp]; label values may hold any character, escaped \\ \" \n.
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)'
+                    r'(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?'
+                    r' (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?[0-9]+)?$')
 
 
 def parse_metrics(text: str) -> dict:
@@ -82,7 +85,8 @@ def test_check_config_names_the_bad_key(heraldd_binary):
     assert "dispatch.max_attempts" in bad.stdout + bad.stderr, bad.stdout + bad.stderr
 
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-        f.write('[gateways.twilio]\ntype = "twilio"\naccount_sid = "AC1"\nauth_tokn = "x"\n')
+        f.write('[channels]\nsms = ["twilio"]\n[gateways.twilio]\ntype = "twilio"\naccount_sid = "AC1"\n'
+                'auth_tokn = "x"\nfrom = "+12175550000"\n[dispatch]\nmax_attempts = 3\n')
     try:
         typo = subprocess.run([heraldd_binary, "check-config", "--config", f.name], env=env, cwd=SOURCE_DIR,
                               capture_output=True, text=True)
