@@ -255,6 +255,15 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     parser.body_limit(config.body_limit);
     s.stream.expires_after(config.header_timeout);
     co_await bhttp::async_read_header(s.stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    const auto too_large = [this] {
+      return error_response(ErrorKind::payload_too_large, "payload_too_large",
+                            "request body exceeds " + std::to_string(config.body_limit) + " bytes");
+    };
+    // Beast compares Content-Length with the body limit while parsing the header.
+    if (ec == bhttp::error::body_limit) {
+      co_await refuse(s, parser.get().version(), too_large());
+      break;
+    }
     if (ec == bhttp::error::header_limit) {
       co_await refuse(s, 11, error_response(ErrorKind::bad_request, "headers_too_large", "request headers exceed 8 KiB"));
       break;
@@ -268,10 +277,6 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       break;
     }
     const auto version = parser.get().version();
-    const auto too_large = [this] {
-      return error_response(ErrorKind::payload_too_large, "payload_too_large",
-                            "request body exceeds " + std::to_string(config.body_limit) + " bytes");
-    };
     if (auto len = parser.content_length(); len && *len > config.body_limit) {
       co_await refuse(s, version, too_large());
       break;
@@ -293,11 +298,12 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     }
 
     const bool client_keep_alive = parser.get().keep_alive();
-    auto request = from_beast(parser.release(), remote);
-    // Handlers block on the database: run them on the pool, resume here.
-    // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-    auto handle = [this, request = std::move(request)] { return api.handle(request); };
-    Response response = co_await run_blocking(pool, std::move(handle));
+    const auto request = from_beast(parser.release(), remote);
+    // Handlers block on the database: run them on the pool, resume here. `request` stays in
+    // this frame until the handler is done; the lambda is named, not a temporary inside
+    // co_await (g++ 12 destroys such temporaries twice).
+    auto handle = [this, &request] { return api.handle(request); };
+    Response response = co_await run_blocking(pool, executor, std::move(handle));
 
     const bool keep_alive = client_keep_alive && !response.close && !stopping;
     auto res = to_beast(std::move(response), version, keep_alive);

@@ -37,7 +37,7 @@ TEST_F(HttpCustomers, NewCustomerGetsDefaultPreferencesAndContactsWithConsent) {
   auto r = call("GET", "/v1/customers/c1/preferences", customer_token("c1"));
   ASSERT_EQ(r.status, 200) << r.body;
   auto p = r.json();
-  EXPECT_EQ(p["topics"]["billing"]["channels"], (Json{"email", "sms"}));
+  EXPECT_EQ(p["topics"]["billing"]["channels"], (Json{"sms", "email"}));
   ASSERT_EQ(p["contacts"].size(), 3u);
   for (const auto& c : p["contacts"]) {
     EXPECT_TRUE(c.contains("channel"));

@@ -133,7 +133,7 @@ TEST_F(HttpLimits, StopClosesIdleConnectionsAndRefusesNewOnes) {
   while (!idle.closed() && std::chrono::steady_clock::now() - start < std::chrono::seconds(5))
     idle.read_some(std::chrono::milliseconds(100));
   EXPECT_TRUE(idle.closed());
-  EXPECT_THROW(TestSocket(port_), std::runtime_error);
+  EXPECT_THROW(TestSocket{port_}, std::runtime_error);
 }
 
 // Holds an exclusive lock on the customers table so a PUT /v1/customers is provably in flight

@@ -9,6 +9,14 @@ namespace {
 class HttpMessages : public HttpServerFixture {
  protected:
   std::int64_t add(MessageRow m) { return insert_message(*db_, m); }
+  std::int64_t add_at(std::string status, std::string created_at, std::string channel = "sms") {
+    MessageRow m;
+    m.status = std::move(status);
+    m.created_at = std::move(created_at);
+    m.channel = channel;
+    if (channel == "email") m.address = "a@example.com";
+    return add(m);
+  }
 };
 
 TEST_F(HttpMessages, ListsNewestFirstWithMaskedAddresses) {
@@ -43,7 +51,8 @@ TEST_F(HttpMessages, EveryFilterNarrowsTheList) {
     auto r = call("GET", "/v1/messages?" + query, admin_key_);
     EXPECT_EQ(r.status, 200) << query << " " << r.body;
     std::vector<std::int64_t> out;
-    for (const auto& m : r.json()["items"]) out.push_back(m["id"]);
+    const auto body = r.json();  // a named value: iterating a temporary's member dangles
+    for (const auto& m : body["items"]) out.push_back(m["id"]);
     return out;
   };
   using V = std::vector<std::int64_t>;
@@ -116,8 +125,8 @@ TEST_F(HttpMessages, DetailHasDecisionAttemptsAndReceipts) {
 }
 
 TEST_F(HttpMessages, VolumeReportGroupsByRequestedColumns) {
-  for (int i = 0; i < 3; ++i) add({.status = "delivered", .created_at = "2026-03-02T10:00:00Z"});
-  add({.channel = "email", .address = "a@example.com", .status = "sent", .created_at = "2026-03-02T11:00:00Z"});
+  for (int i = 0; i < 3; ++i) add_at("delivered", "2026-03-02T10:00:00Z");
+  add_at("sent", "2026-03-02T11:00:00Z", "email");
   auto r = call("GET",
                 "/v1/reports/volume?from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z&bucket=day&group_by=channel,status",
                 admin_key_);
@@ -131,7 +140,7 @@ TEST_F(HttpMessages, VolumeReportGroupsByRequestedColumns) {
 }
 
 TEST_F(HttpMessages, VolumeReportAsCsvHasAHeaderRow) {
-  add({.status = "delivered", .created_at = "2026-03-02T10:00:00Z"});
+  add_at("delivered", "2026-03-02T10:00:00Z");
   auto r = call("GET",
                 "/v1/reports/volume?from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z&bucket=day&group_by=channel&format=csv",
                 admin_key_);

@@ -22,6 +22,13 @@ class HttpWebhooks : public HttpServerFixture {
   std::string sign(const gateways::FormParams& params) {
     return gateways::twilio_signature(kTwilioToken, std::string(kPublicBase) + "/v1/webhooks/twilio/status", params);
   }
+  std::int64_t sent_message(std::string status, std::string provider_id) {
+    MessageRow m;
+    m.status = std::move(status);
+    m.provider_id = std::move(provider_id);
+    m.gateway = "twilio";
+    return insert_message(*db_, m);
+  }
   std::string status_of(std::int64_t id) {
     return db_->query_value("SELECT status FROM herald.messages WHERE id = " + std::to_string(id));
   }
@@ -29,7 +36,7 @@ class HttpWebhooks : public HttpServerFixture {
 };
 
 TEST_F(HttpWebhooks, SignedDeliveredCallbackMovesTheMessageToDelivered) {
-  auto id = insert_message(*db_, {.status = "sent", .provider_id = "SM123", .gateway = "twilio"});
+  auto id = sent_message("sent", "SM123");
   gateways::FormParams params = {{"MessageSid", "SM123"}, {"MessageStatus", "delivered"}, {"AccountSid", "AC1"}};
   auto r = post_status(params, sign(params));
   ASSERT_EQ(r.status / 100, 2) << r.body;
@@ -39,14 +46,14 @@ TEST_F(HttpWebhooks, SignedDeliveredCallbackMovesTheMessageToDelivered) {
 }
 
 TEST_F(HttpWebhooks, LateSentCallbackNeverMovesDeliveredBackwards) {
-  auto id = insert_message(*db_, {.status = "delivered", .provider_id = "SM9", .gateway = "twilio"});
+  auto id = sent_message("delivered", "SM9");
   gateways::FormParams params = {{"MessageSid", "SM9"}, {"MessageStatus", "sent"}};
   ASSERT_EQ(post_status(params, sign(params)).status / 100, 2);
   EXPECT_EQ(status_of(id), "delivered");
 }
 
 TEST_F(HttpWebhooks, FailedCallbackRecordsTheErrorCode) {
-  auto id = insert_message(*db_, {.status = "sent", .provider_id = "SM5", .gateway = "twilio"});
+  auto id = sent_message("sent", "SM5");
   gateways::FormParams params = {{"MessageSid", "SM5"}, {"MessageStatus", "undelivered"}, {"ErrorCode", "30003"}};
   ASSERT_EQ(post_status(params, sign(params)).status / 100, 2);
   EXPECT_EQ(status_of(id), "undelivered");
@@ -54,7 +61,7 @@ TEST_F(HttpWebhooks, FailedCallbackRecordsTheErrorCode) {
 }
 
 TEST_F(HttpWebhooks, BadOrMissingSignatureIsForbiddenAndStoresNothing) {
-  auto id = insert_message(*db_, {.status = "sent", .provider_id = "SM123", .gateway = "twilio"});
+  auto id = sent_message("sent", "SM123");
   gateways::FormParams params = {{"MessageSid", "SM123"}, {"MessageStatus", "delivered"}};
   auto signature = sign(params);
   gateways::FormParams tampered = {{"MessageSid", "SM123"}, {"MessageStatus", "failed"}};
