@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "herald/store/events.hpp"
 #include "store_test_util.hpp"
@@ -133,6 +134,29 @@ TEST(StoreEvents, FullBatchOfAThousandGoesInOneCall) {
   r = insert_events(t.db(), batch);
   for (const auto& x : r) ASSERT_EQ(x.outcome, InsertOutcome::duplicate);
   EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.events"), "1000");
+}
+
+TEST(StoreEvents, ConcurrentOverlappingBatchesAcceptEachEventExactlyOnce) {
+  TestDb t;
+  std::vector<EventInsert> forward, backward;
+  for (int i = 0; i < 500; ++i) forward.push_back(make_event("race-" + std::to_string(i), "h" + std::to_string(i)));
+  backward.assign(forward.rbegin(), forward.rend());
+  std::vector<EventInsertResult> a, b;
+  // Opposite orders make the two transactions wait on each other's unique-index entries.
+  std::thread ta([&] { a = insert_events(t.db(), forward); });
+  std::thread tb([&] { b = insert_events(t.db(), backward); });
+  ta.join();
+  tb.join();
+  ASSERT_EQ(a.size(), 500u);
+  ASSERT_EQ(b.size(), 500u);
+  int accepted = 0;
+  for (const auto* results : {&a, &b})
+    for (const auto& r : *results) {
+      EXPECT_NE(r.outcome, InsertOutcome::conflict) << r.event_id;
+      accepted += r.outcome == InsertOutcome::accepted;
+    }
+  EXPECT_EQ(accepted, 500);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.events"), "500");
 }
 
 }  // namespace
