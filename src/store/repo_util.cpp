@@ -1,6 +1,8 @@
 // Row decoding, contacts with consent, and preferences rows shared by the repository files.
 #include "repo_util.hpp"
 
+#include "herald/domain/json_io.hpp"
+
 namespace herald::store {
 
 namespace {
@@ -85,22 +87,7 @@ std::string topics_db_json(const Preferences& p) {
   return topics.dump();
 }
 
-Json preferences_api_json(const Preferences& p) {
-  Json topics = Json::object();
-  for (auto topic : kAllTopics) {
-    Json list = Json::array();
-    auto it = p.topics.find(topic);
-    if (it != p.topics.end())
-      for (auto c : it->second) list.push_back(std::string(to_string(c)));
-    topics[std::string(to_string(topic))] = {{"channels", std::move(list)}};
-  }
-  return {{"topics", std::move(topics)},
-          {"quiet_hours",
-           {{"enabled", p.quiet_hours.enabled},
-            {"start", format_local_time(p.quiet_hours.start)},
-            {"end", format_local_time(p.quiet_hours.end)}}},
-          {"language", p.language}};
-}
+Json preferences_api_json(const Preferences& p) { return to_json(p); }
 
 std::optional<Preferences> load_preferences(pqxx::transaction_base& t, std::string_view customer_id, bool lock) {
   const auto r = t.exec_params(lock ? kSelectPreferencesForUpdate : kSelectPreferences, std::string(customer_id));
