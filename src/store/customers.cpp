@@ -238,7 +238,7 @@ Result<PreferencesView> put_preferences(Database& db, std::string_view customer_
     const auto old = load_preferences(w, customer_id, /*lock=*/true);
     // Only real changes go to the change log; saving the page unchanged records nothing. (The
     // API form compares "no entry for a topic" and "an empty channel list" as equal.)
-    if (!old || preferences_api_json(*old) != preferences_api_json(prefs)) {
+    if (!old || *old != prefs) {
       store_preferences(w, customer_id, prefs);
       record_preference_change(w, customer_id, actor, old, prefs);
     }

@@ -87,7 +87,6 @@ std::string topics_db_json(const Preferences& p) {
   return topics.dump();
 }
 
-Json preferences_api_json(const Preferences& p) { return to_json(p); }
 
 std::optional<Preferences> load_preferences(pqxx::transaction_base& t, std::string_view customer_id, bool lock) {
   const auto r = t.exec_params(lock ? kSelectPreferencesForUpdate : kSelectPreferences, std::string(customer_id));
@@ -118,8 +117,8 @@ void store_preferences(pqxx::transaction_base& t, std::string_view customer_id, 
 void record_preference_change(pqxx::transaction_base& t, std::string_view customer_id, std::string_view actor,
                               const std::optional<Preferences>& old_value, const Preferences& new_value) {
   t.exec_params(kInsertPreferenceChange, std::string(customer_id), std::string(actor),
-                old_value ? preferences_api_json(*old_value).dump() : std::string(),
-                preferences_api_json(new_value).dump());
+                old_value ? to_json(*old_value).dump() : std::string(),
+                to_json(new_value).dump());
 }
 
 std::string like_escape(std::string_view s) {

@@ -49,10 +49,8 @@ MessageStatus message_status_of(const pqxx::field& f);
 // consent_events row for (channel, address), opted_in when there is none.
 std::vector<Contact> load_contacts(pqxx::transaction_base& t, std::string_view customer_id, bool active_only);
 
-// Preferences as stored (topics jsonb {"billing": ["sms"]}) and as the API shows them (used
-// for the preference change log).
+// Preferences as stored (topics jsonb {"billing": ["sms"]}).
 std::string topics_db_json(const Preferences& p);
-Json preferences_api_json(const Preferences& p);
 // The customer's preferences row; nullopt when it has none. lock: SELECT ... FOR UPDATE.
 std::optional<Preferences> load_preferences(pqxx::transaction_base& t, std::string_view customer_id, bool lock);
 // Inserts or replaces the customer's preferences row.
