@@ -34,7 +34,7 @@ def test_daemon_reconnects_after_postgres_restart_and_processes_new_events(start
         r = h.cis.post("/v1/events", bill_ready("after-http", "A-1", amount="7.00"))
         return r if r.status in (200, 202) else None
     poll(accepted, timeout=30, interval=0.2, what="POST /v1/events accepted after the restart")
-    assert http_get_status(h.base_url + "/readyz") == 200
+    poll(lambda: http_get_status(h.base_url + "/readyz") == 200, timeout=15, what="/readyz 200 again")
     for m in event_messages(h.admin, "after-http", timeout=30).values():
         wait_message_status(h.admin, m["id"], "sent", timeout=30)
 
