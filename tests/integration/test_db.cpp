@@ -1,11 +1,15 @@
 // TestDb: creates, migrates and drops a private database per test.
 #include "test_db.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 #include <unistd.h>
@@ -39,6 +43,48 @@ void admin_exec(const std::string& admin_url, const std::string& sql) {
   n.exec(sql);
 }
 
+// A migrated template database named after the migrations' content: each test's database is
+// a copy of it, which is faster than migrating every time and always matches migrations/.
+std::string template_name() {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(HERALD_SOURCE_DIR "/migrations"))
+    if (e.path().extension() == ".sql") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::string all;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream text;
+    text << in.rdbuf();
+    all += f.filename().string() + text.str();
+  }
+  return "herald_template_" + std::to_string(std::hash<std::string>{}(all) % 1000000000);
+}
+
+void create_from_template(const std::string& admin_url, const std::string& name) {
+  const auto tmpl = template_name();
+  pqxx::connection admin(admin_url);
+  pqxx::nontransaction n(admin);
+  // Serialises template creation and copying: a template must have no other session while copied.
+  n.exec("SELECT pg_advisory_lock(7310002)");
+  try {
+    if (n.exec("SELECT 1 FROM pg_database WHERE datname = " + n.quote(tmpl)).empty()) {
+      const auto building = tmpl + "_building";
+      n.exec("DROP DATABASE IF EXISTS " + building + " WITH (FORCE)");
+      n.exec("CREATE DATABASE " + building);
+      {
+        herald::store::Database db(with_database(admin_url, building), 1);
+        herald::store::migrate(db, HERALD_SOURCE_DIR "/migrations");
+      }
+      n.exec("ALTER DATABASE " + building + " RENAME TO " + tmpl);
+    }
+    n.exec("CREATE DATABASE " + name + " TEMPLATE " + tmpl);
+  } catch (...) {
+    n.exec("SELECT pg_advisory_unlock(7310002)");
+    throw;
+  }
+  n.exec("SELECT pg_advisory_unlock(7310002)");
+}
+
 }  // namespace
 
 std::string test_pg_admin_url() {
@@ -54,11 +100,10 @@ std::string test_pg_admin_url() {
 }
 
 TestDb::TestDb(std::size_t pool_size) : admin_url_(test_pg_admin_url()), name_(unique_db_name()) {
-  admin_exec(admin_url_, "CREATE DATABASE " + name_);
+  create_from_template(admin_url_, name_);
   url_ = with_database(admin_url_, name_);
   try {
     db_ = std::make_unique<herald::store::Database>(url_, pool_size);
-    herald::store::migrate(*db_, HERALD_SOURCE_DIR "/migrations");
   } catch (...) {
     db_.reset();
     admin_exec(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");

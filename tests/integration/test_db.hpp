@@ -9,7 +9,7 @@
 namespace herald::test {
 
 // Reads the cluster's admin URL from "$HERALD_TEST_PG_DIR/url" (scripts/test-postgres start
-// DIR writes it), creates a uniquely named database, applies migrations/ and opens a pool on it.
+// DIR writes it), creates a uniquely named copy of a migrated template database and opens a pool on it.
 class TestDb {
  public:
   explicit TestDb(std::size_t pool_size = 4);
