@@ -11,6 +11,9 @@ namespace {
 
 std::chrono::microseconds max_wait() { return std::chrono::hours(24); }
 
+// Messages handed to a gateway per send_batch call.
+constexpr std::size_t kSendChunk = 250;
+
 gateways::OutboundMessage outbound(const Message& m, const DispatchConfig& config) {
   gateways::OutboundMessage o;
   o.id = m.id;
@@ -178,22 +181,37 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
     groups[{m.channel, p.index}].push_back(&c);
   }
 
+  // Sends go out in chunks; once half the lease is spent the rest waits for the next round,
+  // so a slow provider cannot hold messages past their lease (another instance would then
+  // send them too).
+  const auto deadline = std::chrono::steady_clock::now() + config_.lease / 2;
   for (const auto& [key, members] : groups) {
     auto& route = *routes_[key.first][key.second];
-    std::vector<gateways::OutboundMessage> batch;
-    batch.reserve(members.size());
-    for (const auto* c : members) batch.push_back(outbound(c->message, config_));
-    const auto started = now;
-    const auto results = route.slot.gateway->send_batch(batch);
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      gateways::SendResult r;
-      if (i < results.size()) {
-        r = results[i];
-      } else {
-        r.outcome = gateways::SendOutcome::retry;
-        r.detail = "gateway returned no result";
+    for (std::size_t begin = 0; begin < members.size(); begin += kSendChunk) {
+      const auto end = std::min(members.size(), begin + kSendChunk);
+      if (std::chrono::steady_clock::now() >= deadline) {
+        for (std::size_t i = begin; i < end; ++i) {
+          auto u = base_update(members[i]->message);
+          u.gateway = members[i]->message.gateway;
+          u.due_at = now;
+          updates.push_back(std::move(u));
+        }
+        continue;
       }
-      updates.push_back(outcome(*members[i], r, key.second, started, now));
+      std::vector<gateways::OutboundMessage> batch;
+      batch.reserve(end - begin);
+      for (std::size_t i = begin; i < end; ++i) batch.push_back(outbound(members[i]->message, config_));
+      const auto results = route.slot.gateway->send_batch(batch);
+      for (std::size_t i = begin; i < end; ++i) {
+        gateways::SendResult r;
+        if (i - begin < results.size()) {
+          r = results[i - begin];
+        } else {
+          r.outcome = gateways::SendOutcome::retry;
+          r.detail = "gateway returned no result";
+        }
+        updates.push_back(outcome(*members[i], r, key.second, now, now));
+      }
     }
   }
   return updates;

@@ -205,3 +205,23 @@ TEST_F(DispatcherTest, ExpiredMessageIsSuppressedNotSent) {
 
 }  // namespace
 }  // namespace herald::engine
+
+namespace herald::engine {
+namespace {
+
+TEST_F(DispatcherTest, MessagesNotSentBeforeHalfTheLeaseIsSpentWaitForTheNextRound) {
+  config.lease = std::chrono::seconds(0);  // the deadline has passed before the first send
+  auto d = make(false);
+  const auto updates = d.handle({claimed(1), claimed(2)}, kNow);
+  ASSERT_EQ(updates.size(), 2u);
+  for (const auto& u : updates) {
+    EXPECT_FALSE(u.attempted);
+    EXPECT_EQ(u.status, MessageStatus::sending);
+    ASSERT_TRUE(u.due_at);
+    EXPECT_EQ(*u.due_at, kNow);
+  }
+  EXPECT_TRUE(primary->sent.empty());
+}
+
+}  // namespace
+}  // namespace herald::engine
