@@ -260,12 +260,15 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
                             "request body exceeds " + std::to_string(config.body_limit) + " bytes");
     };
     // Beast compares Content-Length with the body limit while parsing the header.
+    // Refusals are named before co_await, like the handler below (g++ 12 and temporaries).
     if (ec == bhttp::error::body_limit) {
-      co_await refuse(s, parser.get().version(), too_large());
+      auto refusal = too_large();
+      co_await refuse(s, parser.get().version(), std::move(refusal));
       break;
     }
     if (ec == bhttp::error::header_limit) {
-      co_await refuse(s, 11, error_response(ErrorKind::bad_request, "headers_too_large", "request headers exceed 8 KiB"));
+      auto refusal = error_response(ErrorKind::bad_request, "headers_too_large", "request headers exceed 8 KiB");
+      co_await refuse(s, 11, std::move(refusal));
       break;
     }
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
@@ -273,12 +276,14 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       break;
     }
     if (ec) {
-      co_await refuse(s, 11, error_response(ErrorKind::bad_request, "bad_request", "malformed HTTP request"));
+      auto refusal = error_response(ErrorKind::bad_request, "bad_request", "malformed HTTP request");
+      co_await refuse(s, 11, std::move(refusal));
       break;
     }
     const auto version = parser.get().version();
     if (auto len = parser.content_length(); len && *len > config.body_limit) {
-      co_await refuse(s, version, too_large());
+      auto refusal = too_large();
+      co_await refuse(s, version, std::move(refusal));
       break;
     }
     if (!parser.is_done()) {
@@ -291,7 +296,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       s.stream.expires_after(config.body_timeout);
       co_await bhttp::async_read(s.stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == bhttp::error::body_limit) {
-        co_await refuse(s, version, too_large());
+        auto refusal = too_large();
+        co_await refuse(s, version, std::move(refusal));
         break;
       }
       if (ec) break;  // timeout or the client went away: nobody to answer
