@@ -199,37 +199,58 @@ def sql_text(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def baseline_write(pg: BenchPostgres, rows: int, work: str) -> float:
+_COLUMNS = ("event_id, customer_id, account_id, contact_id, channel, address, type, topic, language, subject, "
+            "body, html, unsubscribe_url, segments, encoding, status, decision")
+
+
+def _copy_field(v) -> str:
+    if v is None:
+        return "\\N"
+    return str(v).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def baseline_write(pg: BenchPostgres, rows: int, work: str) -> dict:
     """Multi-row INSERT of rows as wide as the messages heraldd wrote (copied from real ones), 1,000 rows
-    per statement and per commit, into a table with the same columns and indexes as herald.messages."""
+    per statement and per commit, into a table with the same columns and indexes as herald.messages.
+    Also the same rows by one COPY, the bulk-load ceiling, for context."""
     pg.psql("DROP SCHEMA IF EXISTS bl CASCADE; CREATE SCHEMA bl; "
             "CREATE TABLE bl.messages (LIKE herald.messages INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING IDENTITY)")
     sample = json.loads(pg.psql(
-        "SELECT json_agg(s) FROM (SELECT event_id, customer_id, account_id, contact_id, channel, address, type, "
-        "topic, language, subject, body, html, unsubscribe_url, segments, encoding, decision::text AS decision "
+        f"SELECT json_agg(s) FROM (SELECT {_COLUMNS.replace('decision', 'decision::text AS decision')} "
         "FROM herald.messages ORDER BY id LIMIT 20) s"))
+    names = [c.strip() for c in _COLUMNS.split(",")]
+
+    def row(i):
+        m = dict(sample[i % len(sample)], event_id=f"bl-{i}", status="queued")
+        return [m[n] for n in names]
+
     lines = []
     for lo in range(0, rows, 1000):
         values = []
         for i in range(lo, min(rows, lo + 1000)):
-            m = sample[i % len(sample)]
-            values.append("(" + ",".join([
-                sql_text(f"bl-{i}"), sql_text(m["customer_id"]), sql_text(m["account_id"]),
-                str(m["contact_id"] or "NULL"), sql_text(m["channel"]), sql_text(m["address"]), sql_text(m["type"]),
-                sql_text(m["topic"]), sql_text(m["language"]), sql_text(m["subject"]), sql_text(m["body"]),
-                sql_text(m["html"]), sql_text(m.get("unsubscribe_url") or ""), str(m["segments"]),
-                sql_text(m["encoding"]), "'queued'", sql_text(m["decision"]) + "::jsonb", "now()", "now()"]) + ")")
-        lines.append("INSERT INTO bl.messages (event_id, customer_id, account_id, contact_id, channel, address, type, "
-                     "topic, language, subject, body, html, unsubscribe_url, segments, encoding, status, decision, "
-                     "not_before, due_at) VALUES " + ",".join(values) + ";")
+            values.append("(" + ",".join("NULL" if v is None else str(v) if isinstance(v, int) else sql_text(v)
+                                         for v in row(i)) + ",now(),now())")
+        lines.append(f"INSERT INTO bl.messages ({_COLUMNS}, not_before, due_at) VALUES " + ",".join(values) + ";")
     path = os.path.join(work, "baseline_write.sql")
     with open(path, "w") as f:
         f.write("\n".join(lines))
+    pg.psql("CHECKPOINT")
     started = time.monotonic()
     pg.psql(file=path)
-    elapsed = time.monotonic() - started
+    insert_rate = rows / (time.monotonic() - started)
     os.unlink(path)
-    return rows / elapsed
+
+    path = os.path.join(work, "baseline_write.tsv")
+    with open(path, "w") as f:
+        for i in range(rows):
+            f.write("\t".join(_copy_field(v) for v in row(i)) + "\n")
+    pg.psql("TRUNCATE bl.messages")
+    pg.psql("CHECKPOINT")
+    started = time.monotonic()
+    pg.psql(f"\\copy bl.messages ({_COLUMNS}) FROM '{path}'")
+    copy_rate = rows / (time.monotonic() - started)
+    os.unlink(path)
+    return {"insert": insert_rate, "copy": copy_rate}
 
 
 def baseline_bookkeeping(pg: BenchPostgres, rows: int, work: str) -> float:
@@ -239,7 +260,8 @@ def baseline_bookkeeping(pg: BenchPostgres, rows: int, work: str) -> float:
             "INSERT INTO bl.messages (event_id, customer_id, account_id, channel, address, type, topic, body, "
             "status, due_at) SELECT 'bk-' || g, 'C-' || g, 'A-' || g, 'sms', '+1217' || (5000000 + g), 'bill.ready', "
             "'billing', repeat('x', 120), 'queued', now() - interval '1 minute' FROM generate_series(1, "
-            f"{rows}) g; VACUUM ANALYZE bl.messages")
+            f"{rows}) g")
+    pg.psql("VACUUM ANALYZE bl.messages")
     claim = ("WITH c AS (SELECT id FROM bl.messages WHERE status IN ('scheduled', 'queued', 'sending') "
              "AND due_at <= now() ORDER BY due_at LIMIT 1000 FOR UPDATE SKIP LOCKED), "
              "u AS (UPDATE bl.messages m SET status = 'sending', lease_owner = 'bench', "
@@ -353,7 +375,9 @@ def main() -> None:
         results["peak_rss_mb"] = peak_kb / 1024
 
         print("baselines on the same Postgres...", flush=True)
-        results["baseline_write_rows_per_s"] = baseline_write(pg, args.baseline_rows, work)
+        write = baseline_write(pg, args.baseline_rows, work)
+        results["baseline_write_rows_per_s"] = write["insert"]
+        results["baseline_copy_rows_per_s"] = write["copy"]
         results["baseline_bookkeeping_rows_per_s"] = baseline_bookkeeping(pg, args.baseline_rows, work)
     finally:
         if herald.running:
@@ -387,6 +411,7 @@ def report(r: dict) -> None:
             row(f"messages end to end ({label})", p["end_to_end_per_s"])
     row("baseline: multi-row INSERT of message-wide rows", w)
     row("baseline: SQL claim 1000 SKIP LOCKED + lease + sent", b)
+    row("(context) one COPY of the same message-wide rows", r["baseline_copy_rows_per_s"])
     print(f"heraldd peak RSS (VmHWM): {r['peak_rss_mb']:.0f} MB; exit code after SIGTERM: {r['heraldd_exit']}")
     print(f"average message row: {r.get('phase1', {}).get('row_width_bytes', 0)} bytes")
 

@@ -1,5 +1,6 @@
 """A bill.ready travels from the CIS API to the fake Twilio and the SMTP server; status callbacks
 and the one-click unsubscribe of the email come back into heraldd."""
+import datetime
 import re
 import urllib.parse
 
@@ -29,12 +30,17 @@ def test_bill_ready_becomes_sms_at_twilio_and_email_at_smtp_with_delivery_callba
                                                                                    fake_twilio, smtp_sink):
     h = start_with_fakes(start_herald, gateways, fake_twilio, smtp_sink)
 
-    r = post_event(h.cis, bill_ready("cis-8812", "A-1001", amount="82.17"))
+    event = bill_ready("cis-8812", "A-1001", amount="82.17")
+    r = post_event(h.cis, event)
     assert r.status == 202 and r.json() == {"event_id": "cis-8812", "status": "accepted"}, r
+    due = datetime.date.fromisoformat(event["data"]["due_date"])
+    due_text = f"{due:%B} {due.day}, {due.year}"  # how the English templates write dates
+    bill_url = event["data"]["bill_url"]
 
     assert fake_twilio.wait_for(lambda t: t.messages_to(PHONE)), "no SMS reached the fake Twilio"
     sms = fake_twilio.messages_to(PHONE)[0]
-    assert "82.17" in sms.body, sms.body
+    for expected in ("$82.17", due_text, bill_url, "****1001", "STOP"):
+        assert expected in sms.body, (expected, sms.body)
     assert sms.from_ == "+12175550000"
     assert sms.status_callback == f"{h.base_url}/v1/webhooks/twilio/status"
 
@@ -45,8 +51,10 @@ def test_bill_ready_becomes_sms_at_twilio_and_email_at_smtp_with_delivery_callba
     assert "billing@utility.example" in str(msg["From"])
     assert EMAIL in str(msg["To"]).lower()
     text, html = mail.part("text/plain"), mail.part("text/html")
-    assert text and "82.17" in text and "Ada" in text, text
-    assert html and "82.17" in html, html
+    assert "$82.17" in str(msg["Subject"]), msg["Subject"]
+    for expected in ("Hello Ada", "$82.17", due_text, bill_url, "****1001"):
+        assert text and expected in text, (expected, text)
+        assert html and expected.replace("Hello Ada", "Ada") in html, (expected, html)
     assert unsubscribe_url(mail).startswith(f"{h.base_url}/v1/unsubscribe/")
     assert str(msg["List-Unsubscribe-Post"]).strip() == "List-Unsubscribe=One-Click"
 
