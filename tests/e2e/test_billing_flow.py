@@ -63,6 +63,9 @@ def test_bill_ready_becomes_sms_at_twilio_and_email_at_smtp_with_delivery_callba
     sms_row = wait_message_status(h.admin, by_channel["sms"]["id"], "sent")
     assert sms_row["provider_id"] == sms.sid
     assert sms_row["gateway"] == "twilio"
+    # The body is plain GSM-7 text: one segment up to 160 characters, 153 per segment beyond.
+    expected_segments = 1 if len(sms.body) <= 160 else -(-len(sms.body) // 153)
+    assert (sms_row.get("encoding"), sms_row.get("segments")) == ("GSM-7", expected_segments), sms_row
     wait_message_status(h.admin, by_channel["email"]["id"], "sent")
 
     code, _ = fake_twilio.send_status_callback(sms.sid, "sent")
