@@ -42,6 +42,19 @@ class Wakeup {
   bool pending_ = false;
 };
 
+using SteadyClock = std::chrono::steady_clock;
+
+double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// Time spent per phase of a round, to tell database time from rules or gateway time.
+metrics::Histogram& phase_seconds(const char* loop, const char* phase) {
+  return metrics::Registry::global().histogram("herald_round_phase_seconds", "Seconds per phase of an intake or dispatch round",
+                                               {{"loop", loop}, {"phase", phase}},
+                                               {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+}
+
 metrics::Histogram& claim_sizes(const char* loop) {
   return metrics::Registry::global().histogram("herald_claim_batch_size", "Rows claimed per round by loop",
                                                {{"loop", loop}}, {1, 10, 50, 100, 250, 500, 1000, 2000});
@@ -69,9 +82,12 @@ struct Engine::Impl {
 
   std::size_t intake_once() {
     const auto now = clock.now();
+    const auto started = SteadyClock::now();
+    double rules_seconds = 0;
     std::size_t messages = 0;
     const auto claimed = store::process_event_batch(
         db, config.intake.batch_size, now, [&](const std::vector<Event>& events, const store::RecipientContexts& r) {
+          const auto rules_started = SteadyClock::now();
           auto outcomes = decide_events(events, r, rules, templates, now);
           auto& registry = metrics::Registry::global();
           for (const auto& o : outcomes) {
@@ -84,20 +100,39 @@ struct Engine::Impl {
                                 {"status", std::string(to_string(m.status))}}).inc();
             }
           }
+          rules_seconds = seconds_since(rules_started);
           return outcomes;
         });
-    if (claimed > 0) claim_sizes("intake").observe(static_cast<double>(claimed));
+    if (claimed > 0) {
+      const auto total = seconds_since(started);
+      claim_sizes("intake").observe(static_cast<double>(claimed));
+      phase_seconds("intake", "rules").observe(rules_seconds);
+      phase_seconds("intake", "database").observe(total - rules_seconds);
+      spdlog::debug("intake: {} events -> {} messages in {:.1f} ms (rules {:.1f} ms)", claimed, messages, total * 1e3,
+                    rules_seconds * 1e3);
+    }
     if (messages > 0) dispatch_wakeup.notify();
     return claimed;
   }
 
   std::size_t dispatch_once() {
+    const auto started = SteadyClock::now();
     const auto claimed =
         store::claim_due_messages(db, config.instance_id, config.dispatch.batch_size, clock.now(), config.dispatch.lease);
     if (claimed.empty()) return 0;
-    claim_sizes("dispatch").observe(static_cast<double>(claimed.size()));
+    const auto claim_seconds = seconds_since(started);
+    const auto send_started = SteadyClock::now();
     const auto updates = dispatcher.handle(claimed, clock.now());
+    const auto send_seconds = seconds_since(send_started);
+    const auto record_started = SteadyClock::now();
     store::record_dispatch_results(db, config.instance_id, updates, clock.now());
+    const auto record_seconds = seconds_since(record_started);
+    claim_sizes("dispatch").observe(static_cast<double>(claimed.size()));
+    phase_seconds("dispatch", "claim").observe(claim_seconds);
+    phase_seconds("dispatch", "send").observe(send_seconds);
+    phase_seconds("dispatch", "record").observe(record_seconds);
+    spdlog::debug("dispatch: {} messages; claim {:.1f} ms, send {:.1f} ms, record {:.1f} ms", claimed.size(),
+                  claim_seconds * 1e3, send_seconds * 1e3, record_seconds * 1e3);
     return claimed.size();
   }
 
