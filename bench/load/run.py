@@ -377,6 +377,24 @@ def main() -> None:
             results["phase2"] = p2
             peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
             print(f"phase 2 (backlog): {p2}", flush=True)
+
+            # Phase 3: dispatch alone. Phase 2's messages are put back in the queue while heraldd is
+            # down, so the dispatcher drains a full queue with no intake competing for the CPUs.
+            rc = herald.terminate(timeout=120)
+            print(f"heraldd stopped (exit {rc}); re-queueing phase 2's messages", flush=True)
+            pg.psql("DELETE FROM herald.message_attempts a USING herald.messages m "
+                    "WHERE a.message_id = m.id AND m.event_id LIKE 'p2-%'")
+            pg.psql("UPDATE herald.messages SET status = 'queued', due_at = now(), sent_at = NULL, attempts = 0, "
+                    "gateway = NULL, provider_id = NULL, lease_owner = NULL WHERE event_id LIKE 'p2-%'")
+            pg.psql("VACUUM ANALYZE herald.messages")
+            started = time.monotonic()
+            herald.start(timeout=120)
+            wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p2-%'", timeout=1800)
+            p3 = stage_rates(pg, "event_id LIKE 'p2-%'")
+            results["phase3"] = {"messages": p3["sent"], "dispatched_per_s": p3["dispatched_per_s"],
+                                 "end_to_end_per_s": p3["sent"] / (time.monotonic() - started)}
+            peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+            print(f"phase 3 (dispatch only): {results['phase3']}", flush=True)
         rc = herald.terminate(timeout=120)
         results["heraldd_exit"] = rc
         results["peak_rss_mb"] = peak_kb / 1024
@@ -416,6 +434,8 @@ def report(r: dict) -> None:
             row(f"messages created, intake ({label})", p["created_per_s"])
             row(f"messages dispatched, log gateway ({label})", p["dispatched_per_s"])
             row(f"messages end to end ({label})", p["end_to_end_per_s"])
+    if "phase3" in r:
+        row("messages dispatched, log gateway (queue only)", r["phase3"]["dispatched_per_s"])
     row("baseline: multi-row INSERT of message-wide rows", w)
     row("baseline: SQL claim 1000 SKIP LOCKED + lease + sent", b)
     row("(context) one COPY of the same message-wide rows", r["baseline_copy_rows_per_s"])
