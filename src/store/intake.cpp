@@ -39,18 +39,11 @@ FROM herald.contacts ct
 WHERE ct.customer_id = ANY($1::text[]) AND ct.active
 ORDER BY ct.contact_id)SQL";
 
-const char* const kInsertMessages = R"SQL(
-INSERT INTO herald.messages (event_seq, event_id, customer_id, account_id, contact_id, channel, address, type,
-  topic, language, priority, urgent, subject, body, html, unsubscribe_url, segments, encoding, status,
-  suppression_reason, decision, not_before, expires_at, due_at, created_at, updated_at)
-SELECT x.event_seq, x.event_id, x.customer_id, x.account_id, x.contact_id, x.channel, x.address, x.type,
-  x.topic, x.language, x.priority, x.urgent, x.subject, x.body, x.html, x.unsubscribe_url, x.segments, x.encoding,
-  x.status, x.suppression_reason, x.decision, x.not_before, x.expires_at,
-  CASE WHEN x.status IN ('queued', 'scheduled') THEN x.not_before END, $2::timestamptz, $2::timestamptz
-FROM jsonb_to_recordset($1::jsonb) AS x(event_seq bigint, event_id text, customer_id text, account_id text,
-  contact_id bigint, channel text, address text, type text, topic text, language text, priority smallint,
-  urgent boolean, subject text, body text, html text, unsubscribe_url text, segments integer, encoding text,
-  status text, suppression_reason text, decision jsonb, not_before timestamptz, expires_at timestamptz))SQL";
+// Messages are written with COPY: several times the throughput of a multi-row INSERT.
+const std::vector<std::string> kMessageColumns = {
+    "event_seq", "event_id", "customer_id", "account_id", "contact_id", "channel", "address", "type", "topic",
+    "language", "priority", "urgent", "subject", "body", "html", "unsubscribe_url", "segments", "encoding", "status",
+    "suppression_reason", "decision", "not_before", "expires_at", "due_at", "created_at", "updated_at"};
 
 const char* const kFinishEvents = R"SQL(
 UPDATE herald.events e
@@ -149,32 +142,22 @@ RecipientContexts load_recipients(pqxx::work& w, const std::vector<Event>& event
   return out;
 }
 
-Json optional_time(const std::optional<TimePoint>& t) { return t ? Json(format_time(*t)) : Json(nullptr); }
-
-Json message_row(const Message& m, const Json& decision) {
-  return {{"event_seq", m.event_seq},
-          {"event_id", m.event_id},
-          {"customer_id", m.customer_id},
-          {"account_id", m.account_id},
-          {"contact_id", m.contact_id == 0 ? Json(nullptr) : Json(m.contact_id)},
-          {"channel", to_string(m.channel)},
-          {"address", m.address},
-          {"type", m.type},
-          {"topic", to_string(m.topic)},
-          {"language", m.language},
-          {"priority", m.priority},
-          {"urgent", m.urgent},
-          {"subject", m.subject},
-          {"body", m.body},
-          {"html", m.html},
-          {"unsubscribe_url", m.unsubscribe_url},
-          {"segments", m.segments},
-          {"encoding", m.encoding},
-          {"status", to_string(m.status)},
-          {"suppression_reason", m.suppression_reason.empty() ? Json(nullptr) : Json(m.suppression_reason)},
-          {"decision", decision},
-          {"not_before", optional_time(m.not_before)},
-          {"expires_at", optional_time(m.expires_at)}};
+// One COPY row. Text fields stay alive in `text` while the row is written; a null field is a
+// null pointer, which the stream writes as \N.
+void copy_message(pqxx::stream_to& copy, const Message& m, const Json& decision, const std::string& stamp) {
+  const bool due = m.status == MessageStatus::queued || m.status == MessageStatus::scheduled;
+  const std::string not_before = m.not_before ? format_time(*m.not_before) : std::string();
+  const std::string expires_at = m.expires_at ? format_time(*m.expires_at) : std::string();
+  const std::string contact_id = std::to_string(m.contact_id);
+  const std::string decision_text = decision.dump();
+  auto or_null = [](const std::string& s, bool present) { return present ? s.c_str() : nullptr; };
+  copy << std::make_tuple(m.event_seq, m.event_id, m.customer_id, m.account_id, or_null(contact_id, m.contact_id != 0),
+                          std::string(to_string(m.channel)), m.address, m.type, std::string(to_string(m.topic)),
+                          m.language, m.priority, m.urgent ? "t" : "f", m.subject, m.body, m.html, m.unsubscribe_url,
+                          m.segments, m.encoding, std::string(to_string(m.status)),
+                          or_null(m.suppression_reason, !m.suppression_reason.empty()), decision_text,
+                          or_null(not_before, m.not_before.has_value()), or_null(expires_at, m.expires_at.has_value()),
+                          or_null(not_before, due && m.not_before.has_value()), stamp, stamp);
 }
 
 }  // namespace
@@ -199,23 +182,30 @@ std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, 
     if (events.empty()) return 0;
     const auto outcomes = decide_all(events, load_recipients(w, events));
 
-    Json messages = Json::array();
+    const auto stamp = format_time(now);
     Json finished = Json::array();
     bool any_due = false;
+    std::size_t message_count = 0;
     for (const auto& o : outcomes) {
       if (o.rejection) {
         finished.push_back({{"seq", o.seq}, {"status", "rejected"}, {"error", to_json(*o.rejection)["error"]}});
-        continue;
-      }
-      finished.push_back({{"seq", o.seq}, {"status", "processed"}, {"error", nullptr}});
-      for (std::size_t i = 0; i < o.messages.size(); ++i) {
-        const auto& m = o.messages[i];
-        any_due = any_due || m.status == MessageStatus::queued || m.status == MessageStatus::scheduled;
-        messages.push_back(message_row(m, i < o.decisions.size() ? o.decisions[i] : Json::object()));
+      } else {
+        finished.push_back({{"seq", o.seq}, {"status", "processed"}, {"error", nullptr}});
+        message_count += o.messages.size();
       }
     }
-    const auto stamp = format_time(now);
-    if (!messages.empty()) w.exec_params(kInsertMessages, messages.dump(), stamp);
+    if (message_count > 0) {
+      pqxx::stream_to copy(w, "herald.messages", kMessageColumns);
+      for (const auto& o : outcomes) {
+        if (o.rejection) continue;
+        for (std::size_t i = 0; i < o.messages.size(); ++i) {
+          const auto& m = o.messages[i];
+          any_due = any_due || m.status == MessageStatus::queued || m.status == MessageStatus::scheduled;
+          copy_message(copy, m, i < o.decisions.size() ? o.decisions[i] : Json::object(), stamp);
+        }
+      }
+      copy.complete();
+    }
     w.exec_params(kFinishEvents, finished.dump(), stamp);
     if (any_due) w.exec("NOTIFY herald_messages");
     return events.size();
