@@ -218,10 +218,10 @@ def _copy_field(v) -> str:
 
 def baseline_write(pg: BenchPostgres, rows: int, work: str) -> dict:
     """Multi-row INSERT of rows as wide as the messages heraldd wrote (copied from real ones), 1,000 rows
-    per statement and per commit, into a table with the same columns and indexes as herald.messages.
+    per statement and per commit, into a table like herald.messages (columns, indexes, storage, compression).
     Also the same rows by one COPY, the bulk-load ceiling, for context."""
     pg.psql("DROP SCHEMA IF EXISTS bl CASCADE; CREATE SCHEMA bl; "
-            "CREATE TABLE bl.messages (LIKE herald.messages INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING IDENTITY)")
+            "CREATE TABLE bl.messages (LIKE herald.messages INCLUDING ALL)")
     sample = json.loads(pg.psql(
         f"SELECT json_agg(s) FROM (SELECT {_COLUMNS.replace('decision', 'decision::text AS decision')} "
         "FROM herald.messages ORDER BY id LIMIT 20) s"))
