@@ -260,6 +260,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
 
   auto& d = c.dispatch;
   r.integer("dispatch.batch_size", d.batch_size, 1, 10000);
+  r.integer("dispatch.workers", d.workers, 1, 32);
   r.duration("dispatch.lease_seconds", d.lease, 1, 3600);
   r.duration("dispatch.poll_interval_ms", d.poll_interval, 10, 600000);
   r.integer("dispatch.max_attempts", d.max_attempts, 1, 100);

@@ -69,11 +69,13 @@ struct Engine::Impl {
   const rules::TemplateStore& templates;
   const rules::Clock& clock;
   Dispatcher dispatcher;
+  std::mutex dispatcher_mu;  // the dispatcher's buckets and breakers are shared by the workers
 
   std::atomic<bool> running{false};
   std::atomic<bool> draining{false};
   Wakeup intake_wakeup, dispatch_wakeup;
-  std::thread intake_thread, dispatch_thread;
+  std::thread intake_thread;
+  std::vector<std::thread> dispatch_threads;
   std::unique_ptr<store::Listener> listener;
 
   Impl(store::Database& d, EngineConfig c, const rules::RulesConfig& r, const rules::TemplateStore& t,
@@ -122,7 +124,11 @@ struct Engine::Impl {
     if (claimed.empty()) return 0;
     const auto claim_seconds = seconds_since(started);
     const auto send_started = SteadyClock::now();
-    const auto updates = dispatcher.handle(claimed, clock.now());
+    std::vector<store::MessageUpdate> updates;
+    {
+      std::lock_guard lock(dispatcher_mu);
+      updates = dispatcher.handle(claimed, clock.now());
+    }
     const auto send_seconds = seconds_since(send_started);
     const auto record_started = SteadyClock::now();
     store::record_dispatch_results(db, config.instance_id, updates, clock.now());
@@ -181,10 +187,14 @@ void Engine::start() {
   i.intake_thread = std::thread([&i] {
     i.loop("intake", i.intake_wakeup, i.config.intake.poll_interval, i.config.intake.batch_size, &Impl::intake_once);
   });
-  i.dispatch_thread = std::thread([&i] {
-    i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.config.dispatch.batch_size,
-           &Impl::dispatch_once);
-  });
+  // Several dispatch workers overlap one worker's database round trips with another's sends;
+  // SKIP LOCKED keeps their claims apart.
+  for (std::size_t w = 0; w < std::max<std::size_t>(1, i.config.dispatch.workers); ++w) {
+    i.dispatch_threads.emplace_back([&i] {
+      i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.config.dispatch.batch_size,
+             &Impl::dispatch_once);
+    });
+  }
 }
 
 void Engine::stop(std::chrono::milliseconds) {
@@ -196,7 +206,9 @@ void Engine::stop(std::chrono::milliseconds) {
   // The batch in hand finishes (sends are bounded by the gateways' timeouts); the app
   // enforces the overall grace period.
   if (i.intake_thread.joinable()) i.intake_thread.join();
-  if (i.dispatch_thread.joinable()) i.dispatch_thread.join();
+  for (auto& t : i.dispatch_threads)
+    if (t.joinable()) t.join();
+  i.dispatch_threads.clear();
   if (i.listener) i.listener->stop();
   try {
     const auto released = store::release_leases(i.db, i.config.instance_id, i.clock.now());
