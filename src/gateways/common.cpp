@@ -46,4 +46,24 @@ TimePoint system_now() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
+TransferGateway::TransferGateway(const GatewayConfig& config, CurlMulti::Options transport)
+    : name_(config.name), channel_(config.channel), transport_(std::move(transport)), metrics_(config.name) {}
+
+std::vector<SendResult> TransferGateway::send_batch(const std::vector<OutboundMessage>& batch) {
+  const TimePoint now = system_now();
+  std::vector<TransferRequest> requests;
+  requests.reserve(batch.size());
+  for (const auto& m : batch) requests.push_back(build_request(m, now));
+  const std::vector<TransferResponse> responses = transport_.perform(requests);
+  std::vector<SendResult> results;
+  results.reserve(batch.size());
+  for (std::size_t i = 0; i < responses.size() && i < batch.size(); ++i) {
+    SendResult r = classify(responses[i], batch[i], now);
+    r.duration_ms = responses[i].duration_ms;
+    metrics_.record(r);
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
 }  // namespace herald::gateways

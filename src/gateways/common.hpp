@@ -5,6 +5,7 @@
 #include <string>
 
 #include "herald/domain/metrics.hpp"
+#include "herald/gateways/curl_multi.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/gateways/transfer.hpp"
 
@@ -26,5 +27,26 @@ class GatewayMetrics {
 SendResult transfer_failure(const TransferResponse& response);
 
 TimePoint system_now();
+
+// A gateway whose messages each become one libcurl transfer: it builds the requests, performs
+// them concurrently on its CurlMulti and turns each response into a result, with metrics.
+class TransferGateway : public Gateway {
+ public:
+  TransferGateway(const GatewayConfig& config, CurlMulti::Options transport);
+  const std::string& name() const override { return name_; }
+  Channel channel() const override { return channel_; }
+  std::vector<SendResult> send_batch(const std::vector<OutboundMessage>& batch) final;
+
+ protected:
+  virtual TransferRequest build_request(const OutboundMessage& message, TimePoint now) const = 0;
+  virtual SendResult classify(const TransferResponse& response, const OutboundMessage& message,
+                              TimePoint now) const = 0;
+
+ private:
+  std::string name_;
+  Channel channel_;
+  CurlMulti transport_;
+  GatewayMetrics metrics_;
+};
 
 }  // namespace herald::gateways

@@ -16,53 +16,28 @@ std::string reply_text(const TransferResponse& response) {
   return response.reply_lines.empty() ? std::string{} : response.reply_lines.back();
 }
 
-class SmtpGateway final : public Gateway {
+class SmtpGateway final : public TransferGateway {
  public:
   SmtpGateway(const GatewayConfig& config, SmtpSettings settings, CurlMulti::Options transport)
-      : name_(config.name),
-        channel_(config.channel),
-        settings_(std::move(settings)),
-        transport_(std::move(transport)),
-        metrics_(config.name) {}
-
-  const std::string& name() const override { return name_; }
-  Channel channel() const override { return channel_; }
-
-  std::vector<SendResult> send_batch(const std::vector<OutboundMessage>& batch) override {
-    const TimePoint now = system_now();
-    std::vector<TransferRequest> requests;
-    requests.reserve(batch.size());
-    for (const auto& m : batch) requests.emplace_back(build_smtp_request(settings_, m, now));
-    std::vector<TransferResponse> responses = transport_.perform(requests);
-
-    std::vector<SendResult> results;
-    results.reserve(batch.size());
-    for (std::size_t i = 0; i < responses.size(); ++i) {
-      const TransferResponse& response = responses[i];
-      const std::string last_reply = reply_text(response);
-      SendResult r;
-      if (response.completed()) {
-        r = classify_smtp_result(true, static_cast<int>(response.status), last_reply);
-        r.provider_id = mime_message_id(settings_, batch[i]);
-      } else if (response.status >= 400) {
-        r = classify_smtp_result(false, static_cast<int>(response.status), last_reply);
-      } else {
-        // No refusal from the server: the connection, TLS or a timeout failed us.
-        r = transfer_failure(response);
-      }
-      r.duration_ms = response.duration_ms;
-      metrics_.record(r);
-      results.push_back(std::move(r));
-    }
-    return results;
-  }
+      : TransferGateway(config, std::move(transport)), settings_(std::move(settings)) {}
 
  private:
-  std::string name_;
-  Channel channel_;
+  TransferRequest build_request(const OutboundMessage& m, TimePoint now) const override {
+    return build_smtp_request(settings_, m, now);
+  }
+  SendResult classify(const TransferResponse& response, const OutboundMessage& m, TimePoint) const override {
+    const std::string last_reply = reply_text(response);
+    if (response.completed()) {
+      SendResult r = classify_smtp_result(true, static_cast<int>(response.status), last_reply);
+      r.provider_id = mime_message_id(settings_, m);
+      return r;
+    }
+    if (response.status >= 400) return classify_smtp_result(false, static_cast<int>(response.status), last_reply);
+    // No refusal from the server: the connection, TLS or a timeout failed us.
+    return transfer_failure(response);
+  }
+
   SmtpSettings settings_;
-  CurlMulti transport_;
-  GatewayMetrics metrics_;
 };
 
 }  // namespace

@@ -5,45 +5,22 @@
 namespace herald::gateways {
 namespace {
 
-class TwilioGateway final : public Gateway {
+class TwilioGateway final : public TransferGateway {
  public:
   TwilioGateway(const GatewayConfig& config, TwilioSettings settings, CurlMulti::Options transport)
-      : name_(config.name),
-        channel_(config.channel),
-        settings_(std::move(settings)),
-        transport_(std::move(transport)),
-        metrics_(config.name) {}
-
-  const std::string& name() const override { return name_; }
-  Channel channel() const override { return channel_; }
-
-  std::vector<SendResult> send_batch(const std::vector<OutboundMessage>& batch) override {
-    std::vector<TransferRequest> requests;
-    requests.reserve(batch.size());
-    for (const auto& m : batch) requests.emplace_back(build_twilio_send(settings_, m));
-    std::vector<TransferResponse> responses = transport_.perform(requests);
-
-    const TimePoint now = system_now();
-    std::vector<SendResult> results;
-    results.reserve(batch.size());
-    for (const auto& response : responses) {
-      SendResult r = response.completed()
-                         ? parse_twilio_send(static_cast<int>(response.status), response.headers,
-                                             response.body, now)
-                         : transfer_failure(response);
-      r.duration_ms = response.duration_ms;
-      metrics_.record(r);
-      results.push_back(std::move(r));
-    }
-    return results;
-  }
+      : TransferGateway(config, std::move(transport)), settings_(std::move(settings)) {}
 
  private:
-  std::string name_;
-  Channel channel_;
+  TransferRequest build_request(const OutboundMessage& m, TimePoint) const override {
+    return build_twilio_send(settings_, m);
+  }
+  SendResult classify(const TransferResponse& response, const OutboundMessage&, TimePoint now) const override {
+    return response.completed()
+               ? parse_twilio_send(static_cast<int>(response.status), response.headers, response.body, now)
+               : transfer_failure(response);
+  }
+
   TwilioSettings settings_;
-  CurlMulti transport_;
-  GatewayMetrics metrics_;
 };
 
 }  // namespace
