@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import json
 import multiprocessing
@@ -410,6 +411,8 @@ def main() -> None:
         pg.stop()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.unlink(herald.log_path)
 
     report(results)
     if args.json:

@@ -1,5 +1,6 @@
 """Fixtures for the end-to-end tests: a fresh database per test in the ctest Postgres cluster
 (or a private cluster), local fake providers, and heraldd started the 12-factor way."""
+import contextlib
 import os
 import sys
 
@@ -16,6 +17,8 @@ from smtp_sink import SmtpSink  # noqa: E402
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
+    if rep.failed:
+        item._herald_failed = True
     if rep.when == "call" and rep.failed:
         for h in getattr(item, "_heralds", []):
             rep.sections.append((f"heraldd log (port {h.port}, {h.log_path})", h.log_tail(80)))
@@ -78,6 +81,10 @@ def start_herald(request, heraldd_binary, database):
             if rc != 0:
                 failures.append(f"heraldd on port {h.port} exited {rc} after SIGTERM:\n{h.log_tail(40)}")
     assert not failures, "\n".join(failures)
+    if not getattr(request.node, "_herald_failed", False):
+        for h in started:  # logs of a passing test are noise; a failing one keeps them (path in the report)
+            with contextlib.suppress(OSError):
+                os.unlink(h.log_path)
 
 
 def gateways_env(twilio=None, smtp=None, sms=None, email=None, voice="log", **dispatch):
