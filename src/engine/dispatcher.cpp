@@ -134,7 +134,7 @@ store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const g
   if (!rate_limited && chain.size() > 1) {
     // Another gateway may do better right away; the failed one's breaker keeps count.
     u.outcome = store::AttemptOutcome::failover;
-    u.gateway = chain[(route_index + 1) % chain.size()]->slot.gateway->name();
+    u.next_gateway = chain[(route_index + 1) % chain.size()]->slot.gateway->name();
     u.due_at = now;
     dispatched(m.channel, gateway, "failover").inc();
     return u;

@@ -117,10 +117,17 @@ struct Engine::Impl {
     return claimed;
   }
 
+  // The workers share one batch: at most dispatch.batch_size messages are leased by this
+  // instance at a time, which bounds what a crash can send twice.
+  std::size_t worker_batch() const {
+    const auto workers = std::max<std::size_t>(1, config.dispatch.workers);
+    return std::max<std::size_t>(1, config.dispatch.batch_size / workers);
+  }
+
   std::size_t dispatch_once() {
     const auto started = SteadyClock::now();
     const auto claimed =
-        store::claim_due_messages(db, config.instance_id, config.dispatch.batch_size, clock.now(), config.dispatch.lease);
+        store::claim_due_messages(db, config.instance_id, worker_batch(), clock.now(), config.dispatch.lease);
     if (claimed.empty()) return 0;
     const auto claim_seconds = seconds_since(started);
     const auto send_started = SteadyClock::now();
@@ -191,8 +198,7 @@ void Engine::start() {
   // SKIP LOCKED keeps their claims apart.
   for (std::size_t w = 0; w < std::max<std::size_t>(1, i.config.dispatch.workers); ++w) {
     i.dispatch_threads.emplace_back([&i] {
-      i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.config.dispatch.batch_size,
-             &Impl::dispatch_once);
+      i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.worker_batch(), &Impl::dispatch_once);
     });
   }
 }

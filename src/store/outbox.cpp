@@ -26,7 +26,7 @@ RETURNING m.id, m.event_seq, m.event_id, m.customer_id, m.account_id, coalesce(m
 
 const char* const kRecord = R"SQL(
 WITH x AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, status text, due_at timestamptz, gateway text,
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, status text, due_at timestamptz, gateway text, next_gateway text,
     provider_id text, suppression_reason text, last_error text, attempted boolean, attempt integer, outcome text,
     started_at timestamptz, duration_ms integer, http_status integer, error_code text, detail text,
     provider_opt_out boolean, channel text, address text)
@@ -34,7 +34,7 @@ WITH x AS (
   UPDATE herald.messages m
   SET status = x.status,
       due_at = x.due_at,
-      gateway = coalesce(x.gateway, m.gateway),
+      gateway = coalesce(x.next_gateway, x.gateway, m.gateway),
       provider_id = coalesce(x.provider_id, m.provider_id),
       suppression_reason = coalesce(x.suppression_reason, m.suppression_reason),
       last_error = coalesce(x.last_error, m.last_error),
@@ -130,6 +130,7 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
                     {"status", to_string(u.status)},
                     {"due_at", u.due_at ? Json(format_time(*u.due_at)) : Json(nullptr)},
                     {"gateway", nullable(u.gateway)},
+                    {"next_gateway", nullable(u.next_gateway)},
                     {"provider_id", nullable(u.provider_id)},
                     {"suppression_reason", nullable(u.suppression_reason)},
                     {"last_error", nullable(u.last_error)},

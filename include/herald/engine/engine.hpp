@@ -23,7 +23,7 @@ struct IntakeConfig {
 
 struct DispatchConfig {
   std::size_t batch_size = 1000;
-  std::size_t workers = 2;  // dispatch threads, each claiming its own batches
+  std::size_t workers = 2;  // dispatch threads; each leases batch_size / workers at a time
   std::chrono::seconds lease{30};
   std::chrono::milliseconds poll_interval{500};
   int max_attempts = 5;

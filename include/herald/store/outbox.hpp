@@ -30,7 +30,8 @@ struct MessageUpdate {
   std::int64_t id = 0;
   MessageStatus status = MessageStatus::queued;  // queued (retry/deferred), sent, failed, suppressed
   std::optional<TimePoint> due_at;               // queued: when to look again
-  std::string gateway;                           // gateway to use next (queued) or used (sent/failed)
+  std::string gateway;       // the gateway the attempt was made on (or, without an attempt, to use next)
+  std::string next_gateway;  // failover: the gateway the next attempt goes to
   std::string provider_id;
   std::string suppression_reason;
   std::string last_error;

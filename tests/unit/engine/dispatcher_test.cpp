@@ -116,7 +116,8 @@ TEST_F(DispatcherTest, ServerErrorFailsOverToTheNextGatewayAtOnce) {
   primary->script.push_back(answer(gateways::SendOutcome::retry, 500));
   const auto u = d.handle({claimed(1)}, kNow).at(0);
   EXPECT_EQ(u.outcome, store::AttemptOutcome::failover);
-  EXPECT_EQ(u.gateway, "backup");
+  EXPECT_EQ(u.gateway, "primary");  // where the failed attempt was made
+  EXPECT_EQ(u.next_gateway, "backup");
   ASSERT_TRUE(u.due_at);
   EXPECT_EQ(*u.due_at, kNow);
   // The next round starts on the backup gateway.
