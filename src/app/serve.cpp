@@ -153,7 +153,7 @@ int run_serve(const Config& config) {
       spdlog::error("shutdown grace period over; exiting");
       std::_Exit(1);
     }).detach();
-    auto engine_done = std::async(std::launch::async, [&] { engine.stop(config.shutdown_grace); });
+    auto engine_done = std::async(std::launch::async, [&] { engine.stop(); });
     server.stop(std::chrono::duration_cast<std::chrono::milliseconds>(config.shutdown_grace));
     engine_done.wait();
   });

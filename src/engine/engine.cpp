@@ -174,7 +174,7 @@ Engine::Engine(store::Database& db, EngineConfig config, const rules::RulesConfi
                const rules::TemplateStore& templates, const rules::Clock& clock)
     : impl_(std::make_unique<Impl>(db, std::move(config), rules, templates, clock)) {}
 
-Engine::~Engine() { stop(std::chrono::milliseconds(0)); }
+Engine::~Engine() { stop(); }
 
 void Engine::start() {
   auto& i = *impl_;
@@ -203,7 +203,7 @@ void Engine::start() {
   }
 }
 
-void Engine::stop(std::chrono::milliseconds) {
+void Engine::stop() {
   auto& i = *impl_;
   if (!i.running) return;
   i.draining = true;

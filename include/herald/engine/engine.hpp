@@ -56,9 +56,10 @@ class Engine {
 
   // Starts the intake and dispatch threads and the LISTEN connection.
   void start();
-  // Stops claiming work, lets the batch in hand finish (up to `grace`), puts any message
-  // still leased by this instance back in the queue, joins the threads.
-  void stop(std::chrono::milliseconds grace);
+  // Stops claiming work, lets the batch in hand finish, puts any message still leased by this
+  // instance back in the queue and joins the threads. Sends are bounded by the gateways'
+  // timeouts and by half the lease; the caller enforces its overall grace period.
+  void stop();
   // Wakes the loops now (e.g. after an HTTP request inserted events).
   void wake();
 
