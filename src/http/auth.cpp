@@ -2,6 +2,8 @@
 // and the per-route access rules.
 #include "herald/http/auth.hpp"
 
+#include "herald/domain/customer_token.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -74,11 +76,7 @@ std::string digest(const std::string& key) {
 std::optional<Principal> Authenticator::authenticate(const std::string& token) {
   if (token.empty() || token.size() > 4096) return std::nullopt;
   if (auto claims = verify_(token)) {
-    const Json& c = *claims;
-    if (c.is_object() && c.value("role", "") == "customer" && c.contains("sub") && c["sub"].is_string() &&
-        !c["sub"].get<std::string>().empty()) {
-      return Principal{Role::customer, "", c["sub"].get<std::string>()};
-    }
+    if (auto customer = customer_of_claims(*claims)) return Principal{Role::customer, "", *customer};
     return std::nullopt;
   }
   auto key = digest(token);
