@@ -83,7 +83,7 @@ Dispatcher::Pick Dispatcher::pick(Channel channel, const std::string& preferred,
 }
 
 store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const gateways::SendResult& r,
-                                         std::size_t route_index, TimePoint started, TimePoint now) {
+                                         std::size_t route_index, TimePoint now) {
   const auto& m = c.message;
   auto& chain = routes_[m.channel];
   auto& route = *chain[route_index];
@@ -92,7 +92,7 @@ store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const g
   u.attempted = true;
   u.attempt = m.attempts + 1;
   u.gateway = gateway;
-  u.started_at = started;
+  u.started_at = now;
   u.duration_ms = static_cast<int>(r.duration_ms);
   u.http_status = r.http_status;
   u.error_code = r.error_code;
@@ -210,7 +210,7 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
           r.outcome = gateways::SendOutcome::retry;
           r.detail = "gateway returned no result";
         }
-        updates.push_back(outcome(*members[i], r, key.second, now, now));
+        updates.push_back(outcome(*members[i], r, key.second, now));
       }
     }
   }

@@ -38,7 +38,7 @@ class Dispatcher {
 
   Pick pick(Channel channel, const std::string& preferred, TimePoint now, std::chrono::microseconds& wait);
   store::MessageUpdate outcome(const store::ClaimedMessage& c, const gateways::SendResult& r, std::size_t route_index,
-                               TimePoint started, TimePoint now);
+                               TimePoint now);
 
   DispatchConfig config_;
   std::map<Channel, std::vector<std::unique_ptr<Route>>> routes_;
