@@ -256,11 +256,12 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.text("rules.default_preferences.language", prefs.language);
 
   r.integer("intake.batch_size", c.intake.batch_size, 1, 10000);
+  r.integer("intake.workers", c.intake.workers, 0, 32);
   r.duration("intake.poll_interval_ms", c.intake.poll_interval, 10, 600000);
 
   auto& d = c.dispatch;
   r.integer("dispatch.batch_size", d.batch_size, 1, 10000);
-  r.integer("dispatch.workers", d.workers, 1, 32);
+  r.integer("dispatch.workers", d.workers, 0, 32);
   r.duration("dispatch.lease_seconds", d.lease, 1, 3600);
   r.duration("dispatch.poll_interval_ms", d.poll_interval, 10, 600000);
   r.integer("dispatch.max_attempts", d.max_attempts, 1, 100);

@@ -19,8 +19,9 @@ namespace herald::engine {
 
 namespace {
 
-// A wake-up flag with a timed wait: a notification that arrives while the loop is busy is
-// not lost, it makes the next wait return at once.
+// A wake-up flag with a timed wait: a notification that arrives while the loops are busy is
+// not lost, it makes the next wait return at once. One notification wakes one waiter;
+// close() wakes them all for good.
 class Wakeup {
  public:
   void notify() {
@@ -28,18 +29,26 @@ class Wakeup {
       std::lock_guard lock(mu_);
       pending_ = true;
     }
-    cv_.notify_all();
+    cv_.notify_one();
   }
   void wait_for(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return pending_; });
+    cv_.wait_for(lock, timeout, [&] { return pending_ || closed_; });
     pending_ = false;
+  }
+  void close() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
   }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
+  bool closed_ = false;
 };
 
 using SteadyClock = std::chrono::steady_clock;
@@ -74,8 +83,7 @@ struct Engine::Impl {
   std::atomic<bool> running{false};
   std::atomic<bool> draining{false};
   Wakeup intake_wakeup, dispatch_wakeup;
-  std::thread intake_thread;
-  std::vector<std::thread> dispatch_threads;
+  std::vector<std::thread> intake_threads, dispatch_threads;
   std::unique_ptr<store::Listener> listener;
 
   Impl(store::Database& d, EngineConfig c, const rules::RulesConfig& r, const rules::TemplateStore& t,
@@ -158,7 +166,10 @@ struct Engine::Impl {
       try {
         const auto n = (this->*round)();
         backoff = std::chrono::milliseconds(100);
-        if (n >= batch) continue;
+        if (n >= batch) {
+          wakeup.notify();  // a full batch means more work: bring in a sleeping worker too
+          continue;
+        }
       } catch (const std::exception& e) {
         spdlog::error("{} loop: {}; retrying in {} ms", name, e.what(), backoff.count());
         wakeup.wait_for(backoff);
@@ -191,12 +202,14 @@ void Engine::start() {
         i.dispatch_wakeup.notify();
       });
   i.listener->start();
-  i.intake_thread = std::thread([&i] {
-    i.loop("intake", i.intake_wakeup, i.config.intake.poll_interval, i.config.intake.batch_size, &Impl::intake_once);
-  });
-  // Several dispatch workers overlap one worker's database round trips with another's sends;
-  // SKIP LOCKED keeps their claims apart.
-  for (std::size_t w = 0; w < std::max<std::size_t>(1, i.config.dispatch.workers); ++w) {
+  // Several workers overlap one's database round trips with another's rules or sends; SKIP
+  // LOCKED keeps their claims apart.
+  for (std::size_t w = 0; w < i.config.intake.workers; ++w) {
+    i.intake_threads.emplace_back([&i] {
+      i.loop("intake", i.intake_wakeup, i.config.intake.poll_interval, i.config.intake.batch_size, &Impl::intake_once);
+    });
+  }
+  for (std::size_t w = 0; w < i.config.dispatch.workers; ++w) {
     i.dispatch_threads.emplace_back([&i] {
       i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.worker_batch(), &Impl::dispatch_once);
     });
@@ -207,14 +220,15 @@ void Engine::stop() {
   auto& i = *impl_;
   if (!i.running) return;
   i.draining = true;
-  i.intake_wakeup.notify();
-  i.dispatch_wakeup.notify();
+  i.intake_wakeup.close();
+  i.dispatch_wakeup.close();
   // The batch in hand finishes (sends are bounded by the gateways' timeouts); the app
   // enforces the overall grace period.
-  if (i.intake_thread.joinable()) i.intake_thread.join();
-  for (auto& t : i.dispatch_threads)
-    if (t.joinable()) t.join();
-  i.dispatch_threads.clear();
+  for (auto* threads : {&i.intake_threads, &i.dispatch_threads}) {
+    for (auto& t : *threads)
+      if (t.joinable()) t.join();
+    threads->clear();
+  }
   if (i.listener) i.listener->stop();
   try {
     const auto released = store::release_leases(i.db, i.config.instance_id, i.clock.now());

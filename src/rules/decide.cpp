@@ -118,29 +118,26 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     send_at = earliest_send_time(now, tz, qh, cfg.window, rule.urgent);
   }
 
-  Json base_explanation = {
-      {"event_type", e.type},
-      {"topic", to_string(rule.topic)},
-      {"rule",
-       {{"urgent", rule.urgent},
-        {"regulatory", rule.regulatory},
-        {"priority", rule.priority},
-        {"ttl_s", rule.ttl.count()},
-        {"expires_at_field", rule.expires_at_field}}},
-      {"decided_at", format_time(now)},
-      {"time_zone", tz},
-      {"local_time", tz_known ? local_time_string(now, tz) : std::string()},
-      {"quiet_hours", quiet_hours_json(qh)},
-      {"window", {{"start", format_local_time(cfg.window.start)}, {"end", format_local_time(cfg.window.end)}}},
-      {"language", language},
-      {"expires_at", format_time(*expires_at)},
-  };
-  if (send_at) {
-    base_explanation["send_at"] = format_time(*send_at);
-    base_explanation["send_at_local"] = local_time_string(*send_at, tz);
+  // The stored explanation holds what the message's own columns do not (type, topic,
+  // channel, language, contact, send and expiry times are columns): why this channel, the
+  // local time that was judged, and for holds and expiries the hours that caused them.
+  // Intake writes one per message, so it is kept small.
+  Json base_explanation = {{"chosen_by", "none"}, {"time_zone", tz}};
+  if (tz_known) base_explanation["local_time"] = local_time_string(now, tz);
+  if (rule.urgent || rule.regulatory) {
+    Json flags = Json::object();
+    if (rule.urgent) flags["urgent"] = true;
+    if (rule.regulatory) flags["regulatory"] = true;
+    base_explanation["rule"] = std::move(flags);
   }
+  auto explain_timing = [&](Json& explanation) {
+    if (send_at) explanation["send_at_local"] = local_time_string(*send_at, tz);
+    explanation["quiet_hours"] = quiet_hours_json(qh);
+    explanation["window"] = {{"start", format_local_time(cfg.window.start)}, {"end", format_local_time(cfg.window.end)}};
+    if (!rule.expires_at_field.empty()) explanation["expires_with"] = "data." + rule.expires_at_field;
+  };
 
-  Json context;  // built on first use: suppressed-only events never pay for it
+  std::optional<TemplateData> data;  // built on first use: suppressed-only events never pay for it
   for (Channel channel : kAllChannels) {
     const bool by_preference = r.preferences.wants(rule.topic, channel);
     const bool by_regulation =
@@ -156,13 +153,10 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     d.language = language;
     d.expires_at = expires_at;
     d.explanation = base_explanation;
-    d.explanation["channel"] = to_string(channel);
-    d.explanation["chosen_by"] = by_preference ? "preference" : by_regulation ? "regulation" : "none";
+    if (by_preference || by_regulation) d.explanation["chosen_by"] = by_preference ? "preference" : "regulation";
     if (contact) {
       d.contact = *contact;
-      d.explanation["contact"] = {{"id", contact->id},
-                                  {"address", mask_address(contact->address)},
-                                  {"consent", to_string(contact->consent)}};
+      d.explanation["consent"] = to_string(contact->consent);
     }
 
     if (!by_preference && !by_regulation) {
@@ -181,7 +175,8 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
       continue;
     }
 
-    if (context.is_null()) context = template_context(e, r, cfg, language);
+    if (!data) data.emplace(template_context(e, r, cfg, language));
+    std::vector<std::pair<std::string, std::string>> extra;
     if (channel == Channel::email) {
       Json claims = {{"c", contact->id},
                      {"ch", "email"},
@@ -189,11 +184,9 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
                      {"t", to_string(rule.topic)},
                      {"exp", to_unix_seconds(now + cfg.unsubscribe_token_ttl)}};
       d.unsubscribe_url = cfg.public_base_url + "/v1/unsubscribe/" + sign_token(claims, cfg.token_secret);
-      context["unsubscribe_url"] = d.unsubscribe_url;
-    } else {
-      context.erase("unsubscribe_url");
+      extra.emplace_back("unsubscribe_url", d.unsubscribe_url);
     }
-    auto rendered = t.render(e.type, channel, language, cfg.default_language, context);
+    auto rendered = t.render_prepared(e.type, channel, language, cfg.default_language, *data, extra);
     if (!rendered) {
       d.explanation["template_error"] = rendered.error().message;
       suppress(d, "no_template");
@@ -201,7 +194,6 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
       continue;
     }
     d.language = rendered->language;
-    d.explanation["language"] = rendered->language;
     d.subject = std::move(rendered->subject);
     d.body = std::move(rendered->body);
     d.html = std::move(rendered->html);
@@ -218,11 +210,13 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     }
     d.not_before = *send_at;
     if (*expires_at <= *send_at) {
+      explain_timing(d.explanation);
       suppress(d, "expired");
       out.push_back(std::move(d));
       continue;
     }
     d.status = *send_at > now ? MessageStatus::scheduled : MessageStatus::queued;
+    if (d.status == MessageStatus::scheduled) explain_timing(d.explanation);
     d.explanation["reason"] = d.status == MessageStatus::scheduled ? "held_until_allowed_time" : "send_now";
     out.push_back(std::move(d));
   }

@@ -26,6 +26,23 @@ constexpr std::array<char32_t, 10> kExtension = {U'\f', U'^', U'{', U'}', U'\\',
 
 constexpr char32_t kReplacement = 0xFFFD;
 
+// Septets for one character: 1 (basic table), 2 (extension table) or 0 (not GSM-7). ASCII,
+// nearly every character of a utility's messages, is answered from a table.
+int gsm_septets(char32_t c) {
+  static const std::array<signed char, 128> ascii = [] {
+    std::array<signed char, 128> t{};
+    for (char32_t b : kBasic)
+      if (b < 128) t[b] = 1;
+    for (char32_t e : kExtension)
+      if (e < 128) t[e] = 2;
+    return t;
+  }();
+  if (c < 128) return ascii[c];
+  if (std::find(kBasic.begin(), kBasic.end(), c) != kBasic.end()) return 1;
+  if (std::find(kExtension.begin(), kExtension.end(), c) != kExtension.end()) return 2;
+  return 0;
+}
+
 std::vector<char32_t> decode_utf8(std::string_view s) {
   std::vector<char32_t> out;
   out.reserve(s.size());
@@ -84,14 +101,12 @@ SmsEncodingInfo sms_encoding(std::string_view utf8) {
   septets.reserve(chars.size());
   bool gsm = true;
   for (char32_t c : chars) {
-    if (std::find(kBasic.begin(), kBasic.end(), c) != kBasic.end()) {
-      septets.push_back(1);
-    } else if (std::find(kExtension.begin(), kExtension.end(), c) != kExtension.end()) {
-      septets.push_back(2);
-    } else {
+    const int size = gsm_septets(c);
+    if (size == 0) {
       gsm = false;
       break;
     }
+    septets.push_back(size);
   }
   if (gsm) {
     int total = 0;

@@ -37,6 +37,20 @@ MinuteSet allowed_minutes(const QuietHours& qh, const SendWindow& window) {
   return allowed.any() ? allowed : in_window;
 }
 
+bool in_span(int minute, LocalTime start, LocalTime end) {
+  if (start.minutes == end.minutes) return false;
+  if (start.minutes < end.minutes) return minute >= start.minutes && minute < end.minutes;
+  return minute >= start.minutes || minute < end.minutes;
+}
+
+// The common case without building minute sets: inside the window and outside quiet hours
+// is allowed whatever else holds (the fallback of allowed_minutes applies only when the
+// allowed set is empty, and this minute is in it).
+bool plainly_allowed(int minute, const QuietHours& qh, const SendWindow& window) {
+  const bool in_window = window.start.minutes == window.end.minutes || in_span(minute, window.start, window.end);
+  return in_window && !(qh.enabled && in_span(minute, qh.start, qh.end));
+}
+
 date::local_seconds to_local(const date::time_zone* zone, TimePoint t) {
   auto secs = date::floor<std::chrono::seconds>(t);
   return zone->to_local(secs);
@@ -66,15 +80,17 @@ std::array<std::optional<TimePoint>, 2> instants_of(const date::time_zone* zone,
 
 bool is_allowed_time(TimePoint t, std::string_view tz, const QuietHours& qh, const SendWindow& window) {
   const date::time_zone* zone = zone_of(tz);
-  return allowed_minutes(qh, window).test(minute_of_day(to_local(zone, t)));
+  const int minute = minute_of_day(to_local(zone, t));
+  return plainly_allowed(minute, qh, window) || allowed_minutes(qh, window).test(minute);
 }
 
 TimePoint earliest_send_time(TimePoint due, std::string_view tz, const QuietHours& qh, const SendWindow& window,
                              bool urgent_override) {
   if (urgent_override) return due;
   const date::time_zone* zone = zone_of(tz);
-  MinuteSet allowed = allowed_minutes(qh, window);
   date::local_seconds local_due = to_local(zone, due);
+  if (plainly_allowed(minute_of_day(local_due), qh, window)) return due;
+  MinuteSet allowed = allowed_minutes(qh, window);
   if (allowed.test(minute_of_day(local_due))) return due;
 
   // Openings: allowed minutes whose previous minute is not allowed. The answer is the

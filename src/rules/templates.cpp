@@ -75,9 +75,67 @@ std::string collapse_blank_lines(const std::string& s) {
 
 std::string_view primary_subtag(std::string_view language) { return language.substr(0, language.find('-')); }
 
+// Name lookup for kainjow: the same resolution as its own context (innermost item first,
+// "a.b" walks objects), without the string stream it splits dotted names with, which made
+// lookups the larger part of rendering.
+class Lookup : public mus::basic_context<std::string> {
+ public:
+  void push(const mus::data* data) override { items_.insert(items_.begin(), data); }
+  void pop() override { items_.erase(items_.begin()); }
+
+  const mus::data* get(const std::string& name) const override {
+    if (name == ".") return items_.front();
+    for (const mus::data* item : items_) {
+      if (const mus::data* found = walk(item, name)) return found;
+    }
+    return nullptr;
+  }
+  const mus::data* get_partial(const std::string& name) const override {
+    for (const mus::data* item : items_) {
+      if (const mus::data* found = item->get(name)) return found;
+    }
+    return nullptr;
+  }
+
+ private:
+  static const mus::data* walk(const mus::data* item, const std::string& name) {
+    if (name.find('.') == std::string::npos) return item->get(name);
+    std::size_t start = 0;
+    std::string piece;
+    while (item) {
+      const std::size_t dot = name.find('.', start);
+      piece.assign(name, start, dot == std::string::npos ? std::string::npos : dot - start);
+      item = item->get(piece);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    return item;
+  }
+
+  std::vector<const mus::data*> items_;
+};
+
+// kainjow's render(context, stream) writes with <<: this stream appends to a string.
+struct Appender {
+  std::string& out;
+  Appender& operator<<(const std::string& s) {
+    out += s;
+    return *this;
+  }
+};
+
 std::string identity(const std::string& s) { return s; }
 
 }  // namespace
+
+struct TemplateData::Impl {
+  mus::data root;
+};
+
+TemplateData::TemplateData(const Json& context) : impl_(std::make_unique<Impl>(Impl{to_mustache(context)})) {}
+TemplateData::TemplateData(TemplateData&&) noexcept = default;
+TemplateData& TemplateData::operator=(TemplateData&&) noexcept = default;
+TemplateData::~TemplateData() = default;
 
 TemplateStore::TemplateStore() = default;
 TemplateStore::TemplateStore(TemplateStore&&) noexcept = default;
@@ -177,6 +235,12 @@ bool TemplateStore::has(std::string_view type, Channel channel, std::string_view
 
 Result<Rendered> TemplateStore::render(std::string_view type, Channel channel, std::string_view language,
                                        std::string_view default_language, const Json& context) const {
+  return render_prepared(type, channel, language, default_language, TemplateData(context));
+}
+
+Result<Rendered> TemplateStore::render_prepared(std::string_view type, Channel channel, std::string_view language,
+                                                std::string_view default_language, const TemplateData& data,
+                                       const std::vector<std::pair<std::string, std::string>>& extra) const {
   std::vector<std::string_view> candidates{language, primary_subtag(language), default_language};
   std::string_view chosen;
   for (std::string_view candidate : candidates) {
@@ -191,12 +255,18 @@ Result<Rendered> TemplateStore::render(std::string_view type, Channel channel, s
                         std::string(language) + " or " + std::string(default_language),
                     ""};
   }
-  const mus::data data = to_mustache(context);
+  mus::data overlay{mus::data::type::object};
+  for (const auto& [name, value] : extra) overlay.set(name, mus::data{value});
   std::string failure;
   auto render_part = [&](std::string_view part) -> std::string {
     auto it = templates_.find(Key{std::string(chosen), std::string(type), channel, std::string(part)});
     if (it == templates_.end()) return {};
-    std::string out = it->second->tmpl.render(data);
+    Lookup lookup;
+    lookup.push(&data.impl_->root);
+    if (!extra.empty()) lookup.push(&overlay);
+    std::string out;
+    Appender sink{out};
+    it->second->tmpl.render(lookup, sink);
     if (!it->second->tmpl.is_valid() && failure.empty()) failure = it->second->tmpl.error_message();
     return out;
   };

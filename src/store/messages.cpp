@@ -128,6 +128,31 @@ Result<MessagePage> list_messages(Database& db, const MessageFilter& f, bool rev
   return page;
 }
 
+namespace {
+
+// Intake stores only what the message's columns do not say (see rules::decide); the detail
+// view shows the whole decision, the columns it was made with included.
+void complete_decision(Json& m) {
+  Json& d = m["decision"];
+  if (!d.is_object()) return;
+  auto fill = [&](const char* key, const Json& value) {
+    if (!d.contains(key) && !value.is_null()) d[key] = value;
+  };
+  fill("event_type", m["type"]);
+  fill("topic", m["topic"]);
+  fill("channel", m["channel"]);
+  fill("language", m["language"]);
+  fill("decided_at", m["created_at"]);
+  fill("send_at", m["not_before"]);
+  fill("expires_at", m["expires_at"]);
+  if (!d.contains("contact") && !m["contact_id"].is_null()) {
+    d["contact"] = {{"id", m["contact_id"]}, {"address", m["address"]}};
+    if (d.contains("consent")) d["contact"]["consent"] = d["consent"];
+  }
+}
+
+}  // namespace
+
 std::optional<Json> get_message_detail(Database& db, std::int64_t id, bool reveal) {
   return in_transaction(db, [&](pqxx::work& w) -> std::optional<Json> {
     const auto r = w.exec_params(kSelectMessage, id);
@@ -192,6 +217,7 @@ std::optional<Json> get_message_detail(Database& db, std::int64_t id, bool revea
     }
     m["receipts"] = std::move(receipts);
 
+    complete_decision(m);
     if (!reveal && !address.empty()) {
       mask_within(m["decision"], address, shown);
       mask_within(m["receipts"], address, shown);

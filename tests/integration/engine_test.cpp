@@ -1,6 +1,9 @@
 // Engine against a real Postgres with an injected clock: intake decisions, quiet-hour holds, leases.
 #include "herald/engine/engine.hpp"
 
+#include <functional>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "herald/rules/clock.hpp"
@@ -45,10 +48,14 @@ struct EngineTest : ::testing::Test {
     ASSERT_TRUE(stored.ok()) << stored.error().message;
   }
 
-  std::unique_ptr<engine::Engine> make_engine(const std::string& instance = "test-instance") {
+  std::unique_ptr<engine::Engine> make_engine(const std::string& instance = "test-instance",
+                                              const std::function<void(engine::EngineConfig&)>& tweak = {}) {
     engine::EngineConfig config;
     config.instance_id = instance;
     config.dispatch.lease = 30s;
+    config.intake.poll_interval = 100ms;
+    config.dispatch.poll_interval = 100ms;
+    if (tweak) tweak(config);
     gateways::GatewayConfig log{"log", "log", Channel::sms, 1e6, 1e6, {}};
     for (auto channel : kAllChannels) {
       log.channel = channel;
@@ -63,6 +70,17 @@ struct EngineTest : ::testing::Test {
                     const std::string& account = "A-1") {
     tdb.exec("INSERT INTO herald.events (event_id, type, account_id, occurred_at, data) VALUES ('" + id + "', '" +
              type + "', '" + account + "', '" + format_time(clock.now()) + "', '" + data + "')");
+  }
+
+  // Polls until the query answers `expected` or the deadline passes; returns the last answer.
+  std::string wait_for_value(const std::string& sql, const std::string& expected, std::chrono::seconds deadline = 20s) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    std::string value = tdb.query_value(sql);
+    while (value != expected && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(50ms);
+      value = tdb.query_value(sql);
+    }
+    return value;
   }
 
   std::string message_field(const std::string& channel, const std::string& expr) {
@@ -171,6 +189,40 @@ TEST_F(EngineTest, ExpiredScheduledMessageIsSuppressedAtDispatch) {
   EXPECT_EQ(engine->dispatch_once(), 2u);
   EXPECT_EQ(tdb.query_value("SELECT string_agg(DISTINCT status || ':' || suppression_reason, ',') FROM herald.messages"),
             "suppressed:expired");
+}
+
+TEST_F(EngineTest, IntakeWorkersShareABacklogWithoutDoubling) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  for (int i = 0; i < 40; ++i) insert_event("ev-" + std::to_string(i), "bill.ready", R"({"amount_due": "10.00"})");
+  auto engine = make_engine("workers", [](engine::EngineConfig& c) {
+    c.intake.batch_size = 3;
+    c.intake.workers = 3;
+    c.dispatch.workers = 0;
+  });
+  engine->start();
+  EXPECT_EQ(wait_for_value("SELECT count(*) FROM herald.events WHERE status = 'processed'", "40"), "40");
+  engine->stop();
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.messages"), "80");
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM (SELECT event_seq FROM herald.messages GROUP BY event_seq "
+                            "HAVING count(*) = 2) per_event"),
+            "40");
+}
+
+TEST_F(EngineTest, IntakeOnlyAndDispatchOnlyInstancesSplitTheWork) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  auto dispatch_only = make_engine("dispatcher", [](engine::EngineConfig& c) { c.intake.workers = 0; });
+  dispatch_only->start();
+  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00"})");
+  // Nobody takes the event: it waits, unharmed, for an instance that does intake.
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events"), "accepted");
+
+  auto intake_only = make_engine("intake", [](engine::EngineConfig& c) { c.dispatch.workers = 0; });
+  intake_only->start();
+  EXPECT_EQ(wait_for_value("SELECT count(*) FROM herald.messages WHERE status = 'sent'", "2"), "2");
+  EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events"), "processed");
+  intake_only->stop();
+  dispatch_only->stop();
 }
 
 }  // namespace

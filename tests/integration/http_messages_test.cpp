@@ -116,7 +116,10 @@ TEST_F(HttpMessages, DetailHasDecisionAttemptsAndReceipts) {
   ASSERT_EQ(r.status, 200) << r.body;
   auto m = r.json();
   EXPECT_EQ(m["id"], id);
-  EXPECT_TRUE(m.contains("decision"));
+  // The stored decision is completed from the message's columns.
+  EXPECT_EQ(m["decision"]["event_type"], "bill.ready");
+  EXPECT_EQ(m["decision"]["channel"], "sms");
+  EXPECT_EQ(m["decision"]["decided_at"], m["created_at"]);
   EXPECT_TRUE(m["attempts"].is_array());
   EXPECT_TRUE(m["receipts"].is_array());
   EXPECT_EQ(call("GET", "/v1/messages/999999", admin_key_).status, 404);

@@ -18,12 +18,16 @@ namespace herald::engine {
 
 struct IntakeConfig {
   std::size_t batch_size = 500;
+  // Threads turning events into messages; each claims its own batch (SKIP LOCKED), so one
+  // renders while another waits on Postgres. 0: this instance takes no events (a dispatch-
+  // or API-only instance in a scaled-out deployment).
+  std::size_t workers = 2;
   std::chrono::milliseconds poll_interval{1000};
 };
 
 struct DispatchConfig {
   std::size_t batch_size = 1000;
-  std::size_t workers = 2;  // dispatch threads; each leases batch_size / workers at a time
+  std::size_t workers = 2;  // dispatch threads; each leases batch_size / workers at a time; 0: no dispatch
   std::chrono::seconds lease{30};
   std::chrono::milliseconds poll_interval{500};
   int max_attempts = 5;

@@ -21,6 +21,22 @@ struct Rendered {
   std::string language;  // the language whose templates were used
 };
 
+// A render context converted once for the template engine, so one event's context serves
+// every channel it is rendered for. `with` adds (or shadows) one top-level string value for
+// a single render, e.g. an email's unsubscribe link.
+class TemplateData {
+ public:
+  explicit TemplateData(const Json& context);
+  TemplateData(TemplateData&&) noexcept;
+  TemplateData& operator=(TemplateData&&) noexcept;
+  ~TemplateData();
+
+ private:
+  friend class TemplateStore;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Files under root: <lang>/<type>.sms.mustache, <lang>/<type>.voice.mustache and, for email,
 // <lang>/<type>.email.subject.mustache, .email.txt.mustache, .email.html.mustache (subject and
 // txt required, html optional). {{var}} is HTML-escaped only in the HTML part; the text parts
@@ -47,6 +63,11 @@ class TemplateStore {
   // Neither has the template -> unprocessable error, code "no_template".
   Result<Rendered> render(std::string_view type, Channel channel, std::string_view language,
                           std::string_view default_language, const Json& context) const;
+  // The same with a context converted beforehand, plus top-level string values that shadow
+  // the context's (e.g. {"unsubscribe_url", ...}).
+  Result<Rendered> render_prepared(std::string_view type, Channel channel, std::string_view language,
+                                   std::string_view default_language, const TemplateData& data,
+                                   const std::vector<std::pair<std::string, std::string>>& extra = {}) const;
 
   // Whether `language` itself (no fallback) can render this type on this channel.
   bool has(std::string_view type, Channel channel, std::string_view language) const;

@@ -173,7 +173,7 @@ TEST_F(Decide, QuietHoursHoldUntil0800Local) {
     EXPECT_EQ(d.explanation["send_at_local"], "2026-11-21T08:00:00-06:00");
     EXPECT_EQ(d.explanation["quiet_hours"], Json::parse(R"({"enabled": true, "start": "21:00", "end": "08:00"})"));
     EXPECT_EQ(d.explanation["window"], Json::parse(R"({"start": "08:00", "end": "21:00"})"));
-    EXPECT_EQ(d.explanation["topic"], "billing");
+    EXPECT_EQ(d.explanation["chosen_by"], "preference");
   }
 }
 
@@ -309,19 +309,24 @@ TEST_F(Decide, UnknownTimeZoneIsSuppressedNotSentAtTheWrongHour) {
   EXPECT_EQ(sms.suppression_reason, "invalid_timezone");
 }
 
-TEST_F(Decide, ExplanationRecordsTheRulesThatApplied) {
+TEST_F(Decide, ExplanationRecordsWhatTheMessageColumnsDoNot) {
   const Decision& sms = on(run(bill_, kNoon), Channel::sms);
-  const Json& x = sms.explanation;
-  EXPECT_EQ(x["event_type"], "bill.ready");
-  EXPECT_EQ(x["channel"], "sms");
-  EXPECT_EQ(x["chosen_by"], "preference");
-  EXPECT_EQ(x["rule"]["regulatory"], false);
-  EXPECT_EQ(x["time_zone"], "America/Chicago");
-  EXPECT_EQ(x["local_time"], "2026-11-20T12:00:00-06:00");
-  EXPECT_EQ(x["send_at"], "2026-11-20T18:00:00Z");
-  EXPECT_EQ(x["reason"], "send_now");
-  EXPECT_EQ(x["contact"]["address"], "+1217*****01");
-  EXPECT_FALSE(x["expires_at"].get<std::string>().empty());
+  // Type, topic, channel, language, contact and times are the message's own columns; the
+  // explanation adds why this channel and the local time that was judged, nothing more.
+  EXPECT_EQ(sms.explanation, Json::parse(R"({"chosen_by": "preference", "time_zone": "America/Chicago",
+      "local_time": "2026-11-20T12:00:00-06:00", "consent": "opted_in", "reason": "send_now"})"));
+  // A held message says which hours held it.
+  const Decision& held = on(run(bill_, kLate), Channel::sms);
+  EXPECT_EQ(held.explanation["send_at_local"], "2026-11-21T08:00:00-06:00");
+  EXPECT_TRUE(held.explanation.contains("quiet_hours"));
+  EXPECT_FALSE(held.explanation.contains("expires_with"));
+  // Regulatory and urgent types say so; an expiry tied to a data field names it.
+  Event notice = bill_;
+  notice.type = "disconnection.scheduled";
+  notice.data = {{"disconnection_date", "2026-12-01"}, {"amount_due", "310.40"}};
+  const Decision& regulatory = on(run(notice, kLate), Channel::sms);
+  EXPECT_EQ(regulatory.explanation["rule"], Json::parse(R"({"regulatory": true})"));
+  EXPECT_EQ(regulatory.explanation["expires_with"], "data.disconnection_date");
 }
 
 TEST(DefaultRulesConfig, MapsTheFourteenEventTypes) {
