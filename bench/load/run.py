@@ -175,6 +175,34 @@ def vm_hwm_kb(pid: int) -> int:
     return 0
 
 
+def _proc_cpu(pid: int, children: bool) -> tuple[int, float]:
+    """(parent pid, CPU seconds) from /proc/PID/stat; with children, reaped children's time too."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(heraldd_pid: int, pg: "BenchPostgres") -> dict:
+    """CPU used so far by heraldd and by the whole Postgres cluster (postmaster, live backends and
+    the backends that have exited). Differences over a phase give CPU per message, which noise
+    on a shared machine disturbs far less than wall-clock rates."""
+    with open(os.path.join(pg.data, "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    total = _proc_cpu(postmaster, children=True)[1]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parent, secs = _proc_cpu(int(entry), children=True)
+                if parent == postmaster:
+                    total += secs
+    return {"heraldd": _proc_cpu(heraldd_pid, children=False)[1], "postgres": total}
+
+
+def cpu_per_message(before: dict, after: dict, messages: int) -> dict:
+    return {f"{k}_cpu_us_per_message": (after[k] - before[k]) * 1e6 / messages for k in before}
+
+
 def stage_rates(pg: BenchPostgres, where: str) -> dict:
     """Rates over each stage's active window, from the timestamps heraldd wrote."""
     row = pg.psql(
@@ -198,6 +226,16 @@ def wait_all_sent(admin: Api, pg: BenchPostgres, expected: int, where: str, time
     total = int(pg.psql(f"SELECT count(*) FROM herald.messages WHERE {where}"))
     if total < expected:
         raise RuntimeError(f"expected {expected} messages, found {total}")
+
+
+def insert_backlog(pg: BenchPostgres, prefix: str, events: int, customers: int) -> None:
+    """bill.ready events inserted straight into herald.events (the direct-intake path)."""
+    pg.psql("INSERT INTO herald.events (event_id, type, account_id, occurred_at, data) "
+            f"SELECT '{prefix}-' || g, 'bill.ready', 'A-' || (g % {customers}), now(), "
+            "jsonb_build_object('amount_due', (20 + g % 180) || '.' || lpad((g % 100)::text, 2, '0'), "
+            "'due_date', (current_date + 20)::text, 'bill_url', 'https://billing.utility.example/b/' || g) "
+            f"FROM generate_series(0, {events - 1}) g")
+    pg.psql("VACUUM ANALYZE herald.events")
 
 
 # ---------------------------------------------------------------- baselines
@@ -365,11 +403,7 @@ def main() -> None:
             # intake and dispatch at full speed rather than at the pace events arrive.
             rc = herald.terminate(timeout=120)
             print(f"heraldd stopped (exit {rc}); inserting {events} events directly", flush=True)
-            pg.psql("INSERT INTO herald.events (event_id, type, account_id, occurred_at, data) "
-                    f"SELECT 'p2-' || g, 'bill.ready', 'A-' || (g % {args.customers}), now(), "
-                    "jsonb_build_object('amount_due', (20 + g % 180) || '.' || lpad((g % 100)::text, 2, '0'), "
-                    "'due_date', (current_date + 20)::text, 'bill_url', 'https://billing.utility.example/b/' || g) "
-                    f"FROM generate_series(0, {events - 1}) g")
+            insert_backlog(pg, "p2", events, args.customers)
             started = time.monotonic()
             herald.start(timeout=120)
             wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p2-%'", timeout=1800)
@@ -379,23 +413,41 @@ def main() -> None:
             peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
             print(f"phase 2 (backlog): {p2}", flush=True)
 
-            # Phase 3: dispatch alone. Phase 2's messages are put back in the queue while heraldd is
-            # down, so the dispatcher drains a full queue with no intake competing for the CPUs.
+            # Phase 3: intake alone (dispatch.workers = 0, an intake-only instance): another backlog
+            # turned into messages with no dispatcher competing for the CPUs.
             rc = herald.terminate(timeout=120)
-            print(f"heraldd stopped (exit {rc}); re-queueing phase 2's messages", flush=True)
-            pg.psql("DELETE FROM herald.message_attempts a USING herald.messages m "
-                    "WHERE a.message_id = m.id AND m.event_id LIKE 'p2-%'")
-            pg.psql("UPDATE herald.messages SET status = 'queued', due_at = now(), sent_at = NULL, attempts = 0, "
-                    "gateway = NULL, provider_id = NULL, lease_owner = NULL WHERE event_id LIKE 'p2-%'")
+            print(f"heraldd stopped (exit {rc}); inserting {events} events for intake alone", flush=True)
+            insert_backlog(pg, "p3", events, args.customers)
+            herald.env["HERALD_DISPATCH_WORKERS"] = "0"
+            herald.start(timeout=120)
+            cpu_before = cpu_seconds(herald.pid, pg)
+            poll(lambda: pg.psql("SELECT count(*) FROM herald.events WHERE status = 'accepted'") == "0",
+                 timeout=1800, interval=0.5, what=f"{events} events taken by intake")
+            cpu_after = cpu_seconds(herald.pid, pg)
+            p3 = stage_rates(pg, "event_id LIKE 'p3-%'")
+            results["phase3"] = {"messages": p3["messages"], "created_per_s": p3["created_per_s"],
+                                 **cpu_per_message(cpu_before, cpu_after, p3["messages"])}
+            peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+            print(f"phase 3 (intake only): {results['phase3']}", flush=True)
+
+            # Phase 4: dispatch alone (intake.workers = 0) drains phase 3's full queue.
+            rc = herald.terminate(timeout=120)
+            print(f"heraldd stopped (exit {rc}); dispatching phase 3's messages alone", flush=True)
             pg.psql("VACUUM ANALYZE herald.messages")
+            del herald.env["HERALD_DISPATCH_WORKERS"]
+            herald.env["HERALD_INTAKE_WORKERS"] = "0"
             started = time.monotonic()
             herald.start(timeout=120)
-            wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p2-%'", timeout=1800)
-            p3 = stage_rates(pg, "event_id LIKE 'p2-%'")
-            results["phase3"] = {"messages": p3["sent"], "dispatched_per_s": p3["dispatched_per_s"],
-                                 "end_to_end_per_s": p3["sent"] / (time.monotonic() - started)}
+            cpu_before = cpu_seconds(herald.pid, pg)
+            wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p3-%'", timeout=1800)
+            cpu_after = cpu_seconds(herald.pid, pg)
+            p4 = stage_rates(pg, "event_id LIKE 'p3-%'")
+            results["phase4"] = {"messages": p4["sent"], "dispatched_per_s": p4["dispatched_per_s"],
+                                 "end_to_end_per_s": p4["sent"] / (time.monotonic() - started),
+                                 **cpu_per_message(cpu_before, cpu_after, p4["sent"])}
             peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
-            print(f"phase 3 (dispatch only): {results['phase3']}", flush=True)
+            print(f"phase 4 (dispatch only): {results['phase4']}", flush=True)
+            del herald.env["HERALD_INTAKE_WORKERS"]
         rc = herald.terminate(timeout=120)
         results["heraldd_exit"] = rc
         results["peak_rss_mb"] = peak_kb / 1024
@@ -438,10 +490,17 @@ def report(r: dict) -> None:
             row(f"messages dispatched, log gateway ({label})", p["dispatched_per_s"])
             row(f"messages end to end ({label})", p["end_to_end_per_s"])
     if "phase3" in r:
-        row("messages dispatched, log gateway (queue only)", r["phase3"]["dispatched_per_s"])
+        row("messages created, intake only (dispatch.workers = 0)", r["phase3"]["created_per_s"])
+    if "phase4" in r:
+        row("messages dispatched, dispatch only (intake.workers = 0)", r["phase4"]["dispatched_per_s"])
     row("baseline: multi-row INSERT of message-wide rows", w)
     row("baseline: SQL claim 1000 SKIP LOCKED + lease + sent", b)
     row("(context) one COPY of the same message-wide rows", r["baseline_copy_rows_per_s"])
+    for phase, label in (("phase3", "intake only"), ("phase4", "dispatch only")):
+        if phase in r:
+            p = r[phase]
+            print(f"CPU per message, {label}: heraldd {p['heraldd_cpu_us_per_message']:.0f} µs, "
+                  f"Postgres {p['postgres_cpu_us_per_message']:.0f} µs")
     print(f"heraldd peak RSS (VmHWM): {r['peak_rss_mb']:.0f} MB; exit code after SIGTERM: {r['heraldd_exit']}")
     print(f"average message row: {r.get('phase1', {}).get('row_width_bytes', 0)} bytes")
 

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "copy_line.hpp"
 #include "pg.hpp"
 
 namespace herald::store {
@@ -29,12 +30,9 @@ JOIN herald.customers c USING (customer_id)
 LEFT JOIN herald.preferences p USING (customer_id)
 WHERE a.account_id = ANY($1::text[]) AND a.active)SQL";
 
-// Current consent is the newest all-topics record for the address on that channel.
+// contacts.consent is the current consent of the address (kept by 0002_contact_consent.sql).
 const char* const kLoadContacts = R"SQL(
-SELECT ct.customer_id, ct.contact_id, ct.channel, ct.address, ct.verified, ct.source,
-       coalesce((SELECT ce.state FROM herald.consent_events ce
-                 WHERE ce.channel = ct.channel AND ce.address = ct.address AND ce.topic IS NULL
-                 ORDER BY ce.id DESC LIMIT 1), 'opted_in')
+SELECT ct.customer_id, ct.contact_id, ct.channel, ct.address, ct.verified, ct.source, ct.consent
 FROM herald.contacts ct
 WHERE ct.customer_id = ANY($1::text[]) AND ct.active
 ORDER BY ct.contact_id)SQL";
@@ -142,22 +140,40 @@ RecipientContexts load_recipients(pqxx::work& w, const std::vector<Event>& event
   return out;
 }
 
-// One COPY row. Text fields stay alive in `text` while the row is written; a null field is a
-// null pointer, which the stream writes as \N.
-void copy_message(pqxx::stream_to& copy, const Message& m, const Json& decision, const std::string& stamp) {
+// One COPY row, in kMessageColumns order.
+void copy_message(CopyWriter& copy, CopyLine& line, const Message& m, const Json& decision,
+                  const std::string& stamp) {
   const bool due = m.status == MessageStatus::queued || m.status == MessageStatus::scheduled;
   const std::string not_before = m.not_before ? format_time(*m.not_before) : std::string();
-  const std::string expires_at = m.expires_at ? format_time(*m.expires_at) : std::string();
-  const std::string contact_id = std::to_string(m.contact_id);
-  const std::string decision_text = decision.dump();
-  auto or_null = [](const std::string& s, bool present) { return present ? s.c_str() : nullptr; };
-  copy << std::make_tuple(m.event_seq, m.event_id, m.customer_id, m.account_id, or_null(contact_id, m.contact_id != 0),
-                          std::string(to_string(m.channel)), m.address, m.type, std::string(to_string(m.topic)),
-                          m.language, m.priority, m.urgent ? "t" : "f", m.subject, m.body, m.html, m.unsubscribe_url,
-                          m.segments, m.encoding, std::string(to_string(m.status)),
-                          or_null(m.suppression_reason, !m.suppression_reason.empty()), decision_text,
-                          or_null(not_before, m.not_before.has_value()), or_null(expires_at, m.expires_at.has_value()),
-                          or_null(not_before, due && m.not_before.has_value()), stamp, stamp);
+  line.clear();
+  line.integer(m.event_seq)
+      .text(m.event_id)
+      .text(m.customer_id)
+      .text(m.account_id);
+  if (m.contact_id != 0) line.integer(m.contact_id);
+  else line.null();
+  line.text(to_string(m.channel))
+      .text(m.address)
+      .text(m.type)
+      .text(to_string(m.topic))
+      .text(m.language)
+      .integer(m.priority)
+      .boolean(m.urgent)
+      .text(m.subject)
+      .text(m.body)
+      .text(m.html)
+      .text(m.unsubscribe_url)
+      .integer(m.segments)
+      .text(m.encoding)
+      .text(to_string(m.status))
+      .text_or_null(m.suppression_reason, !m.suppression_reason.empty())
+      .text(decision.dump())
+      .text_or_null(not_before, m.not_before.has_value())
+      .text_or_null(m.expires_at ? format_time(*m.expires_at) : std::string(), m.expires_at.has_value())
+      .text_or_null(not_before, due && m.not_before.has_value())
+      .text(stamp)
+      .text(stamp);
+  copy.write(line);
 }
 
 }  // namespace
@@ -195,13 +211,14 @@ std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, 
       }
     }
     if (message_count > 0) {
-      pqxx::stream_to copy(w, "herald.messages", kMessageColumns);
+      CopyWriter copy(w, "herald.messages", kMessageColumns);
+      CopyLine line;
       for (const auto& o : outcomes) {
         if (o.rejection) continue;
         for (std::size_t i = 0; i < o.messages.size(); ++i) {
           const auto& m = o.messages[i];
           any_due = any_due || m.status == MessageStatus::queued || m.status == MessageStatus::scheduled;
-          copy_message(copy, m, i < o.decisions.size() ? o.decisions[i] : Json::object(), stamp);
+          copy_message(copy, line, m, i < o.decisions.size() ? o.decisions[i] : Json::object(), stamp);
         }
       }
       copy.complete();

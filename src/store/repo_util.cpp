@@ -7,12 +7,9 @@ namespace herald::store {
 
 namespace {
 
-// Current consent is the newest topic-less record for the address (see 0001_core.sql).
+// contacts.consent is the current consent of the address (kept by 0002_contact_consent.sql).
 const char* const kSelectContacts =
-    "SELECT c.contact_id, c.channel, c.address, c.verified, c.active, c.source,"
-    " COALESCE((SELECT ce.state FROM herald.consent_events ce"
-    "           WHERE ce.channel = c.channel AND ce.address = c.address AND ce.topic IS NULL"
-    "           ORDER BY ce.id DESC LIMIT 1), 'opted_in')"
+    "SELECT c.contact_id, c.channel, c.address, c.verified, c.active, c.source, c.consent"
     " FROM herald.contacts c"
     " WHERE c.customer_id = $1 AND (c.active OR NOT $2::boolean)"
     " ORDER BY c.contact_id";

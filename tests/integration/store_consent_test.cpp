@@ -69,5 +69,40 @@ TEST(StoreConsent, UnsubscribeOfUnknownAddressStillRecordsTheOptOut) {
   EXPECT_EQ(current_consent(t.db(), Channel::email, "gone@example.com", Topic::other), ConsentState::opted_out);
 }
 
+TEST(StoreConsent, ContactsCarryTheCurrentConsentOfTheirAddress) {
+  TestDb t;
+  auto contact_consent = [&](const char* customer) {
+    const auto c = get_customer(t.db(), customer);
+    return c && !c->contacts.empty() ? c->contacts[0].consent : ConsentState::opted_in;
+  };
+  for (const char* id : {"C-1", "C-2"}) {
+    ASSERT_TRUE(upsert_customer(t.db(), make_customer(id, {std::string("A-") + id}, {make_contact(Channel::sms, "+12175550101")}),
+                                default_preferences(), "cis")
+                    .ok());
+  }
+  EXPECT_EQ(contact_consent("C-1"), ConsentState::opted_in);
+
+  // STOP from the number reaches every contact that has it; a topic's opt-out does not.
+  record_consent(t.db(), Channel::sms, "+12175550101", Topic::outage, ConsentState::opted_out, "sms", "topic only");
+  EXPECT_EQ(contact_consent("C-1"), ConsentState::opted_in);
+  record_consent(t.db(), Channel::sms, "+12175550101", std::nullopt, ConsentState::opted_out, "sms", "STOP");
+  EXPECT_EQ(contact_consent("C-1"), ConsentState::opted_out);
+  EXPECT_EQ(contact_consent("C-2"), ConsentState::opted_out);
+
+  // A contact added later for the stopped number starts opted out; a CIS re-sync keeps it so.
+  ASSERT_TRUE(upsert_customer(t.db(), make_customer("C-3", {"A-3"}, {make_contact(Channel::sms, "+12175550101")}),
+                              default_preferences(), "cis")
+                  .ok());
+  EXPECT_EQ(contact_consent("C-3"), ConsentState::opted_out);
+  ASSERT_TRUE(upsert_customer(t.db(), make_customer("C-1", {"A-C-1"}, {make_contact(Channel::sms, "+12175550101")}),
+                              default_preferences(), "cis")
+                  .ok());
+  EXPECT_EQ(contact_consent("C-1"), ConsentState::opted_out);
+
+  // START opts them all back in.
+  record_consent(t.db(), Channel::sms, "+12175550101", std::nullopt, ConsentState::opted_in, "sms", "START");
+  for (const char* id : {"C-1", "C-2", "C-3"}) EXPECT_EQ(contact_consent(id), ConsentState::opted_in) << id;
+}
+
 }  // namespace
 }  // namespace herald::store
