@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -99,16 +100,24 @@ struct Engine::Impl {
         db, config.intake.batch_size, now, [&](const std::vector<Event>& events, const store::RecipientContexts& r) {
           const auto rules_started = SteadyClock::now();
           auto outcomes = decide_events(events, r, rules, templates, now);
-          auto& registry = metrics::Registry::global();
+          // Counted per round, then added to the registry once per label set.
+          std::size_t rejected = 0;
+          std::map<std::pair<Channel, MessageStatus>, std::size_t> created;
           for (const auto& o : outcomes) {
-            registry.counter("herald_events_total", "Events processed by outcome",
-                             {{"status", o.rejection ? "rejected" : "processed"}}).inc();
-            for (const auto& m : o.messages) {
-              ++messages;
-              registry.counter("herald_messages_created_total", "Messages created by channel and initial status",
-                               {{"channel", std::string(to_string(m.channel))},
-                                {"status", std::string(to_string(m.status))}}).inc();
-            }
+            if (o.rejection) ++rejected;
+            for (const auto& m : o.messages) ++created[{m.channel, m.status}];
+            messages += o.messages.size();
+          }
+          auto& registry = metrics::Registry::global();
+          auto events_total = [&](const char* status) -> metrics::Counter& {
+            return registry.counter("herald_events_total", "Events processed by outcome", {{"status", status}});
+          };
+          if (rejected) events_total("rejected").inc(static_cast<double>(rejected));
+          if (outcomes.size() > rejected) events_total("processed").inc(static_cast<double>(outcomes.size() - rejected));
+          for (const auto& [key, count] : created) {
+            registry.counter("herald_messages_created_total", "Messages created by channel and initial status",
+                             {{"channel", std::string(to_string(key.first))},
+                              {"status", std::string(to_string(key.second))}}).inc(static_cast<double>(count));
           }
           rules_seconds = seconds_since(rules_started);
           return outcomes;

@@ -5,7 +5,7 @@ namespace herald::engine {
 
 namespace {
 
-Message to_message(const Event& e, const RecipientContext& r, const EventTypeRule& rule, const Decision& d) {
+Message to_message(const Event& e, const RecipientContext& r, const EventTypeRule& rule, Decision&& d) {
   Message m;
   m.event_seq = e.seq;
   m.event_id = e.event_id;
@@ -13,24 +13,24 @@ Message to_message(const Event& e, const RecipientContext& r, const EventTypeRul
   m.account_id = r.account.account_id;
   if (d.contact) {
     m.contact_id = d.contact->id;
-    m.address = d.contact->address;
+    m.address = std::move(d.contact->address);
   }
   m.channel = d.channel;
   m.type = e.type;
   m.topic = rule.topic;
-  m.language = d.language;
+  m.language = std::move(d.language);
   m.status = d.status;
-  m.suppression_reason = d.suppression_reason;
-  m.subject = d.subject;
-  m.body = d.body;
-  m.html = d.html;
+  m.suppression_reason = std::move(d.suppression_reason);
+  m.subject = std::move(d.subject);
+  m.body = std::move(d.body);
+  m.html = std::move(d.html);
   m.segments = d.segments;
-  m.encoding = d.encoding;
+  m.encoding = std::move(d.encoding);
   m.priority = d.priority;
   m.urgent = d.urgent;
   if (d.status != MessageStatus::suppressed) m.not_before = d.not_before;
   m.expires_at = d.expires_at;
-  m.unsubscribe_url = d.unsubscribe_url;
+  m.unsubscribe_url = std::move(d.unsubscribe_url);
   return m;
 }
 
@@ -53,11 +53,16 @@ std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events,
     } else if (!e.data.is_object()) {
       o.rejection = unprocessable("data", "invalid_data", "data must be a JSON object");
     } else {
-      RecipientContext r = recipient->second;
-      if (!r.preferences_stored) r.preferences = rules.default_preferences;
-      for (const auto& d : rules::decide(e, r, rules, templates, now)) {
-        o.messages.push_back(to_message(e, r, rule->second, d));
-        o.decisions.push_back(d.explanation);
+      // A recipient without stored preferences gets the configured defaults (a copy, only then).
+      std::optional<RecipientContext> defaulted;
+      if (!recipient->second.preferences_stored) {
+        defaulted = recipient->second;
+        defaulted->preferences = rules.default_preferences;
+      }
+      const RecipientContext& r = defaulted ? *defaulted : recipient->second;
+      for (auto& d : rules::decide(e, r, rules, templates, now)) {
+        o.decisions.push_back(std::move(d.explanation));
+        o.messages.push_back(to_message(e, r, rule->second, std::move(d)));
       }
     }
     out.push_back(std::move(o));

@@ -17,7 +17,7 @@
 namespace herald::engine {
 
 struct IntakeConfig {
-  std::size_t batch_size = 500;
+  std::size_t batch_size = 1000;
   // Threads turning events into messages; each claims its own batch (SKIP LOCKED), so one
   // renders while another waits on Postgres. 0: this instance takes no events (a dispatch-
   // or API-only instance in a scaled-out deployment).
