@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "herald/domain/json_io.hpp"
-#include "herald/domain/phone.hpp"
 #include "herald/domain/signed_token.hpp"
 #include "herald/rules/context.hpp"
 #include "herald/rules/segments.hpp"

@@ -89,9 +89,10 @@ TimePoint earliest_send_time(TimePoint due, std::string_view tz, const QuietHour
   if (urgent_override) return due;
   const date::time_zone* zone = zone_of(tz);
   date::local_seconds local_due = to_local(zone, due);
-  if (plainly_allowed(minute_of_day(local_due), qh, window)) return due;
+  const int due_minute = minute_of_day(local_due);
+  if (plainly_allowed(due_minute, qh, window)) return due;
   MinuteSet allowed = allowed_minutes(qh, window);
-  if (allowed.test(minute_of_day(local_due))) return due;
+  if (allowed.test(due_minute)) return due;
 
   // Openings: allowed minutes whose previous minute is not allowed. The answer is the
   // earliest opening instant at or after due that is itself allowed (an opening that falls

@@ -240,7 +240,7 @@ Result<Rendered> TemplateStore::render(std::string_view type, Channel channel, s
 
 Result<Rendered> TemplateStore::render_prepared(std::string_view type, Channel channel, std::string_view language,
                                                 std::string_view default_language, const TemplateData& data,
-                                       const std::vector<std::pair<std::string, std::string>>& extra) const {
+                                                const std::vector<std::pair<std::string, std::string>>& extra) const {
   std::vector<std::string_view> candidates{language, primary_subtag(language), default_language};
   std::string_view chosen;
   for (std::string_view candidate : candidates) {

@@ -79,6 +79,27 @@ std::optional<ApiError> check_enum_filter(const std::string& value, const char* 
   return unprocessable(field, "invalid_value", "unknown " + std::string(field) + " '" + value + "'");
 }
 
+// Intake stores only what the message's columns do not say (see rules::decide); the detail
+// view shows the whole decision, the columns it was made with included.
+void complete_decision(Json& m) {
+  Json& d = m["decision"];
+  if (!d.is_object()) return;
+  auto fill = [&](const char* key, const Json& value) {
+    if (!d.contains(key) && !value.is_null()) d[key] = value;
+  };
+  fill("event_type", m["type"]);
+  fill("topic", m["topic"]);
+  fill("channel", m["channel"]);
+  fill("language", m["language"]);
+  fill("decided_at", m["created_at"]);
+  fill("send_at", m["not_before"]);
+  fill("expires_at", m["expires_at"]);
+  if (!d.contains("contact") && !m["contact_id"].is_null()) {
+    d["contact"] = {{"id", m["contact_id"]}, {"address", m["address"]}};
+    if (d.contains("consent")) d["contact"]["consent"] = d["consent"];
+  }
+}
+
 }  // namespace
 
 Result<MessagePage> list_messages(Database& db, const MessageFilter& f, bool reveal) {
@@ -127,31 +148,6 @@ Result<MessagePage> list_messages(Database& db, const MessageFilter& f, bool rev
   });
   return page;
 }
-
-namespace {
-
-// Intake stores only what the message's columns do not say (see rules::decide); the detail
-// view shows the whole decision, the columns it was made with included.
-void complete_decision(Json& m) {
-  Json& d = m["decision"];
-  if (!d.is_object()) return;
-  auto fill = [&](const char* key, const Json& value) {
-    if (!d.contains(key) && !value.is_null()) d[key] = value;
-  };
-  fill("event_type", m["type"]);
-  fill("topic", m["topic"]);
-  fill("channel", m["channel"]);
-  fill("language", m["language"]);
-  fill("decided_at", m["created_at"]);
-  fill("send_at", m["not_before"]);
-  fill("expires_at", m["expires_at"]);
-  if (!d.contains("contact") && !m["contact_id"].is_null()) {
-    d["contact"] = {{"id", m["contact_id"]}, {"address", m["address"]}};
-    if (d.contains("consent")) d["contact"]["consent"] = d["consent"];
-  }
-}
-
-}  // namespace
 
 std::optional<Json> get_message_detail(Database& db, std::int64_t id, bool reveal) {
   return in_transaction(db, [&](pqxx::work& w) -> std::optional<Json> {

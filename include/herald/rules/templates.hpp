@@ -22,8 +22,7 @@ struct Rendered {
 };
 
 // A render context converted once for the template engine, so one event's context serves
-// every channel it is rendered for. `with` adds (or shadows) one top-level string value for
-// a single render, e.g. an email's unsubscribe link.
+// every channel it is rendered for (see TemplateStore::render_prepared).
 class TemplateData {
  public:
   explicit TemplateData(const Json& context);
