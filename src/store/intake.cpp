@@ -37,11 +37,17 @@ FROM herald.contacts ct
 WHERE ct.customer_id = ANY($1::text[]) AND ct.active
 ORDER BY ct.contact_id)SQL";
 
-// Messages are written with COPY: several times the throughput of a multi-row INSERT.
+// Messages are written with COPY: several times the throughput of a multi-row INSERT. Their
+// ids are drawn from the sequence first, so the queue rows can be written by COPY as well.
+const char* const kReserveMessageIds =
+    "SELECT nextval('herald.messages_id_seq') FROM generate_series(1, $1::integer)";
+
 const std::vector<std::string> kMessageColumns = {
-    "event_seq", "event_id", "customer_id", "account_id", "contact_id", "channel", "address", "type", "topic",
+    "id", "event_seq", "event_id", "customer_id", "account_id", "contact_id", "channel", "address", "type", "topic",
     "language", "priority", "urgent", "subject", "body", "html", "unsubscribe_url", "segments", "encoding", "status",
-    "suppression_reason", "decision", "not_before", "expires_at", "due_at", "created_at", "updated_at"};
+    "suppression_reason", "decision", "not_before", "expires_at", "created_at", "updated_at"};
+
+const std::vector<std::string> kQueueColumns = {"message_id", "due_at"};
 
 const char* const kFinishEvents = R"SQL(
 UPDATE herald.events e
@@ -140,13 +146,15 @@ RecipientContexts load_recipients(pqxx::work& w, const std::vector<Event>& event
   return out;
 }
 
+bool goes_out(const Message& m) { return m.status == MessageStatus::queued || m.status == MessageStatus::scheduled; }
+
 // One COPY row, in kMessageColumns order.
-void copy_message(CopyWriter& copy, CopyLine& line, const Message& m, const Json& decision,
+void copy_message(CopyWriter& copy, CopyLine& line, std::int64_t id, const Message& m, const Json& decision,
                   const std::string& stamp) {
-  const bool due = m.status == MessageStatus::queued || m.status == MessageStatus::scheduled;
   const std::string not_before = m.not_before ? format_time(*m.not_before) : std::string();
   line.clear();
-  line.integer(m.event_seq)
+  line.integer(id)
+      .integer(m.event_seq)
       .text(m.event_id)
       .text(m.customer_id)
       .text(m.account_id);
@@ -170,7 +178,6 @@ void copy_message(CopyWriter& copy, CopyLine& line, const Message& m, const Json
       .text(decision.dump())
       .text_or_null(not_before, m.not_before.has_value())
       .text_or_null(m.expires_at ? format_time(*m.expires_at) : std::string(), m.expires_at.has_value())
-      .text_or_null(not_before, due && m.not_before.has_value())
       .text(stamp)
       .text(stamp);
   copy.write(line);
@@ -200,7 +207,6 @@ std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, 
 
     const auto stamp = format_time(now);
     Json finished = Json::array();
-    bool any_due = false;
     std::size_t message_count = 0;
     for (const auto& o : outcomes) {
       if (o.rejection) {
@@ -210,21 +216,45 @@ std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, 
         message_count += o.messages.size();
       }
     }
+    std::size_t due_count = 0;
     if (message_count > 0) {
-      CopyWriter copy(w, "herald.messages", kMessageColumns);
+      std::vector<std::int64_t> ids;
+      ids.reserve(message_count);
+      for (const auto& row : w.exec_params(kReserveMessageIds, static_cast<long long>(message_count)))
+        ids.push_back(row[0].as<std::int64_t>());
+
       CopyLine line;
-      for (const auto& o : outcomes) {
-        if (o.rejection) continue;
-        for (std::size_t i = 0; i < o.messages.size(); ++i) {
-          const auto& m = o.messages[i];
-          any_due = any_due || m.status == MessageStatus::queued || m.status == MessageStatus::scheduled;
-          copy_message(copy, line, m, i < o.decisions.size() ? o.decisions[i] : Json::object(), stamp);
+      {
+        CopyWriter copy(w, "herald.messages", kMessageColumns);
+        std::size_t n = 0;
+        for (const auto& o : outcomes) {
+          if (o.rejection) continue;
+          for (std::size_t i = 0; i < o.messages.size(); ++i, ++n) {
+            due_count += goes_out(o.messages[i]) ? 1 : 0;
+            copy_message(copy, line, ids[n], o.messages[i], i < o.decisions.size() ? o.decisions[i] : Json::object(),
+                         stamp);
+          }
         }
+        copy.complete();
       }
-      copy.complete();
+      if (due_count > 0) {
+        CopyWriter queue(w, "herald.message_queue", kQueueColumns);
+        std::size_t n = 0;
+        for (const auto& o : outcomes) {
+          if (o.rejection) continue;
+          for (const auto& m : o.messages) {
+            const auto id = ids[n++];
+            if (!goes_out(m)) continue;
+            line.clear();
+            line.integer(id).text(m.not_before ? format_time(*m.not_before) : stamp);
+            queue.write(line);
+          }
+        }
+        queue.complete();
+      }
     }
     w.exec_params(kFinishEvents, finished.dump(), stamp);
-    if (any_due) w.exec("NOTIFY herald_messages");
+    if (due_count > 0) w.exec("NOTIFY herald_messages");
     return events.size();
   });
 }

@@ -33,15 +33,16 @@ const char* const kListMessages =
     "   AND ($11::bigint = 0 OR id < $11::bigint)"
     " ORDER BY id DESC LIMIT $12::integer";
 
+// due_at comes from the dispatch queue: when the message is next looked at, if it is still to go out.
 const char* const kSelectMessage =
     "SELECT id, event_seq, event_id, customer_id, account_id, contact_id, channel, address, type, topic,"
     " language, priority, urgent, subject, body, html, segments, encoding, status, suppression_reason,"
-    " decision::text, not_before, expires_at, due_at, attempts, gateway, provider_id, last_error,"
+    " decision::text, not_before, expires_at, q.due_at, attempts, gateway, provider_id, last_error,"
     " created_at, updated_at, sent_at, delivered_at"
-    " FROM herald.messages WHERE id = $1";
+    " FROM herald.messages m LEFT JOIN herald.message_queue q ON q.message_id = m.id WHERE m.id = $1";
 
 const char* const kSelectAttempts =
-    "SELECT attempt, gateway, started_at, duration_ms, outcome, http_status, error_code, detail"
+    "SELECT attempt, gateway, started_at, duration_ms, outcome, http_status, error_code, detail, provider_id"
     " FROM herald.message_attempts WHERE message_id = $1 ORDER BY id";
 
 const char* const kSelectReceipts =
@@ -199,7 +200,8 @@ std::optional<Json> get_message_detail(Database& db, std::int64_t id, bool revea
                           {"outcome", a[4].c_str()},
                           {"http_status", int_or_null(a[5])},
                           {"error_code", text_or_null(a[6])},
-                          {"detail", a[7].c_str()}});
+                          {"detail", a[7].c_str()},
+                          {"provider_id", text_or_null(a[8])}});
     }
     m["attempts"] = std::move(attempts);
 

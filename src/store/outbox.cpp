@@ -7,67 +7,87 @@ namespace herald::store {
 
 namespace {
 
-// Once leased, a message stays 'sending' until it is terminal: waiting for a retry is
-// 'sending' with a later due_at and no owner, so the status never moves backwards.
+// Leasing rewrites only the queue row; the message itself is read, not written. Its status
+// stays scheduled/queued until the first attempt's outcome is recorded.
 const char* const kClaim = R"SQL(
-UPDATE herald.messages m
-SET status = 'sending', due_at = $3::timestamptz + make_interval(secs => $4), lease_owner = $1, updated_at = $3::timestamptz
-FROM (SELECT id FROM herald.messages
-      WHERE status IN ('scheduled', 'queued', 'sending') AND due_at <= $3::timestamptz
-      ORDER BY due_at
-      LIMIT $2
-      FOR UPDATE SKIP LOCKED) c
-WHERE m.id = c.id
-RETURNING m.id, m.event_seq, m.event_id, m.customer_id, m.account_id, coalesce(m.contact_id, 0), m.channel,
-          m.address, m.type, m.topic, m.language, m.subject, m.body, m.html, m.unsubscribe_url, m.attempts,
-          coalesce(m.gateway, ''), m.priority, m.urgent,
-          (extract(epoch FROM m.expires_at) * 1000000)::bigint,
-          m.expires_at IS NOT NULL AND m.expires_at <= $3::timestamptz)SQL";
+WITH leased AS (
+  UPDATE herald.message_queue q
+  SET due_at = $3::timestamptz + make_interval(secs => $4), lease_owner = $1
+  FROM (SELECT message_id FROM herald.message_queue
+        WHERE due_at <= $3::timestamptz
+        ORDER BY due_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED) c
+  WHERE q.message_id = c.message_id
+  RETURNING q.message_id
+)
+SELECT m.id, m.event_seq, m.event_id, m.customer_id, m.account_id, coalesce(m.contact_id, 0), m.channel,
+       m.address, m.type, m.topic, m.language, m.subject, m.body, m.html, m.unsubscribe_url, m.attempts,
+       coalesce(m.gateway, ''), m.priority, m.urgent,
+       (extract(epoch FROM m.expires_at) * 1000000)::bigint,
+       m.expires_at IS NOT NULL AND m.expires_at <= $3::timestamptz
+FROM leased JOIN herald.messages m ON m.id = leased.message_id)SQL";
 
+// Only rows still leased by this owner count. An update with a due_at puts the message back
+// in the queue (retry, failover, deferral); one without ends it and removes the queue row.
+// The message row is written only when something about it changed: an attempt was made or
+// it ended. A deferral (rate limit, open circuit, end of the round) touches the queue alone.
 const char* const kRecord = R"SQL(
 WITH x AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, status text, due_at timestamptz, gateway text, next_gateway text,
     provider_id text, suppression_reason text, last_error text, attempted boolean, attempt integer, outcome text,
     started_at timestamptz, duration_ms integer, http_status integer, error_code text, detail text,
     provider_opt_out boolean, channel text, address text)
+), ended AS (
+  DELETE FROM herald.message_queue q
+  USING x
+  WHERE q.message_id = x.id AND q.lease_owner = $2 AND x.due_at IS NULL
+  RETURNING q.message_id AS id
+), requeued AS (
+  UPDATE herald.message_queue q
+  SET due_at = x.due_at, lease_owner = NULL
+  FROM x
+  WHERE q.message_id = x.id AND q.lease_owner = $2 AND x.due_at IS NOT NULL
+  RETURNING q.message_id AS id
+), mine AS (
+  SELECT id FROM ended UNION ALL SELECT id FROM requeued
 ), upd AS (
   UPDATE herald.messages m
   SET status = x.status,
-      due_at = x.due_at,
       gateway = coalesce(x.next_gateway, x.gateway, m.gateway),
       provider_id = coalesce(x.provider_id, m.provider_id),
       suppression_reason = coalesce(x.suppression_reason, m.suppression_reason),
       last_error = coalesce(x.last_error, m.last_error),
       attempts = m.attempts + CASE WHEN x.attempted THEN 1 ELSE 0 END,
-      lease_owner = NULL,
       sent_at = CASE WHEN x.status = 'sent' THEN $3::timestamptz ELSE m.sent_at END,
       updated_at = $3::timestamptz
-  FROM x
-  WHERE m.id = x.id AND m.lease_owner = $2 AND m.status = 'sending'
+  FROM x JOIN mine USING (id)
+  WHERE m.id = x.id AND (x.attempted OR x.due_at IS NULL)
   RETURNING m.id
 ), attempts AS (
   INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, duration_ms, outcome, http_status,
-                                       error_code, detail)
+                                       error_code, detail, provider_id)
   SELECT x.id, x.attempt, x.gateway, x.started_at, x.duration_ms, x.outcome, x.http_status, x.error_code,
-         coalesce(x.detail, '')
-  FROM x JOIN upd USING (id)
+         coalesce(x.detail, ''), x.provider_id
+  FROM x JOIN mine USING (id)
   WHERE x.attempted
 ), consent AS (
   INSERT INTO herald.consent_events (channel, address, state, source, evidence)
   SELECT x.channel, x.address, 'opted_out', 'provider', 'message:' || x.id || ' error ' || coalesce(x.error_code, '')
-  FROM x JOIN upd USING (id)
+  FROM x JOIN mine USING (id)
   WHERE x.provider_opt_out
 )
-SELECT count(*) FROM upd)SQL";
+SELECT count(*) FROM mine)SQL";
 
 const char* const kRelease = R"SQL(
-UPDATE herald.messages SET due_at = $2::timestamptz, lease_owner = NULL, updated_at = $2::timestamptz
-WHERE lease_owner = $1 AND status = 'sending')SQL";
+UPDATE herald.message_queue SET due_at = $2::timestamptz, lease_owner = NULL
+WHERE lease_owner = $1)SQL";
 
+// Messages still to go out, by status.
 const char* const kQueueDepth = R"SQL(
-SELECT status, count(*) FROM herald.messages
-WHERE status IN ('scheduled', 'queued', 'sending')
-GROUP BY status)SQL";
+SELECT m.status, count(*)
+FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id
+GROUP BY m.status)SQL";
 
 std::string_view to_string(AttemptOutcome o) {
   switch (o) {

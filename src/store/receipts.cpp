@@ -7,11 +7,13 @@ namespace herald::store {
 
 namespace {
 
-// Provider ids are unique per provider in practice; if two gateways ever reused one, the
-// oldest message wins (receipts name no gateway).
+// The provider id belongs to the attempt the provider accepted (0003_message_queue.sql), so a
+// receipt for any accepted attempt finds its message. Provider ids are unique per provider in
+// practice; if two gateways ever reused one, the oldest attempt wins (receipts name no gateway).
 const char* const kLockMessageByProviderId =
-    "SELECT id, status, COALESCE(gateway, '') FROM herald.messages"
-    " WHERE provider_id = $1 ORDER BY id LIMIT 1 FOR UPDATE";
+    "SELECT m.id, m.status, a.gateway FROM herald.message_attempts a"
+    " JOIN herald.messages m ON m.id = a.message_id"
+    " WHERE a.provider_id = $1 ORDER BY a.id LIMIT 1 FOR UPDATE OF m";
 
 const char* const kInsertReceipt =
     "INSERT INTO herald.delivery_receipts (message_id, gateway, provider_id, status, error_code, raw)"

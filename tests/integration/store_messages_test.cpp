@@ -197,17 +197,16 @@ TEST(StoreMessages, AddressesAreMaskedUnlessRevealed) {
 TEST(StoreMessages, DetailHasDecisionAttemptsAndReceipts) {
   TestDb t;
   MessageRow m;
-  m.provider_id = "SM123";
   m.gateway = "twilio";
   m.status = "delivered";
   const auto id = insert_message(t, m);
   const auto sid = std::to_string(id);
-  t.exec("UPDATE herald.messages SET decision = '{\"rules\": [\"quiet_hours\"], \"to\": \"+12175550101\"}'"
-         " WHERE id = " + sid);
+  t.exec("UPDATE herald.messages SET provider_id = 'SM123',"
+         " decision = '{\"rules\": [\"quiet_hours\"], \"to\": \"+12175550101\"}' WHERE id = " + sid);
   t.exec("INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, duration_ms, outcome,"
-         " http_status, error_code, detail) VALUES"
-         " (" + sid + ", 1, 'twilio', now(), 120, 'retry', 429, NULL, 'slow down'),"
-         " (" + sid + ", 2, 'twilio', now(), 80, 'sent', 201, NULL, '')");
+         " http_status, error_code, detail, provider_id) VALUES"
+         " (" + sid + ", 1, 'twilio', now(), 120, 'retry', 429, NULL, 'slow down', NULL),"
+         " (" + sid + ", 2, 'twilio', now(), 80, 'sent', 201, NULL, '', 'SM123')");
   t.exec("INSERT INTO herald.delivery_receipts (message_id, gateway, provider_id, status, raw) VALUES"
          " (" + sid + ", 'twilio', 'SM123', 'delivered', '{\"To\": \"+12175550101\", \"MessageStatus\": \"delivered\"}')");
 
@@ -227,6 +226,9 @@ TEST(StoreMessages, DetailHasDecisionAttemptsAndReceipts) {
   EXPECT_EQ((*d)["attempts"][0]["http_status"], 429);
   EXPECT_EQ((*d)["attempts"][0]["detail"], "slow down");
   EXPECT_EQ((*d)["attempts"][1]["duration_ms"], 80);
+  EXPECT_TRUE((*d)["attempts"][0]["provider_id"].is_null());
+  EXPECT_EQ((*d)["attempts"][1]["provider_id"], "SM123");
+  EXPECT_TRUE((*d)["due_at"].is_null());
   ASSERT_EQ((*d)["receipts"].size(), 1u);
   EXPECT_EQ((*d)["receipts"][0]["status"], "delivered");
   EXPECT_EQ((*d)["receipts"][0]["raw"]["To"], masked);

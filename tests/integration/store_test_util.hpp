@@ -60,7 +60,8 @@ inline std::string sql_quote(const std::string& s) {
   return out + "'";
 }
 
-// A message row as the outbox would write it; returns its id.
+// A message row as the outbox would write it; returns its id. A message still to go out gets
+// its dispatch-queue row (due now); a provider id is recorded on a sent attempt, as dispatch does.
 struct MessageRow {
   std::string customer_id = "C-1";
   std::string account_id = "A-1";
@@ -80,7 +81,7 @@ struct MessageRow {
 
 inline std::int64_t insert_message(TestDb& t, const MessageRow& m) {
   auto or_null = [](const std::string& s) { return s.empty() ? std::string("NULL") : sql_quote(s); };
-  return std::stoll(t.query_value(
+  const auto id = std::stoll(t.query_value(
       "INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, status,"
       " body, subject, created_at, provider_id, gateway, suppression_reason) VALUES (" +
       sql_quote(m.event_id) + "," + sql_quote(m.customer_id) + "," + sql_quote(m.account_id) + "," +
@@ -89,6 +90,13 @@ inline std::int64_t insert_message(TestDb& t, const MessageRow& m) {
       (m.created_at.empty() ? std::string("now()") : sql_quote(m.created_at) + "::timestamptz") + "," +
       or_null(m.provider_id) + "," + or_null(m.gateway) + "," + or_null(m.suppression_reason) +
       ") RETURNING id"));
+  if (m.status == "scheduled" || m.status == "queued" || m.status == "sending")
+    t.exec("INSERT INTO herald.message_queue (message_id, due_at) VALUES (" + std::to_string(id) + ", now())");
+  if (!m.provider_id.empty())
+    t.exec("INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, outcome, provider_id)"
+           " VALUES (" + std::to_string(id) + ", 1, " + sql_quote(m.gateway.empty() ? "twilio" : m.gateway) +
+           ", now(), 'sent', " + sql_quote(m.provider_id) + ")");
+  return id;
 }
 
 }  // namespace herald::test

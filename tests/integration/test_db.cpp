@@ -101,6 +101,15 @@ std::string test_pg_admin_url() {
 
 TestDb::TestDb(std::size_t pool_size) : admin_url_(test_pg_admin_url()), name_(unique_db_name()) {
   create_from_template(admin_url_, name_);
+  open(pool_size);
+}
+
+TestDb::TestDb(Empty, std::size_t pool_size) : admin_url_(test_pg_admin_url()), name_(unique_db_name()) {
+  admin_exec(admin_url_, "CREATE DATABASE " + name_);
+  open(pool_size);
+}
+
+void TestDb::open(std::size_t pool_size) {
   url_ = with_database(admin_url_, name_);
   try {
     db_ = std::make_unique<herald::store::Database>(url_, pool_size);

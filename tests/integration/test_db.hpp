@@ -13,6 +13,9 @@ namespace herald::test {
 class TestDb {
  public:
   explicit TestDb(std::size_t pool_size = 4);
+  // An empty database with no migrations applied, for migration tests.
+  struct Empty {};
+  explicit TestDb(Empty, std::size_t pool_size = 2);
   ~TestDb();
   TestDb(const TestDb&) = delete;
   TestDb& operator=(const TestDb&) = delete;
@@ -27,6 +30,8 @@ class TestDb {
   std::string query_value(const std::string& sql);
 
  private:
+  void open(std::size_t pool_size);
+
   std::string admin_url_;
   std::string name_;
   std::string url_;

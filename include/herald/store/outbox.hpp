@@ -17,8 +17,9 @@ struct ClaimedMessage {
   bool expired = false;  // expires_at has passed: to be suppressed, not sent
 };
 
-// Leases up to `limit` messages due at `now` (scheduled/queued, or sending with a lapsed
-// lease) for `lease`, oldest due first, FOR UPDATE SKIP LOCKED.
+// Leases up to `limit` messages whose queue row is due at `now` (waiting to be sent, waiting
+// for a retry, or leased by an instance whose lease lapsed) for `lease`, oldest due first,
+// FOR UPDATE SKIP LOCKED. Only the queue row is written.
 std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& owner, std::size_t limit,
                                                TimePoint now, std::chrono::seconds lease);
 
@@ -28,8 +29,8 @@ enum class AttemptOutcome { sent, retry, failover, failed };
 // made (deferred by a rate limit or open circuit, or expired).
 struct MessageUpdate {
   std::int64_t id = 0;
-  MessageStatus status = MessageStatus::queued;  // queued (retry/deferred), sent, failed, suppressed
-  std::optional<TimePoint> due_at;               // queued: when to look again
+  MessageStatus status = MessageStatus::queued;  // sending (retry/deferred), sent, failed, suppressed
+  std::optional<TimePoint> due_at;               // set: back in the queue, due then; empty: the message ended
   std::string gateway;       // the gateway the attempt was made on (or, without an attempt, to use next)
   std::string next_gateway;  // failover: the gateway the next attempt goes to
   std::string provider_id;
@@ -48,8 +49,9 @@ struct MessageUpdate {
   std::string address;
 };
 
-// Writes every update in one transaction; rows no longer leased by `owner` are left alone.
-// Returns how many rows were updated.
+// Writes every update in one transaction; messages no longer leased by `owner` are left alone.
+// The message row is written only for an attempt or an end; a deferral moves its queue row.
+// Returns how many leased messages were recorded.
 std::size_t record_dispatch_results(Database& db, const std::string& owner, const std::vector<MessageUpdate>& updates,
                                     TimePoint now);
 

@@ -1,0 +1,217 @@
+// The dispatch queue against a real Postgres: leases touch only the queue row, outcomes end or
+// re-queue a message, a lapsed lease's owner can no longer record, and migration 0003 carries
+// queued messages and provider ids over from the old layout.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "herald/store/db.hpp"
+#include "herald/store/outbox.hpp"
+#include "herald/store/receipts.hpp"
+#include "store_test_util.hpp"
+#include "test_db.hpp"
+
+namespace herald::store {
+namespace {
+
+using namespace std::chrono_literals;
+using herald::test::insert_message;
+using herald::test::MessageRow;
+using herald::test::sql_quote;
+using herald::test::TestDb;
+
+// Far enough ahead of the rows' now() that every queue row is due.
+TimePoint later() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()) + 1h; }
+
+std::string id_list(const std::vector<ClaimedMessage>& claimed) {
+  std::string out;
+  for (const auto& c : claimed) out += (out.empty() ? "" : ",") + std::to_string(c.message.id);
+  return out;
+}
+
+MessageUpdate attempted(const ClaimedMessage& c, MessageStatus status, TimePoint now) {
+  MessageUpdate u;
+  u.id = c.message.id;
+  u.channel = c.message.channel;
+  u.address = c.message.address;
+  u.status = status;
+  u.attempted = true;
+  u.attempt = c.message.attempts + 1;
+  u.gateway = "twilio";
+  u.started_at = now;
+  return u;
+}
+
+TEST(StoreOutbox, ClaimLeasesTheQueueRowAndLeavesTheMessageAlone) {
+  TestDb t;
+  const auto a = insert_message(t, {});
+  const auto b = insert_message(t, {});
+  MessageRow future;
+  future.status = "scheduled";
+  const auto c = insert_message(t, future);
+  t.exec("UPDATE herald.message_queue SET due_at = now() + interval '1 day' WHERE message_id = " + std::to_string(c));
+  const auto before = t.query_value("SELECT string_agg(status || updated_at::text, ',' ORDER BY id) FROM herald.messages");
+
+  const auto now = later();
+  const auto claimed = claim_due_messages(t.db(), "w1", 10, now, 30s);
+  EXPECT_EQ(id_list(claimed), std::to_string(a) + "," + std::to_string(b));
+  for (const auto& m : claimed) {
+    EXPECT_EQ(m.message.body, "Your bill is ready");
+    EXPECT_EQ(m.message.status, MessageStatus::sending);
+    EXPECT_FALSE(m.expired);
+  }
+  EXPECT_EQ(t.query_value("SELECT string_agg(status || updated_at::text, ',' ORDER BY id) FROM herald.messages"),
+            before);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE lease_owner = 'w1' AND due_at = " +
+                          sql_quote(format_time(now + 30s)) + "::timestamptz"),
+            "2");
+  // Leased rows are not due again until the lease lapses; the scheduled one is not due at all.
+  EXPECT_TRUE(claim_due_messages(t.db(), "w2", 10, now, 30s).empty());
+}
+
+TEST(StoreOutbox, SentEndsTheMessageAndKeepsTheProviderIdOnTheAttempt) {
+  TestDb t;
+  const auto id = insert_message(t, {});
+  const auto now = later();
+  const auto claimed = claim_due_messages(t.db(), "w1", 10, now, 30s);
+  ASSERT_EQ(claimed.size(), 1u);
+  auto u = attempted(claimed[0], MessageStatus::sent, now);
+  u.provider_id = "SM-77";
+  u.outcome = AttemptOutcome::sent;
+  EXPECT_EQ(record_dispatch_results(t.db(), "w1", {u}, now), 1u);
+
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue"), "0");
+  EXPECT_EQ(t.query_value("SELECT status || ':' || attempts || ':' || gateway || ':' || provider_id ||"
+                          " ':' || (sent_at IS NOT NULL) FROM herald.messages"),
+            "sent:1:twilio:SM-77:true");
+  EXPECT_EQ(t.query_value("SELECT attempt || ':' || outcome || ':' || provider_id FROM herald.message_attempts"),
+            "1:sent:SM-77");
+  // The delivery receipt finds the message through that attempt.
+  const auto r = apply_delivery_receipt(t.db(), "SM-77", MessageStatus::delivered, "", Json::object());
+  EXPECT_TRUE(r.changed);
+  EXPECT_EQ(r.message_id, id);
+}
+
+TEST(StoreOutbox, RetryMarksTheMessageSendingAndRequeuesIt) {
+  TestDb t;
+  insert_message(t, {});
+  const auto now = later();
+  auto claimed = claim_due_messages(t.db(), "w1", 10, now, 30s);
+  ASSERT_EQ(claimed.size(), 1u);
+  auto u = attempted(claimed[0], MessageStatus::sending, now);
+  u.outcome = AttemptOutcome::retry;
+  u.http_status = 429;
+  u.last_error = "slow down";
+  u.due_at = now + 5s;
+  EXPECT_EQ(record_dispatch_results(t.db(), "w1", {u}, now), 1u);
+
+  EXPECT_EQ(t.query_value("SELECT status || ':' || attempts || ':' || last_error FROM herald.messages"),
+            "sending:1:slow down");
+  EXPECT_EQ(t.query_value("SELECT (lease_owner IS NULL) || ':' || (due_at = " + sql_quote(format_time(now + 5s)) +
+                          "::timestamptz) FROM herald.message_queue"),
+            "true:true");
+  EXPECT_TRUE(claim_due_messages(t.db(), "w2", 10, now + 4s, 30s).empty());
+  claimed = claim_due_messages(t.db(), "w2", 10, now + 5s, 30s);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].message.attempts, 1);
+}
+
+TEST(StoreOutbox, DeferralMovesOnlyTheQueueRow) {
+  TestDb t;
+  insert_message(t, {});
+  const auto before = t.query_value("SELECT status || updated_at::text FROM herald.messages");
+  const auto now = later();
+  const auto claimed = claim_due_messages(t.db(), "w1", 10, now, 30s);
+  ASSERT_EQ(claimed.size(), 1u);
+  MessageUpdate u;  // rate limited: no attempt, look again in a second
+  u.id = claimed[0].message.id;
+  u.status = MessageStatus::sending;
+  u.due_at = now + 1s;
+  EXPECT_EQ(record_dispatch_results(t.db(), "w1", {u}, now), 1u);
+  EXPECT_EQ(t.query_value("SELECT status || updated_at::text FROM herald.messages"), before);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_attempts"), "0");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE lease_owner IS NULL"), "1");
+}
+
+TEST(StoreOutbox, AnOwnerWhoseLeaseWasTakenOverRecordsNothing) {
+  TestDb t;
+  insert_message(t, {});
+  const auto now = later();
+  const auto first = claim_due_messages(t.db(), "w1", 10, now, 30s);
+  ASSERT_EQ(first.size(), 1u);
+  const auto second = claim_due_messages(t.db(), "w2", 10, now + 31s, 30s);  // w1's lease lapsed
+  ASSERT_EQ(second.size(), 1u);
+
+  auto stale = attempted(first[0], MessageStatus::failed, now);
+  stale.outcome = AttemptOutcome::failed;
+  EXPECT_EQ(record_dispatch_results(t.db(), "w1", {stale}, now + 32s), 0u);
+  EXPECT_EQ(t.query_value("SELECT status FROM herald.messages"), "queued");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_attempts"), "0");
+
+  auto fresh = attempted(second[0], MessageStatus::sent, now + 32s);
+  EXPECT_EQ(record_dispatch_results(t.db(), "w2", {fresh}, now + 32s), 1u);
+  EXPECT_EQ(t.query_value("SELECT status FROM herald.messages"), "sent");
+}
+
+TEST(StoreOutbox, ReleaseMakesLeasedMessagesDueAndQueueDepthCountsByStatus) {
+  TestDb t;
+  insert_message(t, {});
+  insert_message(t, {});
+  MessageRow held;
+  held.status = "scheduled";
+  insert_message(t, held);
+  MessageRow done;
+  done.status = "sent";
+  insert_message(t, done);
+  const auto now = later();
+  t.exec("UPDATE herald.message_queue q SET due_at = now() + interval '1 day' FROM herald.messages m"
+         " WHERE m.id = q.message_id AND m.status = 'scheduled'");
+  ASSERT_EQ(claim_due_messages(t.db(), "w1", 10, now, 30s).size(), 2u);
+  EXPECT_EQ(release_leases(t.db(), "w1", now), 2u);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE lease_owner IS NULL AND due_at = " +
+                          sql_quote(format_time(now)) + "::timestamptz"),
+            "2");
+  const auto depth = queue_depth(t.db());
+  const std::vector<std::pair<std::string, double>> expected{{"scheduled", 1}, {"queued", 2}, {"sending", 0}};
+  EXPECT_EQ(depth, expected);
+}
+
+// Migration 0003 on a database that already holds messages in the 0002 layout.
+TEST(StoreOutbox, Migration0003CarriesQueuedMessagesAndProviderIdsOver) {
+  TestDb t(TestDb::Empty{});
+  const auto dir = std::filesystem::temp_directory_path() / ("herald-mig-" + t.name());
+  std::filesystem::create_directories(dir);
+  for (const auto* f : {"0001_core.sql", "0002_contact_consent.sql"})
+    std::filesystem::copy_file(std::filesystem::path(HERALD_SOURCE_DIR) / "migrations" / f, dir / f);
+  EXPECT_EQ(migrate(t.db(), dir.string()), 2);
+  std::filesystem::remove_all(dir);
+
+  t.exec(
+      "INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, status,"
+      " due_at, lease_owner, provider_id, gateway, attempts) VALUES"
+      " ('e1', 'C-1', 'A-1', 'sms', '+12175550101', 'bill.ready', 'billing', 'queued',"
+      "  '2026-11-24T14:00:00Z', NULL, NULL, NULL, 0),"
+      " ('e2', 'C-1', 'A-1', 'sms', '+12175550101', 'bill.ready', 'billing', 'sending',"
+      "  '2026-11-24T14:05:00Z', 'old-owner', NULL, 'twilio', 1),"
+      " ('e3', 'C-1', 'A-1', 'sms', '+12175550101', 'bill.ready', 'billing', 'sent',"
+      "  NULL, NULL, 'SM-old', 'twilio', 1),"
+      " ('e4', 'C-1', 'A-1', 'email', 'a@example.com', 'bill.ready', 'billing', 'sent',"
+      "  NULL, NULL, '<m4@example.com>', 'smtp', 1)");
+  t.exec("INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, outcome)"
+         " SELECT id, 1, 'twilio', now(), 'sent' FROM herald.messages WHERE event_id = 'e3'");
+  EXPECT_EQ(migrate(t.db(), HERALD_SOURCE_DIR "/migrations"), 1);
+
+  EXPECT_EQ(t.query_value("SELECT string_agg(m.event_id || ':' || q.due_at::timestamptz AT TIME ZONE 'UTC' || ':' ||"
+                          " coalesce(q.lease_owner, '-'), ',' ORDER BY m.id)"
+                          " FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id"),
+            "e1:2026-11-24 14:00:00:-,e2:2026-11-24 14:05:00:old-owner");
+  // e3's existing attempt takes its provider id; e4, with no attempt, gets one made for it.
+  EXPECT_EQ(t.query_value("SELECT string_agg(m.event_id || ':' || a.attempt || ':' || a.gateway || ':' || a.provider_id,"
+                          " ',' ORDER BY m.id) FROM herald.message_attempts a JOIN herald.messages m ON m.id = a.message_id"),
+            "e3:1:twilio:SM-old,e4:1:smtp:<m4@example.com>");
+  EXPECT_TRUE(apply_delivery_receipt(t.db(), "SM-old", MessageStatus::delivered, "", Json::object()).changed);
+  EXPECT_EQ(t.query_value("SELECT status FROM herald.messages WHERE event_id = 'e3'"), "delivered");
+}
+
+}  // namespace
+}  // namespace herald::store
