@@ -216,11 +216,11 @@ def stage_rates(pg: BenchPostgres, where: str) -> dict:
 
 
 def wait_all_sent(admin: Api, pg: BenchPostgres, expected: int, where: str, timeout: float) -> None:
-    # Progress is read from the two small partial indexes (pending events, pending messages):
-    # counting the whole messages table every second would load Postgres while it is measured.
+    # Progress is read from the pending-events partial index and the dispatch queue: counting the
+    # whole messages table every half second would load Postgres while it is measured.
     def done():
         pending = pg.psql("SELECT (SELECT count(*) FROM herald.events WHERE status = 'accepted') + "
-                          "(SELECT count(*) FROM herald.messages WHERE status IN ('scheduled', 'queued', 'sending'))")
+                          "(SELECT count(*) FROM herald.message_queue)")
         return int(pending) == 0
     poll(done, timeout=timeout, interval=0.5, what=f"{expected} messages created and sent")
     total = int(pg.psql(f"SELECT count(*) FROM herald.messages WHERE {where}"))
@@ -275,8 +275,8 @@ def baseline_write(pg: BenchPostgres, rows: int, work: str) -> dict:
         values = []
         for i in range(lo, min(rows, lo + 1000)):
             values.append("(" + ",".join("NULL" if v is None else str(v) if isinstance(v, int) else sql_text(v)
-                                         for v in row(i)) + ",now(),now())")
-        lines.append(f"INSERT INTO bl.messages ({_COLUMNS}, not_before, due_at) VALUES " + ",".join(values) + ";")
+                                         for v in row(i)) + ",now())")
+        lines.append(f"INSERT INTO bl.messages ({_COLUMNS}, not_before) VALUES " + ",".join(values) + ";")
     path = os.path.join(work, "baseline_write.sql")
     with open(path, "w") as f:
         f.write("\n".join(lines))
@@ -300,22 +300,26 @@ def baseline_write(pg: BenchPostgres, rows: int, work: str) -> dict:
 
 
 def baseline_bookkeeping(pg: BenchPostgres, rows: int, work: str) -> float:
-    """SQL-only outbox loop: claim 1,000 due rows FOR UPDATE SKIP LOCKED and lease them (one commit),
-    then mark them sent (another commit), until the queue is empty."""
-    pg.psql("TRUNCATE bl.messages; "
-            "INSERT INTO bl.messages (event_id, customer_id, account_id, channel, address, type, topic, body, "
-            "status, due_at) SELECT 'bk-' || g, 'C-' || g, 'A-' || g, 'sms', '+1217' || (5000000 + g), 'bill.ready', "
-            "'billing', repeat('x', 120), 'queued', now() - interval '1 minute' FROM generate_series(1, "
-            f"{rows}) g")
-    pg.psql("VACUUM ANALYZE bl.messages")
-    claim = ("WITH c AS (SELECT id FROM bl.messages WHERE status IN ('scheduled', 'queued', 'sending') "
+    """SQL-only loop over the plainest Postgres outbox, one table with a partial index on what is due:
+    claim 1,000 due rows FOR UPDATE SKIP LOCKED and lease them (one commit), then mark them sent
+    (another commit), until none is left."""
+    pg.psql("DROP TABLE IF EXISTS bl.outbox; "
+            "CREATE TABLE bl.outbox (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, address text NOT NULL, "
+            "body text NOT NULL, status text NOT NULL, due_at timestamptz, lease_owner text, "
+            "attempts integer NOT NULL DEFAULT 0, provider_id text, sent_at timestamptz, "
+            "updated_at timestamptz NOT NULL DEFAULT now()); "
+            "CREATE INDEX outbox_due ON bl.outbox (due_at) WHERE status IN ('queued', 'sending'); "
+            "INSERT INTO bl.outbox (address, body, status, due_at) SELECT '+1217' || (5000000 + g), "
+            f"repeat('x', 120), 'queued', now() - interval '1 minute' FROM generate_series(1, {rows}) g")
+    pg.psql("VACUUM ANALYZE bl.outbox")
+    claim = ("WITH c AS (SELECT id FROM bl.outbox WHERE status IN ('queued', 'sending') "
              "AND due_at <= now() ORDER BY due_at LIMIT 1000 FOR UPDATE SKIP LOCKED), "
-             "u AS (UPDATE bl.messages m SET status = 'sending', lease_owner = 'bench', "
-             "due_at = now() + interval '30 seconds', attempts = m.attempts + 1, updated_at = now() "
-             "FROM c WHERE m.id = c.id RETURNING m.id, m.address, m.body) "
+             "u AS (UPDATE bl.outbox o SET status = 'sending', lease_owner = 'bench', "
+             "due_at = now() + interval '30 seconds', attempts = o.attempts + 1, updated_at = now() "
+             "FROM c WHERE o.id = c.id RETURNING o.id, o.address, o.body) "
              "SELECT coalesce(array_agg(id), '{}')::text AS ids FROM u \\gset\n")
-    mark = ("UPDATE bl.messages SET status = 'sent', sent_at = now(), updated_at = now(), lease_owner = NULL, "
-            "due_at = NULL, gateway = 'log', provider_id = 'log-' || id WHERE id = ANY(:'ids'::bigint[]);\n")
+    mark = ("UPDATE bl.outbox SET status = 'sent', sent_at = now(), updated_at = now(), lease_owner = NULL, "
+            "due_at = NULL, provider_id = 'log-' || id WHERE id = ANY(:'ids'::bigint[]);\n")
     path = os.path.join(work, "baseline_bookkeeping.sql")
     with open(path, "w") as f:
         f.write((claim + mark) * (rows // 1000 + (1 if rows % 1000 else 0)))
@@ -323,7 +327,7 @@ def baseline_bookkeeping(pg: BenchPostgres, rows: int, work: str) -> float:
     pg.psql(file=path)
     elapsed = time.monotonic() - started
     os.unlink(path)
-    left = int(pg.psql("SELECT count(*) FROM bl.messages WHERE status <> 'sent'"))
+    left = int(pg.psql("SELECT count(*) FROM bl.outbox WHERE status <> 'sent'"))
     if left:
         raise RuntimeError(f"bookkeeping baseline left {left} rows unsent")
     return rows / elapsed
@@ -353,7 +357,7 @@ def main() -> None:
     ap.add_argument("--heraldd", help="heraldd binary (default: newest build*/heraldd)")
     ap.add_argument("--clients", type=int, default=4, help="client processes loading customers and events")
     ap.add_argument("--no-backlog", action="store_true",
-                    help="skip phase 2 (events inserted while heraldd is down, then drained)")
+                    help="skip phase 5 (events inserted while heraldd is down, then drained)")
     ap.add_argument("--baseline-rows", type=int, default=100_000)
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra heraldd environment")
     ap.add_argument("--json", help="also write the results here")
@@ -383,71 +387,84 @@ def main() -> None:
         results["customers_per_s"] = rate
         print(f"customers loaded: {args.customers} at {rate:,.0f}/s", flush=True)
 
-        # Phase 1: events over the API while intake and dispatch run.
+        # Phases 1-3 take the issue's run one stage at a time, each alone on the machine: the events
+        # are accepted by an API-only instance, turned into messages by an intake-only one and sent
+        # by a dispatch-only one. Phases 4 and 5 then run everything together.
+        def restart(**workers):
+            rc = herald.terminate(timeout=120)
+            for key in ("HERALD_INTAKE_WORKERS", "HERALD_DISPATCH_WORKERS"):
+                herald.env.pop(key, None)
+            herald.env.update({f"HERALD_{k.upper()}_WORKERS": str(v) for k, v in workers.items()})
+            herald.start(timeout=120)
+            return rc
+
+        # Phase 1: events accepted over the API (intake.workers = dispatch.workers = 0).
+        restart(intake=0, dispatch=0)
         t0, t1 = post_events(herald.base_url, herald.cis_key, events, args.customers, "p1", args.clients)
         results["events_accepted_per_s"] = events / (t1 - t0)
-        print(f"events accepted: {events} in {t1 - t0:.2f} s = {events / (t1 - t0):,.0f}/s", flush=True)
-        wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p1-%'", timeout=1800)
-        drained = time.monotonic()
-        p1 = stage_rates(pg, "event_id LIKE 'p1-%'")
-        p1["end_to_end_per_s"] = p1["messages"] / (drained - t0)
-        results["phase1"] = p1
+        print(f"phase 1 (API only): {events} events accepted in {t1 - t0:.2f} s = {events / (t1 - t0):,.0f}/s",
+              flush=True)
         peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
-        print(f"phase 1 (API): {p1}", flush=True)
+        pg.psql("VACUUM ANALYZE herald.events")
+
+        # Phase 2: intake alone turns them into messages (dispatch.workers = 0).
+        restart(dispatch=0)
+        cpu_before = cpu_seconds(herald.pid, pg)
+        poll(lambda: pg.psql("SELECT count(*) FROM herald.events WHERE status = 'accepted'") == "0",
+             timeout=1800, interval=0.5, what=f"{events} events taken by intake")
+        cpu_after = cpu_seconds(herald.pid, pg)
+        p2 = stage_rates(pg, "event_id LIKE 'p1-%'")
+        results["phase2"] = {"messages": p2["messages"], "created_per_s": p2["created_per_s"],
+                             "row_width_bytes": p2["row_width_bytes"],
+                             **cpu_per_message(cpu_before, cpu_after, p2["messages"])}
+        peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+        print(f"phase 2 (intake only): {results['phase2']}", flush=True)
+
+        # Phase 3: dispatch alone sends them (intake.workers = 0).
+        pg.psql("VACUUM ANALYZE herald.messages")
+        restart(intake=0)
+        started = time.monotonic()
+        cpu_before = cpu_seconds(herald.pid, pg)
+        wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p1-%'", timeout=1800)
+        cpu_after = cpu_seconds(herald.pid, pg)
+        p3 = stage_rates(pg, "event_id LIKE 'p1-%'")
+        results["phase3"] = {"messages": p3["sent"], "dispatched_per_s": p3["dispatched_per_s"],
+                             "end_to_end_per_s": p3["sent"] / (time.monotonic() - started),
+                             **cpu_per_message(cpu_before, cpu_after, p3["sent"])}
+        peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+        print(f"phase 3 (dispatch only): {results['phase3']}", flush=True)
+
+        # Phase 4: as many events again over the API, with intake and dispatch running alongside.
+        restart()
+        t0, t1 = post_events(herald.base_url, herald.cis_key, events, args.customers, "p4", args.clients)
+        p4_accepted = events / (t1 - t0)
+        print(f"phase 4 (all together): {events} events accepted in {t1 - t0:.2f} s = {p4_accepted:,.0f}/s",
+              flush=True)
+        wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p4-%'", timeout=1800)
+        drained = time.monotonic()
+        p4 = stage_rates(pg, "event_id LIKE 'p4-%'")
+        p4["events_accepted_per_s"] = p4_accepted
+        p4["end_to_end_per_s"] = p4["messages"] / (drained - t0)
         metrics = herald.public.get("/metrics").text
-        results["phase1"]["metrics_dispatched_sent"] = metric_sum(metrics, "herald_messages_dispatched_total",
-                                                                  outcome="sent")
+        p4["metrics_dispatched_sent"] = metric_sum(metrics, "herald_messages_dispatched_total", outcome="sent")
+        results["phase4"] = p4
+        peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+        print(f"phase 4 (all together): {p4}", flush=True)
 
         if not args.no_backlog:
-            # Phase 2: a backlog inserted straight into herald.events while heraldd is down, then drained:
-            # intake and dispatch at full speed rather than at the pace events arrive.
+            # Phase 5: a backlog inserted straight into herald.events while heraldd is down, then
+            # drained by intake and dispatch side by side at their own speed.
             rc = herald.terminate(timeout=120)
             print(f"heraldd stopped (exit {rc}); inserting {events} events directly", flush=True)
-            insert_backlog(pg, "p2", events, args.customers)
+            insert_backlog(pg, "p5", events, args.customers)
             started = time.monotonic()
             herald.start(timeout=120)
-            wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p2-%'", timeout=1800)
-            p2 = stage_rates(pg, "event_id LIKE 'p2-%'")
-            p2["end_to_end_per_s"] = p2["messages"] / (time.monotonic() - started)
-            results["phase2"] = p2
+            wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p5-%'", timeout=1800)
+            p5 = stage_rates(pg, "event_id LIKE 'p5-%'")
+            p5["end_to_end_per_s"] = p5["messages"] / (time.monotonic() - started)
+            results["phase5"] = p5
             peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
-            print(f"phase 2 (backlog): {p2}", flush=True)
-
-            # Phase 3: intake alone (dispatch.workers = 0, an intake-only instance): another backlog
-            # turned into messages with no dispatcher competing for the CPUs.
-            rc = herald.terminate(timeout=120)
-            print(f"heraldd stopped (exit {rc}); inserting {events} events for intake alone", flush=True)
-            insert_backlog(pg, "p3", events, args.customers)
-            herald.env["HERALD_DISPATCH_WORKERS"] = "0"
-            herald.start(timeout=120)
-            cpu_before = cpu_seconds(herald.pid, pg)
-            poll(lambda: pg.psql("SELECT count(*) FROM herald.events WHERE status = 'accepted'") == "0",
-                 timeout=1800, interval=0.5, what=f"{events} events taken by intake")
-            cpu_after = cpu_seconds(herald.pid, pg)
-            p3 = stage_rates(pg, "event_id LIKE 'p3-%'")
-            results["phase3"] = {"messages": p3["messages"], "created_per_s": p3["created_per_s"],
-                                 **cpu_per_message(cpu_before, cpu_after, p3["messages"])}
-            peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
-            print(f"phase 3 (intake only): {results['phase3']}", flush=True)
-
-            # Phase 4: dispatch alone (intake.workers = 0) drains phase 3's full queue.
-            rc = herald.terminate(timeout=120)
-            print(f"heraldd stopped (exit {rc}); dispatching phase 3's messages alone", flush=True)
-            pg.psql("VACUUM ANALYZE herald.messages")
-            del herald.env["HERALD_DISPATCH_WORKERS"]
-            herald.env["HERALD_INTAKE_WORKERS"] = "0"
-            started = time.monotonic()
-            herald.start(timeout=120)
-            cpu_before = cpu_seconds(herald.pid, pg)
-            wait_all_sent(herald.admin, pg, 2 * events, "event_id LIKE 'p3-%'", timeout=1800)
-            cpu_after = cpu_seconds(herald.pid, pg)
-            p4 = stage_rates(pg, "event_id LIKE 'p3-%'")
-            results["phase4"] = {"messages": p4["sent"], "dispatched_per_s": p4["dispatched_per_s"],
-                                 "end_to_end_per_s": p4["sent"] / (time.monotonic() - started),
-                                 **cpu_per_message(cpu_before, cpu_after, p4["sent"])}
-            peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
-            print(f"phase 4 (dispatch only): {results['phase4']}", flush=True)
-            del herald.env["HERALD_INTAKE_WORKERS"]
+            print(f"phase 5 (backlog, all together): {p5}", flush=True)
         rc = herald.terminate(timeout=120)
         results["heraldd_exit"] = rc
         results["peak_rss_mb"] = peak_kb / 1024
@@ -477,32 +494,31 @@ def report(r: dict) -> None:
     print()
     print(f"Herald load benchmark: {r['customers']:,} customers, {r['events']:,} bill.ready events "
           f"(sms + email each), {r['cpus']} CPUs")
-    print(f"{'':54}{'rate/s':>12}{'÷ write':>10}{'÷ bookkeeping':>15}")
+    print(f"{'':58}{'rate/s':>12}{'÷ write':>10}{'÷ bookkeeping':>15}")
 
     def row(label, v):
-        print(f"{label:54}{v:>12,.0f}{v / w:>10.2f}{v / b:>15.2f}")
+        print(f"{label:58}{v:>12,.0f}{v / w:>10.2f}{v / b:>15.2f}")
     row("customers loaded (PUT /v1/customers)", r["customers_per_s"])
-    row("events accepted (POST /v1/events/batch, 1000/req)", r["events_accepted_per_s"])
-    for phase, label in (("phase1", "API"), ("phase2", "backlog")):
+    row("events accepted, API only (POST /v1/events/batch)", r["events_accepted_per_s"])
+    row("messages created, intake only", r["phase2"]["created_per_s"])
+    row("messages dispatched, dispatch only (log gateway)", r["phase3"]["dispatched_per_s"])
+    for phase, label in (("phase4", "all together, API"), ("phase5", "all together, backlog")):
         if phase in r:
             p = r[phase]
-            row(f"messages created, intake ({label})", p["created_per_s"])
-            row(f"messages dispatched, log gateway ({label})", p["dispatched_per_s"])
+            if "events_accepted_per_s" in p:
+                row(f"events accepted ({label})", p["events_accepted_per_s"])
+            row(f"messages created ({label})", p["created_per_s"])
+            row(f"messages dispatched ({label})", p["dispatched_per_s"])
             row(f"messages end to end ({label})", p["end_to_end_per_s"])
-    if "phase3" in r:
-        row("messages created, intake only (dispatch.workers = 0)", r["phase3"]["created_per_s"])
-    if "phase4" in r:
-        row("messages dispatched, dispatch only (intake.workers = 0)", r["phase4"]["dispatched_per_s"])
     row("baseline: multi-row INSERT of message-wide rows", w)
     row("baseline: SQL claim 1000 SKIP LOCKED + lease + sent", b)
     row("(context) one COPY of the same message-wide rows", r["baseline_copy_rows_per_s"])
-    for phase, label in (("phase3", "intake only"), ("phase4", "dispatch only")):
-        if phase in r:
-            p = r[phase]
-            print(f"CPU per message, {label}: heraldd {p['heraldd_cpu_us_per_message']:.0f} µs, "
-                  f"Postgres {p['postgres_cpu_us_per_message']:.0f} µs")
+    for phase, label in (("phase2", "intake only"), ("phase3", "dispatch only")):
+        p = r[phase]
+        print(f"CPU per message, {label}: heraldd {p['heraldd_cpu_us_per_message']:.0f} µs, "
+              f"Postgres {p['postgres_cpu_us_per_message']:.0f} µs")
     print(f"heraldd peak RSS (VmHWM): {r['peak_rss_mb']:.0f} MB; exit code after SIGTERM: {r['heraldd_exit']}")
-    print(f"average message row: {r.get('phase1', {}).get('row_width_bytes', 0)} bytes")
+    print(f"average message row: {r['phase2']['row_width_bytes']} bytes")
 
 
 if __name__ == "__main__":

@@ -9,17 +9,18 @@ namespace {
 
 // Leasing rewrites only the queue row; the message itself is read, not written. Its status
 // stays scheduled/queued until the first attempt's outcome is recorded.
+// The due rows are picked by an InitPlan that runs once: as a joined subquery, a plan made on
+// stale statistics (the queue was empty a moment ago) could rescan it once per queue row.
 const char* const kClaim = R"SQL(
 WITH leased AS (
-  UPDATE herald.message_queue q
+  UPDATE herald.message_queue
   SET due_at = $3::timestamptz + make_interval(secs => $4), lease_owner = $1
-  FROM (SELECT message_id FROM herald.message_queue
-        WHERE due_at <= $3::timestamptz
-        ORDER BY due_at
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED) c
-  WHERE q.message_id = c.message_id
-  RETURNING q.message_id
+  WHERE message_id = ANY(ARRAY(SELECT message_id FROM herald.message_queue
+                               WHERE due_at <= $3::timestamptz
+                               ORDER BY due_at
+                               LIMIT $2
+                               FOR UPDATE SKIP LOCKED))
+  RETURNING message_id
 )
 SELECT m.id, m.event_seq, m.event_id, m.customer_id, m.account_id, coalesce(m.contact_id, 0), m.channel,
        m.address, m.type, m.topic, m.language, m.subject, m.body, m.html, m.unsubscribe_url, m.attempts,

@@ -104,5 +104,22 @@ TEST(StoreConsent, ContactsCarryTheCurrentConsentOfTheirAddress) {
   for (const char* id : {"C-1", "C-2", "C-3"}) EXPECT_EQ(contact_consent(id), ConsentState::opted_in) << id;
 }
 
+// A bulk load writes far more contacts in one transaction than Postgres has lock slots (the
+// test cluster runs out between 30,000 and 60,000): the consent lock must not take one per address.
+TEST(StoreConsent, ABulkLoadOfContactsInOneTransactionKeepsConsent) {
+  TestDb t;
+  record_consent(t.db(), Channel::sms, "+12175010007", std::nullopt, ConsentState::opted_out, "sms", "STOP");
+  t.exec("INSERT INTO herald.customers (customer_id, name) SELECT 'B-' || g, 'Bulk ' || g"
+         " FROM generate_series(1, 60000) g;"
+         "INSERT INTO herald.contacts (customer_id, channel, address, verified)"
+         " SELECT 'B-' || g, 'sms', '+12175' || lpad(g::text, 6, '0'), true FROM generate_series(1, 60000) g");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.contacts WHERE consent = 'opted_in'"), "59999");
+  EXPECT_EQ(t.query_value("SELECT customer_id FROM herald.contacts WHERE consent = 'opted_out'"), "B-10007");
+  // And one transaction of many consent events does too.
+  t.exec("INSERT INTO herald.consent_events (channel, address, state, source)"
+         " SELECT 'sms', '+12175' || lpad(g::text, 6, '0'), 'opted_out', 'admin' FROM generate_series(1, 60000) g");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.contacts WHERE consent = 'opted_out'"), "60000");
+}
+
 }  // namespace
 }  // namespace herald::store
