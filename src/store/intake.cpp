@@ -12,6 +12,16 @@ namespace herald::store {
 
 namespace {
 
+// Every intake statement looks rows up by key: at most one batch of events, their accounts,
+// customers, preferences and contacts. With 1,000 keys per batch the planner's default costs
+// prefer reading whole tables (sequential and parallel scans, hash joins), and at 100,000
+// customers it chose them for every batch: each batch scanned the customers, preferences and
+// contacts tables, and the event claim read all pending events to sort them. Index lookups
+// are what these statements need at any size, so the transaction asks for them.
+const char* const kKeyedLookupsOnly =
+    "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
+    " SET LOCAL enable_bitmapscan = off; SET LOCAL max_parallel_workers_per_gather = 0";
+
 const char* const kClaimEvents = R"SQL(
 SELECT seq, event_id, type, coalesce(account_id, ''),
        (extract(epoch FROM occurred_at) * 1000000)::bigint, data::text
@@ -201,6 +211,7 @@ std::string to_pg_text_array(const std::vector<std::string>& values) {
 
 std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, const DecideAll& decide_all) {
   return in_transaction(db, [&](pqxx::work& w) -> std::size_t {
+    w.exec(kKeyedLookupsOnly);
     const auto events = claim(w, limit);
     if (events.empty()) return 0;
     const auto outcomes = decide_all(events, load_recipients(w, events));
