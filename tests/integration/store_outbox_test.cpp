@@ -199,7 +199,7 @@ TEST(StoreOutbox, Migration0003CarriesQueuedMessagesAndProviderIdsOver) {
       "  NULL, NULL, '<m4@example.com>', 'smtp', 1)");
   t.exec("INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, outcome)"
          " SELECT id, 1, 'twilio', now(), 'sent' FROM herald.messages WHERE event_id = 'e3'");
-  EXPECT_EQ(migrate(t.db(), HERALD_SOURCE_DIR "/migrations"), 2);  // 0003 and 0004
+  EXPECT_EQ(migrate(t.db(), HERALD_SOURCE_DIR "/migrations"), 3);  // 0003 to 0005
 
   EXPECT_EQ(t.query_value("SELECT string_agg(m.event_id || ':' || q.due_at::timestamptz AT TIME ZONE 'UTC' || ':' ||"
                           " coalesce(q.lease_owner, '-'), ',' ORDER BY m.id)"
