@@ -17,11 +17,11 @@
 namespace herald::engine {
 
 struct IntakeConfig {
-  std::size_t batch_size = 1000;
+  std::size_t batch_size = 2000;
   // Threads turning events into messages; each claims its own batch (SKIP LOCKED), so one
-  // renders while another waits on Postgres. 0: this instance takes no events (a dispatch-
+  // renders while the others wait on Postgres. 0: this instance takes no events (a dispatch-
   // or API-only instance in a scaled-out deployment).
-  std::size_t workers = 2;
+  std::size_t workers = 3;
   std::chrono::milliseconds poll_interval{1000};
 };
 
