@@ -80,12 +80,12 @@ class CopyLine {
 // client time. tablewriter's warning about multibyte encodings concerns its own escaping,
 // which is not used here; CopyLine escapes only ASCII bytes, which never occur inside a UTF-8
 // sequence.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 //
 // Rows are handed to libpq in chunks of about 256 kB rather than one by one: COPY's data is a
 // byte stream whose messages need not end at row boundaries, and each hand-over costs a copy
 // of the data in libpqxx and, every 8 kB, a send() in libpq.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 class CopyWriter {
  public:
   static constexpr std::size_t kChunkBytes = 256 * 1024;

@@ -13,7 +13,7 @@ namespace herald::store {
 namespace {
 
 // Every intake statement looks rows up by key: at most one batch of events, their accounts,
-// customers, preferences and contacts. With 1,000 keys per batch the planner's default costs
+// customers, preferences and contacts. With a batch's thousands of keys the planner's default costs
 // prefer reading whole tables (sequential and parallel scans, hash joins), and at 100,000
 // customers it chose them for every batch: each batch scanned the customers, preferences and
 // contacts tables, and the event claim read all pending events to sort them. Index lookups
@@ -158,10 +158,9 @@ RecipientContexts load_recipients(pqxx::work& w, const std::vector<Event>& event
 
 bool goes_out(const Message& m) { return m.status == MessageStatus::queued || m.status == MessageStatus::scheduled; }
 
-// One COPY row, in kMessageColumns order.
+// One COPY row, in kMessageColumns order. `not_before` is m.not_before formatted ("" when unset).
 void copy_message(CopyWriter& copy, CopyLine& line, std::int64_t id, const Message& m, const Json& decision,
-                  const std::string& stamp) {
-  const std::string not_before = m.not_before ? format_time(*m.not_before) : std::string();
+                  const std::string& not_before, const std::string& stamp) {
   line.clear();
   line.integer(id)
       .integer(m.event_seq)
@@ -234,6 +233,9 @@ std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, 
       for (const auto& row : w.exec_params(kReserveMessageIds, static_cast<long long>(message_count)))
         ids.push_back(row[0].as<std::int64_t>());
 
+      // Queue rows (message id, due time) of the messages that go out, gathered while the
+      // messages are written.
+      std::vector<std::pair<std::int64_t, std::string>> queued;
       CopyLine line;
       {
         CopyWriter copy(w, "herald.messages", kMessageColumns);
@@ -241,25 +243,22 @@ std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, 
         for (const auto& o : outcomes) {
           if (o.rejection) continue;
           for (std::size_t i = 0; i < o.messages.size(); ++i, ++n) {
-            due_count += goes_out(o.messages[i]) ? 1 : 0;
-            copy_message(copy, line, ids[n], o.messages[i], i < o.decisions.size() ? o.decisions[i] : Json::object(),
+            const auto& m = o.messages[i];
+            std::string not_before = m.not_before ? format_time(*m.not_before) : std::string();
+            copy_message(copy, line, ids[n], m, i < o.decisions.size() ? o.decisions[i] : Json::object(), not_before,
                          stamp);
+            if (goes_out(m)) queued.emplace_back(ids[n], m.not_before ? std::move(not_before) : stamp);
           }
         }
         copy.complete();
       }
+      due_count = queued.size();
       if (due_count > 0) {
         CopyWriter queue(w, "herald.message_queue", kQueueColumns);
-        std::size_t n = 0;
-        for (const auto& o : outcomes) {
-          if (o.rejection) continue;
-          for (const auto& m : o.messages) {
-            const auto id = ids[n++];
-            if (!goes_out(m)) continue;
-            line.clear();
-            line.integer(id).text(m.not_before ? format_time(*m.not_before) : stamp);
-            queue.write(line);
-          }
+        for (const auto& [id, due_at] : queued) {
+          line.clear();
+          line.integer(id).text(due_at);
+          queue.write(line);
         }
         queue.complete();
       }
