@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include "herald/rules/decide.hpp"
+#include "herald/source_dir.hpp"
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include "herald/store/customers.hpp"
 #include "herald/store/outbox.hpp"
 #include "test_db.hpp"
+#include "herald/source_dir.hpp"
 
 namespace herald {
 namespace {

@@ -10,6 +10,7 @@
 #include "herald/store/receipts.hpp"
 #include "store_test_util.hpp"
 #include "test_db.hpp"
+#include "herald/source_dir.hpp"
 
 namespace herald::store {
 namespace {

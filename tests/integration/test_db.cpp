@@ -1,5 +1,6 @@
 // TestDb: creates, migrates and drops a private database per test.
 #include "test_db.hpp"
+#include "herald/source_dir.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -5,6 +5,7 @@
 
 #include "herald/domain/signed_token.hpp"
 #include "test_time.hpp"
+#include "herald/source_dir.hpp"
 
 namespace herald::rules {
 namespace {

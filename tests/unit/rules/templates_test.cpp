@@ -1,5 +1,6 @@
 // Template loading, escaping per part, language fallback and validation.
 #include "herald/rules/templates.hpp"
+#include "herald/source_dir.hpp"
 
 #include <filesystem>
 #include <fstream>
