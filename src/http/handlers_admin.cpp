@@ -28,7 +28,7 @@ Result<std::optional<TimePoint>> time_param(const Context& ctx, const std::strin
   auto text = ctx.query_value(name);
   if (text.empty()) return std::optional<TimePoint>{};
   auto t = parse_time(text);
-  if (!t) return unprocessable(name, "invalid_time", name + " must be an RFC 3339 time with offset");
+  if (!t) return invalid(name, "invalid_time", name + " must be an RFC 3339 time with offset");
   return std::optional<TimePoint>{*t};
 }
 
@@ -76,7 +76,7 @@ Response list_messages(Context& ctx) {
   if (auto text = ctx.query_value("limit"); !text.empty()) {
     auto n = parse_positive(text);
     if (!n || *n > kMaxLimit)
-      return error_response(unprocessable("limit", "invalid_limit", "limit must be an integer from 1 to 500"));
+      return error_response(invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500"));
     f.limit = static_cast<int>(*n);
   }
   const bool reveal = reveal_requested(ctx);
@@ -108,7 +108,7 @@ Response volume_report(Context& ctx) {
   store::VolumeQuery q;
   q.to = to->value_or(ctx.now);
   q.from = from->value_or(q.to - std::chrono::hours(24 * 7));
-  if (!(q.from < q.to)) return error_response(unprocessable("from", "invalid_range", "from must be before to"));
+  if (!(q.from < q.to)) return error_response(invalid("from", "invalid_range", "from must be before to"));
   if (auto b = ctx.query_value("bucket"); !b.empty()) q.bucket = b;
   std::string_view groups = ctx.query.count("group_by") ? ctx.query.at("group_by") : std::string_view{};
   while (!groups.empty()) {
@@ -121,7 +121,7 @@ Response volume_report(Context& ctx) {
   }
   const auto format = ctx.query_value("format");
   if (!format.empty() && format != "json" && format != "csv")
-    return error_response(unprocessable("format", "invalid_format", "format must be json or csv"));
+    return error_response(invalid("format", "invalid_format", "format must be json or csv"));
 
   auto rows = store::volume_report(ctx.services.db, q);
   if (!rows) return error_response(rows.error());

@@ -18,12 +18,12 @@ Result<Event> validate_event(const Context& ctx, const Json& body) {
   auto event = parse_event(body);
   if (!event) return event.error();
   if (!ctx.services.rules.types.count(event->type))
-    return unprocessable("type", "unknown_event_type", "unknown event type '" + event->type + "'");
+    return invalid("type", "unknown_event_type", "unknown event type '" + event->type + "'");
   return event;
 }
 
 ApiError unknown_account(const std::string& id) {
-  return unprocessable("account_id", "unknown_account", "no account '" + id + "'");
+  return invalid("account_id", "unknown_account", "no account '" + id + "'");
 }
 
 ApiError idempotency_conflict(const std::string& id) {
@@ -62,10 +62,10 @@ Response post_event_batch(Context& ctx) {
   auto body = ctx.json_body();
   if (!body) return error_response(body.error());
   if (!body->is_object() || !body->contains("events") || !(*body)["events"].is_array())
-    return error_response(unprocessable("events", "invalid", "expected {\"events\": [...]}"));
+    return error_response(invalid("events", "invalid", "expected {\"events\": [...]}"));
   const auto& items = (*body)["events"];
   if (items.size() > kMaxBatch)
-    return error_response(unprocessable("events", "too_many_events",
+    return error_response(invalid("events", "too_many_events",
                                         "at most " + std::to_string(kMaxBatch) + " events per batch"));
 
   struct Slot {

@@ -134,7 +134,7 @@ Response twilio_status(Context& ctx) {
   auto status_text = form_value(params, "MessageStatus");
   if (status_text.empty()) status_text = form_value(params, "SmsStatus");
   if (sid.empty() || status_text.empty())
-    return error_response(unprocessable("MessageSid", "missing_field", "MessageSid and MessageStatus are required"));
+    return error_response(invalid("MessageSid", "missing_field", "MessageSid and MessageStatus are required"));
 
   Json raw = Json::object();
   for (const auto& [k, v] : params) raw[k] = v;

@@ -140,7 +140,7 @@ Result<Customer> upsert_customer(Database& db, const Customer& customer, const P
   for (std::size_t i = 0; i < customer.accounts.size(); ++i) {
     const auto& a = customer.accounts[i];
     if (!seen_accounts.insert(a.account_id).second)
-      return unprocessable("accounts[" + std::to_string(i) + "].account_id", "duplicate_account_id",
+      return invalid("accounts[" + std::to_string(i) + "].account_id", "duplicate_account_id",
                            "account " + a.account_id + " appears twice");
     account_ids.push_back(a.account_id);
     accounts.push_back({{"account_id", a.account_id},
@@ -230,7 +230,7 @@ Result<PreferencesView> put_preferences(Database& db, std::string_view customer_
         bool reachable = false;
         for (const auto& c : v.contacts) reachable = reachable || (c.channel == channel && c.verified);
         if (!reachable)
-          return unprocessable("topics." + std::string(to_string(topic)) + ".channels", "no_contact_for_channel",
+          return invalid("topics." + std::string(to_string(topic)) + ".channels", "no_contact_for_channel",
                                "no verified " + std::string(to_string(channel)) + " contact for topic " +
                                    std::string(to_string(topic)));
       }

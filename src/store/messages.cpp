@@ -77,7 +77,7 @@ void mask_within(Json& j, const std::string& address, const std::string& masked)
 
 std::optional<ApiError> check_enum_filter(const std::string& value, const char* field, bool known) {
   if (value.empty() || known) return std::nullopt;
-  return unprocessable(field, "invalid_value", "unknown " + std::string(field) + " '" + value + "'");
+  return invalid(field, "invalid_value", "unknown " + std::string(field) + " '" + value + "'");
 }
 
 // Intake stores only what the message's columns do not say (see rules::decide); the detail
@@ -107,7 +107,7 @@ Result<MessagePage> list_messages(Database& db, const MessageFilter& f, bool rev
   std::int64_t after = 0;
   if (!f.cursor.empty()) {
     auto id = decode_cursor(f.cursor);
-    if (!id) return bad_request("cursor", "invalid_cursor", "the cursor is not one this server issued");
+    if (!id) return malformed("cursor", "invalid_cursor", "the cursor is not one this server issued");
     after = *id;
   }
   if (auto e = check_enum_filter(f.channel, "channel", parse_channel(f.channel).has_value())) return *e;

@@ -28,15 +28,15 @@ bool one_of(const std::array<std::string_view, N>& names, std::string_view s) {
 
 Result<std::vector<Json>> volume_report(Database& db, const VolumeQuery& q) {
   if (!one_of(kBuckets, q.bucket))
-    return unprocessable("bucket", "invalid_bucket", "bucket must be hour, day, week or month");
+    return invalid("bucket", "invalid_bucket", "bucket must be hour, day, week or month");
   std::vector<std::string> groups;
   for (const auto& g : q.group_by) {
     if (!one_of(kGroupColumns, g))
-      return unprocessable("group_by", "invalid_group_by",
+      return invalid("group_by", "invalid_group_by",
                            "cannot group by '" + g + "' (channel, type, status, topic, gateway)");
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
   }
-  if (q.to <= q.from) return unprocessable("to", "invalid_range", "to must be after from");
+  if (q.to <= q.from) return invalid("to", "invalid_range", "to must be after from");
 
   std::string columns;
   for (const auto& g : groups) columns += ", " + g;

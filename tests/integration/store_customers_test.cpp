@@ -150,7 +150,7 @@ TEST(StoreCustomers, DuplicateAccountInBodyIsUnprocessable) {
   TestDb t;
   auto r = upsert_customer(t.db(), make_customer("C-1", {"A-1", "A-1"}, {}), default_preferences(), "cis");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::unprocessable);
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid);
   EXPECT_EQ(r.error().field, "accounts[1].account_id");
 }
 

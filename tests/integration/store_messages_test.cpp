@@ -73,7 +73,7 @@ TEST(StoreMessages, BadCursorIsBadRequest) {
     f.cursor = bad;
     auto r = list_messages(t.db(), f, false);
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.error().kind, ErrorKind::bad_request);
+    EXPECT_EQ(r.error().kind, ErrorKind::malformed);
     EXPECT_EQ(r.error().code, "invalid_cursor");
   }
 }

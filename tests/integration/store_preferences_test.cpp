@@ -29,7 +29,7 @@ TEST(StorePreferences, ChannelWithoutContactIsUnprocessableAndNothingChanges) {
   auto prefs = make_preferences({{Topic::billing, {Channel::sms}}, {Topic::outage, {Channel::sms, Channel::voice}}});
   auto r = put_preferences(t.db(), "C-1", prefs, "customer:C-1");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::unprocessable);
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid);
   EXPECT_EQ(r.error().code, "no_contact_for_channel");
   EXPECT_EQ(r.error().field, "topics.outage.channels");
   EXPECT_EQ(get_preferences(t.db(), "C-1")->preferences, default_preferences());

@@ -78,7 +78,7 @@ TEST(StoreReports, BadBucketOrGroupOrRangeIsUnprocessable) {
   TestDb t;
   auto r = volume_report(t.db(), query("minute", {}));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::unprocessable);
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid);
   EXPECT_EQ(r.error().field, "bucket");
   r = volume_report(t.db(), query("day", {"channel", "address; DROP TABLE herald.messages"}));
   ASSERT_FALSE(r.ok());
