@@ -32,7 +32,8 @@ Response put_customer(Context& ctx) {
   if (!body) return error_response(body.error());
   auto customer = parse_customer(*body, ctx.param("id"), ctx.config.default_region);
   if (!customer) return error_response(customer.error());
-  auto stored = store::upsert_customer(ctx.services.db, *customer, ctx.services.rules.default_preferences, ctx.actor());
+  auto stored = store::upsert_customer(ctx.services.db, *customer, ctx.services.rules.default_preferences, ctx.actor(),
+                                       ctx.now);
   if (!stored) return error_response(stored.error());
   return json_response(200, to_json(*stored));
 }
@@ -64,7 +65,7 @@ Response put_preferences(Context& ctx) {
   if (!body) return error_response(body.error());
   auto prefs = parse_preferences(*body);
   if (!prefs) return error_response(prefs.error());
-  auto view = store::put_preferences(ctx.services.db, ctx.param("id"), *prefs, ctx.actor());
+  auto view = store::put_preferences(ctx.services.db, ctx.param("id"), *prefs, ctx.actor(), ctx.now);
   if (!view) return error_response(view.error());
   return json_response(200, preferences_json(*view));
 }

@@ -9,6 +9,10 @@
 
 namespace herald::test {
 
+// The injected "now" the store's writes are stamped with in these tests: a fixed instant, so a
+// test can read back exactly the time it passed.
+inline TimePoint test_now() { return *parse_time("2026-03-02T15:04:05.123456Z"); }
+
 inline Account make_account(std::string id, std::string timezone = "America/Chicago") {
   Account a;
   a.account_id = std::move(id);
