@@ -2,6 +2,7 @@
 #include "handlers.hpp"
 #include "herald/domain/customer_token.hpp"
 #include "herald/domain/json_io.hpp"
+#include "herald/http/views/preferences.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/rules/decide.hpp"
 #include "herald/store/customers.hpp"
@@ -11,19 +12,6 @@ namespace herald::http::handlers {
 namespace {
 
 ApiError customer_not_found() { return ApiError{ErrorKind::not_found, "customer_not_found", "no such customer", ""}; }
-
-Json preferences_json(const store::PreferencesView& view) {
-  Json out = to_json(view.preferences);
-  Json contacts = Json::array();
-  for (const auto& c : view.contacts) {
-    contacts.push_back({{"channel", to_string(c.channel)},
-                        {"address", c.address},
-                        {"verified", c.verified},
-                        {"consent", to_string(c.consent)}});
-  }
-  out["contacts"] = std::move(contacts);
-  return out;
-}
 
 }  // namespace
 
@@ -57,7 +45,7 @@ Response create_portal_token(Context& ctx) {
 Response get_preferences(Context& ctx) {
   auto view = store::get_preferences(ctx.services.db, ctx.param("id"));
   if (!view) return error_response(customer_not_found());
-  return json_response(200, preferences_json(*view));
+  return json_response(200, views::preferences_json(*view));
 }
 
 Response put_preferences(Context& ctx) {
@@ -67,7 +55,7 @@ Response put_preferences(Context& ctx) {
   if (!prefs) return error_response(prefs.error());
   auto view = store::put_preferences(ctx.services.db, ctx.param("id"), *prefs, ctx.actor(), ctx.now);
   if (!view) return error_response(view.error());
-  return json_response(200, preferences_json(*view));
+  return json_response(200, views::preferences_json(*view));
 }
 
 }  // namespace herald::http::handlers

@@ -3,6 +3,7 @@
 
 #include "handlers.hpp"
 #include "herald/domain/json_io.hpp"
+#include "herald/http/views/events.hpp"
 #include "herald/rules/decide.hpp"
 #include "herald/store/events.hpp"
 #include "herald/store/customers.hpp"
@@ -50,7 +51,7 @@ Response post_event(Context& ctx) {
       // The original result: where that event stands now.
       auto view = store::get_event(ctx.services.db, event->event_id);
       if (!view) return json_response(200, Json{{"event_id", event->event_id}, {"status", "accepted"}});
-      return json_response(200, store::to_json(*view));
+      return json_response(200, views::event_json(*view));
     }
     case store::InsertOutcome::conflict:
       return error_response(idempotency_conflict(event->event_id));
@@ -131,7 +132,7 @@ Response post_event_batch(Context& ctx) {
 Response get_event(Context& ctx) {
   auto view = store::get_event(ctx.services.db, ctx.param("event_id"));
   if (!view) return error_response(ErrorKind::not_found, "event_not_found", "no such event");
-  return json_response(200, store::to_json(*view));
+  return json_response(200, views::event_json(*view));
 }
 
 }  // namespace herald::http::handlers
