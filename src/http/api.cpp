@@ -26,7 +26,7 @@ Result<Json> Context::json_body() const {
   media.erase(std::remove_if(media.begin(), media.end(), [](unsigned char c) { return std::isspace(c); }), media.end());
   std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (media != "application/json")
-    return ApiError{ErrorKind::unsupported_media, "unsupported_media_type", "Content-Type must be application/json", ""};
+    return ApiError{ErrorKind::unsupported_media_type, "unsupported_media_type", "Content-Type must be application/json", ""};
   return parse_json_body(request.body, config.json_max_depth);
 }
 
@@ -94,7 +94,7 @@ struct Api::Impl {
               if (!role) return std::nullopt;
               return Authenticator::KeyInfo{*role, ""};
             },
-            [this](const std::string& token) { return verify_token(token, services.token_secret, services.clock.now()); }) {
+            [this](const std::string& token) { return verify_token(token, services.token_secret.value, services.clock.now()); }) {
     for (const auto& r : kRoutes) router.add(r.method, r.pattern);
   }
 

@@ -34,8 +34,8 @@ std::string form_value(const gateways::FormParams& params, std::string_view name
 // The URL Twilio signed is the one it called: our public base URL plus the request target.
 std::vector<std::string> signed_url_candidates(const Context& ctx) {
   std::vector<std::string> urls;
-  if (!ctx.config.public_base_url.empty()) {
-    auto base = ctx.config.public_base_url;
+  if (!ctx.services.public_urls.base.empty()) {
+    auto base = ctx.services.public_urls.base;
     while (!base.empty() && base.back() == '/') base.pop_back();
     urls.push_back(base + ctx.request.target);
   } else if (auto host = ctx.request.header("host")) {
@@ -83,7 +83,7 @@ struct UnsubscribeClaims {
 };
 
 std::optional<UnsubscribeClaims> unsubscribe_claims(const Context& ctx) {
-  auto claims = verify_token(ctx.param("token"), ctx.services.token_secret, ctx.services.clock.now());
+  auto claims = verify_token(ctx.param("token"), ctx.services.token_secret.value, ctx.services.clock.now());
   if (!claims || !claims->is_object()) return std::nullopt;
   const auto& c = *claims;
   auto text = [&c](const char* key) -> std::string {
@@ -134,12 +134,12 @@ Response twilio_status(Context& ctx) {
   auto status_text = form_value(params, "MessageStatus");
   if (status_text.empty()) status_text = form_value(params, "SmsStatus");
   if (sid.empty() || status_text.empty())
-    return error_response(unprocessable("MessageSid", "missing_field", "MessageSid and MessageStatus are required"));
+    return error_response(invalid("MessageSid", "missing_field", "MessageSid and MessageStatus are required"));
 
   Json raw = Json::object();
   for (const auto& [k, v] : params) raw[k] = v;
   auto outcome = store::apply_delivery_receipt(ctx.services.db, sid, from_twilio_status(status_text),
-                                               form_value(params, "ErrorCode"), raw);
+                                               form_value(params, "ErrorCode"), raw, ctx.now);
   if (!outcome.matched) spdlog::info("http: twilio status {} for unknown message sid {}", status_text, sid);
   // Twilio only needs a 2xx; an unknown sid is not its problem to retry.
   Response r;
@@ -165,7 +165,8 @@ Response unsubscribe_confirm(Context& ctx) {
   auto u = unsubscribe_claims(ctx);
   if (!u) return link_not_found();
   const auto& token = ctx.param("token");
-  store::unsubscribe_topic(ctx.services.db, u->channel, u->address, u->topic, "token:" + token.substr(0, 16));
+  store::unsubscribe_topic(ctx.services.db, u->channel, u->address, u->topic, "token:" + token.substr(0, 16),
+                           ctx.now);
   return html_page(200, "Unsubscribed",
                    "<h1>You are unsubscribed</h1><p>You will no longer receive " + html_escape(describe(*u)) +
                        ".</p><p>You can turn them back on in the preference center.</p>");
