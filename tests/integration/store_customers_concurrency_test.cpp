@@ -71,7 +71,7 @@ TEST(StoreCustomersConcurrency, PutsWhoseContactsShareBucketsInOppositeOrdersAll
         arrived.fetch_add(1);
         while (arrived.load() < kCustomers) std::this_thread::yield();
         try {
-          auto r = upsert_customer(t.db(), customers[i], default_preferences(), "cis:test");
+          auto r = upsert_customer(t.db(), customers[i], default_preferences(), "cis:test", herald::test::test_now());
           if (!r.ok()) {
             failures.fetch_add(1);
             errors[i] = r.error().code;
