@@ -277,6 +277,9 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   read_gateways(flat, used, c, errors);
 
   r.duration("server.shutdown_grace_seconds", c.shutdown_grace, 1, 3600);
+  r.duration("server.drain_delay_seconds", c.drain_delay, 0, 3600);
+  if (c.drain_delay >= c.shutdown_grace)
+    errors.push_back(config_error("server.drain_delay_seconds", "must be shorter than server.shutdown_grace_seconds"));
   r.text("server.migrations_dir", c.migrations_dir);
   r.text("server.log_level", c.log_level);
 
