@@ -136,15 +136,7 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     if (!rule.expires_at_field.empty()) explanation["expires_with"] = "data." + rule.expires_at_field;
   };
 
-  std::optional<TemplateData> data;  // built on first use: suppressed-only events never pay for it
-  for (Channel channel : kAllChannels) {
-    const bool by_preference = r.preferences.wants(rule.topic, channel);
-    const bool by_regulation =
-        rule.regulatory && std::find(cfg.regulatory_channels.begin(), cfg.regulatory_channels.end(), channel) !=
-                               cfg.regulatory_channels.end();
-    const Contact* contact = pick_contact(r.contacts, channel);
-    if (!by_preference && !by_regulation && !contact) continue;
-
+  auto start_decision = [&](Channel channel, const Contact* contact) {
     Decision d;
     d.channel = channel;
     d.urgent = rule.urgent;
@@ -152,17 +144,25 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     d.language = language;
     d.expires_at = expires_at;
     d.explanation = base_explanation;
-    if (by_preference || by_regulation) d.explanation["chosen_by"] = by_preference ? "preference" : "regulation";
     if (contact) {
       d.contact = *contact;
       d.explanation["consent"] = to_string(contact->consent);
     }
+    return d;
+  };
 
-    if (!by_preference && !by_regulation) {
-      suppress(d, "preference_off");
-      out.push_back(std::move(d));
-      continue;
-    }
+  std::optional<TemplateData> data;  // built on first use: suppressed-only events never pay for it
+  for (Channel channel : kAllChannels) {
+    const bool by_preference = r.preferences.wants(rule.topic, channel);
+    const bool by_regulation =
+        rule.regulatory && std::find(cfg.regulatory_channels.begin(), cfg.regulatory_channels.end(), channel) !=
+                               cfg.regulatory_channels.end();
+    // A channel the customer did not choose says nothing about this event: no row for it.
+    if (!by_preference && !by_regulation) continue;
+
+    const Contact* contact = pick_contact(r.contacts, channel);
+    Decision d = start_decision(channel, contact);
+    d.explanation["chosen_by"] = by_preference ? "preference" : "regulation";
     if (!contact) {
       suppress(d, "no_contact");
       out.push_back(std::move(d));
@@ -217,6 +217,22 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     d.status = *send_at > now ? MessageStatus::scheduled : MessageStatus::queued;
     if (d.status == MessageStatus::scheduled) explain_timing(d.explanation);
     d.explanation["reason"] = d.status == MessageStatus::scheduled ? "held_until_allowed_time" : "send_now";
+    out.push_back(std::move(d));
+  }
+
+  // No channel on for the topic: one row answers "why didn't they hear?", on the first channel
+  // the customer can be reached on (sms when none).
+  if (out.empty()) {
+    Channel channel = kAllChannels[0];
+    const Contact* contact = nullptr;
+    for (Channel c : kAllChannels) {
+      if ((contact = pick_contact(r.contacts, c))) {
+        channel = c;
+        break;
+      }
+    }
+    Decision d = start_decision(channel, contact);
+    suppress(d, "preference_off");
     out.push_back(std::move(d));
   }
   return out;
