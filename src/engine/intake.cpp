@@ -1,6 +1,8 @@
 // Events to messages: validation of claimed events and the mapping of decisions to outbox rows.
 #include "herald/engine/intake.hpp"
 
+#include "herald/rules/event_data.hpp"
+
 namespace herald::engine {
 
 namespace {
@@ -52,6 +54,8 @@ std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events,
       o.rejection = unprocessable("account_id", "unknown_account", "no active account '" + e.account_id + "'");
     } else if (!e.data.is_object()) {
       o.rejection = unprocessable("data", "invalid_data", "data must be a JSON object");
+    } else if (auto bad = rules::validate_event_data(e.data, rule->second)) {
+      o.rejection = std::move(*bad);
     } else {
       // A recipient without stored preferences gets the configured defaults (a copy, only then).
       std::optional<RecipientContext> defaulted;

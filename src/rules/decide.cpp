@@ -28,6 +28,55 @@ EventTypeRule rule(std::string type, Topic topic, Seconds ttl, int priority = 0,
   return r;
 }
 
+DataField field(DataKind kind, bool required, std::size_t max_length = 512, bool multiline = false) {
+  DataField f;
+  f.kind = kind;
+  f.required = required;
+  f.max_length = max_length;
+  f.multiline = multiline;
+  return f;
+}
+
+// The data each type's shipped templates use (config/templates/README.md): a field a template
+// prints outside a {{#section}} is required, so no customer reads a blank where it belongs.
+void declare_shipped_data(std::map<std::string, EventTypeRule>& types) {
+  constexpr bool kRequired = true, kOptional = false;
+  using K = DataKind;
+  const DataField money = field(K::money, kRequired), date = field(K::date, kRequired);
+  const DataField link = field(K::url, kOptional, 2048);
+  types["bill.ready"].data = {{"amount_due", money}, {"due_date", date}, {"bill_url", link}};
+  types["bill.due_soon"].data = {{"amount_due", money}, {"due_date", date}, {"pay_url", link}};
+  types["payment.received"].data = {
+      {"amount", money}, {"payment_date", date}, {"confirmation", field(K::text, kOptional, 64)}};
+  types["payment.declined"].data = {{"amount", money}, {"reason", field(K::text, kRequired, 200)}, {"pay_url", link}};
+  types["payment.scheduled"].data = {{"amount", money}, {"scheduled_date", date}};
+  types["account.past_due"].data = {{"amount_due", money}, {"pay_url", link}};
+  types["disconnection.scheduled"].data = {{"disconnection_date", date}, {"amount_due", money}, {"pay_url", link}};
+  types["card.expiring"].data = {{"card_last4", field(K::text, kRequired, 4)},
+                                 {"expiry", field(K::text, kRequired, 16)},
+                                 {"update_url", link}};
+  types["meter.read"].data = {{"reading", field(K::number, kRequired)},
+                              {"unit", field(K::text, kRequired, 16)},
+                              {"read_date", date},
+                              {"usage", field(K::number, kOptional)}};
+  types["usage.high"].data = {{"usage", field(K::number, kRequired)},
+                              {"unit", field(K::text, kRequired, 16)},
+                              {"typical_usage", field(K::number, kRequired)},
+                              {"period", field(K::text, kRequired, 64)},
+                              {"projected_amount", field(K::money, kOptional)}};
+  types["leak.detected"].data = {{"detected_at", field(K::datetime, kRequired)},
+                                 {"flow_rate", field(K::text, kOptional, 64)}};
+  types["service.order_updated"].data = {{"order_id", field(K::text, kRequired, 128)},
+                                         {"status", field(K::text, kRequired, 64)},
+                                         {"description", field(K::text, kOptional, 1000, true)}};
+  types["appointment.scheduled"].data = {{"appointment_date", date},
+                                         {"window", field(K::text, kOptional, 64)},
+                                         {"purpose", field(K::text, kOptional, 200)}};
+  types["notice.broadcast"].data = {{"title", field(K::text, kRequired, 200)},
+                                    {"message", field(K::text, kRequired, 1600, true)},
+                                    {"url", link}};
+}
+
 // The contact to use on a channel: active and verified, preferring one that has not opted out
 // (a customer with two numbers, one stopped, still hears on the other).
 const Contact* pick_contact(const std::vector<Contact>& contacts, Channel channel) {
@@ -71,6 +120,7 @@ RulesConfig default_rules_config() {
       rule("notice.broadcast", Topic::outage, 24 * kHour, 1),
   };
   for (const EventTypeRule& r : rules) cfg.types[r.type] = r;
+  declare_shipped_data(cfg.types);
   Preferences& p = cfg.default_preferences;
   p.topics[Topic::billing] = {Channel::sms, Channel::email};
   p.topics[Topic::outage] = {Channel::sms, Channel::voice};

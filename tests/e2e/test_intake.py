@@ -114,6 +114,15 @@ def test_bad_row_inserted_directly_is_rejected_with_an_error(start_herald, datab
         assert ev["status"] == "rejected", ev
         assert ev.get("error"), ev
         assert ev["message_ids"] == [], ev
+    # Data the type's templates could not print is refused the same way as over HTTP.
+    for event_id, amount in (("db-abc", "abc"), ("db-negative", "-5.00"), ("db-huge", "1e308")):
+        database.sql(insert_event_sql(event_id, "A-1001", data={"amount_due": amount, "due_date": "2099-01-31"}))
+        ev = wait_event_processed(h.admin, event_id, timeout=10)
+        assert ev["status"] == "rejected", ev
+        assert ev["message_ids"] == [], ev
+        stored = database.scalar("SELECT status || ' ' || (error->>'field') || ' ' || (error->>'code') "
+                                 f"FROM herald.events WHERE event_id = {sql_literal(event_id)}")
+        assert stored == "rejected data.amount_due invalid_data", stored
     # The intake loop keeps going after a rejection.
     database.sql(insert_event_sql("db-good", "A-1001"))
     assert wait_event_processed(h.admin, "db-good")["status"] == "processed"

@@ -194,7 +194,7 @@ TEST_F(EngineTest, ExpiredScheduledMessageIsSuppressedAtDispatch) {
 
 TEST_F(EngineTest, IntakeWorkersShareABacklogWithoutDoubling) {
   clock.set(at("2026-11-24T17:00:00Z"));
-  for (int i = 0; i < 40; ++i) insert_event("ev-" + std::to_string(i), "bill.ready", R"({"amount_due": "10.00"})");
+  for (int i = 0; i < 40; ++i) insert_event("ev-" + std::to_string(i), "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
   auto engine = make_engine("workers", [](engine::EngineConfig& c) {
     c.intake.batch_size = 3;
     c.intake.workers = 3;
@@ -213,7 +213,7 @@ TEST_F(EngineTest, IntakeOnlyAndDispatchOnlyInstancesSplitTheWork) {
   clock.set(at("2026-11-24T17:00:00Z"));
   auto dispatch_only = make_engine("dispatcher", [](engine::EngineConfig& c) { c.intake.workers = 0; });
   dispatch_only->start();
-  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00"})");
+  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
   // Nobody takes the event: it waits, unharmed, for an instance that does intake.
   std::this_thread::sleep_for(600ms);
   EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events"), "accepted");

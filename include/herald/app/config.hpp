@@ -40,8 +40,8 @@ Environment process_environment();
 Result<Config> load_config(const std::string& path, const Environment& env);
 
 // Everything check-config verifies beyond parsing: gateways can be built from their
-// settings, every channel's gateways exist, templates compile. Returns problems, each
-// naming its key.
+// settings, every channel's gateways exist, templates compile and use only the data fields
+// their event types declare. Returns problems, each naming its key.
 std::vector<ApiError> validate_config(const Config& config);
 
 }  // namespace herald::app

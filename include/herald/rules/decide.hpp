@@ -36,6 +36,8 @@ struct RulesConfig {
 // bill.due_soon expires at the end of its data.due_date (no "bill due" after the due date);
 // payment.scheduled at the end of data.scheduled_date, appointment.scheduled at the end of
 // data.appointment_date, disconnection.scheduled at the end of data.disconnection_date.
+// Each type declares the data fields its shipped templates use (config/templates/README.md),
+// money non-negative and at most 10^9, so an event that would print a blank is refused.
 RulesConfig default_rules_config();
 
 // Decisions for each chosen channel (preferences, or regulatory_channels for regulatory
