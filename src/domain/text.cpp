@@ -23,7 +23,7 @@ bool has_control_character(std::string_view s, bool allow_line_breaks) {
 std::optional<ApiError> reject_control_characters(std::string_view s, const std::string& field,
                                                   bool allow_line_breaks) {
   if (!has_control_character(s, allow_line_breaks)) return std::nullopt;
-  return unprocessable(field, "control_character",
+  return invalid(field, "control_character",
                        field + (allow_line_breaks ? " must not hold control characters other than line breaks and tabs"
                                                   : " must not hold control characters or line breaks"));
 }

@@ -13,8 +13,8 @@ namespace {
 
 constexpr std::size_t kMaxNumberText = 32;
 
-ApiError invalid(const std::string& field, const std::string& what) {
-  return unprocessable(field, "invalid_data", field + " must be " + what);
+ApiError must_be(const std::string& field, const std::string& what) {
+  return invalid(field, "invalid_data", field + " must be " + what);
 }
 
 bool is_blank(const Json& value) {
@@ -54,10 +54,10 @@ std::optional<ApiError> check_field(const Json& value, const DataField& spec, co
   switch (spec.kind) {
     case DataKind::money: {
       const auto cents = money_cents(value);
-      if (!cents) return invalid(field, "an amount of money such as \"82.17\"");
-      if (*cents < 0 && !spec.negative) return invalid(field, "an amount of money not below zero");
+      if (!cents) return must_be(field, "an amount of money such as \"82.17\"");
+      if (*cents < 0 && !spec.negative) return must_be(field, "an amount of money not below zero");
       if (std::fabs(static_cast<double>(*cents)) > spec.max * 100)
-        return invalid(field, "an amount of money of at most " +
+        return must_be(field, "an amount of money of at most " +
                                   format_money(Json(spec.max)).value_or(Json(spec.max).dump()));
       return std::nullopt;
     }
@@ -65,46 +65,46 @@ std::optional<ApiError> check_field(const Json& value, const DataField& spec, co
     case DataKind::integer: {
       const bool integer = spec.kind == DataKind::integer;
       const auto v = number_of(value, integer);
-      if (!v) return invalid(field, integer ? "a whole number such as 42" : "a number such as 12.5");
-      if (*v < 0 && !spec.negative) return invalid(field, "a number not below zero");
-      if (std::fabs(*v) > spec.max) return invalid(field, "a number of at most " + Json(spec.max).dump());
+      if (!v) return must_be(field, integer ? "a whole number such as 42" : "a number such as 12.5");
+      if (*v < 0 && !spec.negative) return must_be(field, "a number not below zero");
+      if (std::fabs(*v) > spec.max) return must_be(field, "a number of at most " + Json(spec.max).dump());
       return std::nullopt;
     }
     case DataKind::date:
       if (!value.is_string() || !format_long_date(value.get_ref<const std::string&>(), "UTC", "en"))
-        return invalid(field, "a date YYYY-MM-DD such as \"2026-12-10\"");
+        return must_be(field, "a date YYYY-MM-DD such as \"2026-12-10\"");
       return std::nullopt;
     case DataKind::datetime:
       if (!value.is_string() || !parse_time(value.get_ref<const std::string&>()))
-        return invalid(field, "an RFC 3339 time such as \"2026-11-20T10:00:00Z\"");
+        return must_be(field, "an RFC 3339 time such as \"2026-11-20T10:00:00Z\"");
       return std::nullopt;
     case DataKind::url:
       if (!value.is_string() || !is_url(value.get_ref<const std::string&>()))
-        return invalid(field, "an http:// or https:// URL without spaces");
+        return must_be(field, "an http:// or https:// URL without spaces");
       break;
     case DataKind::choice: {
-      if (!value.is_string()) return invalid(field, "a string");
+      if (!value.is_string()) return must_be(field, "a string");
       const auto& s = value.get_ref<const std::string&>();
       for (const auto& choice : spec.choices) {
         if (s == choice) return std::nullopt;
       }
       std::string listed;
       for (const auto& choice : spec.choices) listed += (listed.empty() ? "" : ", ") + choice;
-      return invalid(field, "one of: " + listed);
+      return must_be(field, "one of: " + listed);
     }
     case DataKind::text:
-      if (!value.is_string()) return invalid(field, "a string");
+      if (!value.is_string()) return must_be(field, "a string");
       if (auto bad = reject_control_characters(value.get_ref<const std::string&>(), field, spec.multiline)) return bad;
       break;
   }
   if (value.get_ref<const std::string&>().size() > spec.max_length) {
-    return unprocessable(field, "too_long", field + " is longer than " + std::to_string(spec.max_length));
+    return invalid(field, "too_long", field + " is longer than " + std::to_string(spec.max_length));
   }
   return std::nullopt;
 }
 
 ApiError key_with_control_character(const std::string& field) {
-  return unprocessable(field, "control_character", field + " has a key holding a control character");
+  return invalid(field, "control_character", field + " has a key holding a control character");
 }
 
 // Undeclared data is kept as given, but a NUL cannot be stored (jsonb refuses it) and other
@@ -132,13 +132,13 @@ bool has_formatted_form(DataKind kind) {
 }  // namespace
 
 std::optional<ApiError> validate_event_data(const Json& data, const EventTypeRule& rule) {
-  if (!data.is_null() && !data.is_object()) return unprocessable("data", "invalid_data", "data must be a JSON object");
+  if (!data.is_null() && !data.is_object()) return invalid("data", "invalid_data", "data must be a JSON object");
   for (const auto& [name, spec] : rule.data) {
     const std::string field = "data." + name;
     const auto it = data.is_object() ? data.find(name) : data.end();
     const bool absent = !data.is_object() || it == data.end() || it->is_null();
     if (absent || is_blank(*it)) {
-      if (spec.required) return unprocessable(field, "required", field + " is required for " + rule.type);
+      if (spec.required) return invalid(field, "required", field + " is required for " + rule.type);
       continue;  // an optional field left empty: its template section stays out
     }
     if (auto bad = check_field(*it, spec, field)) return bad;

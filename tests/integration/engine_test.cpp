@@ -45,7 +45,7 @@ struct EngineTest : ::testing::Test {
     rules_config.token_secret = "test-secret";
     rules_config.public_base_url = "https://herald.example";
     rules_config.default_preferences.topics[Topic::billing] = {Channel::sms, Channel::email};
-    auto stored = store::upsert_customer(tdb.db(), chicago_customer(), rules_config.default_preferences, "test");
+    auto stored = store::upsert_customer(tdb.db(), chicago_customer(), rules_config.default_preferences, "test", clock.now());
     ASSERT_TRUE(stored.ok()) << stored.error().message;
   }
 
@@ -194,7 +194,8 @@ TEST_F(EngineTest, ExpiredScheduledMessageIsSuppressedAtDispatch) {
 
 TEST_F(EngineTest, IntakeWorkersShareABacklogWithoutDoubling) {
   clock.set(at("2026-11-24T17:00:00Z"));
-  for (int i = 0; i < 40; ++i) insert_event("ev-" + std::to_string(i), "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
+  for (int i = 0; i < 40; ++i)
+    insert_event("ev-" + std::to_string(i), "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
   auto engine = make_engine("workers", [](engine::EngineConfig& c) {
     c.intake.batch_size = 3;
     c.intake.workers = 3;

@@ -13,7 +13,7 @@ namespace herald {
 // With allow_line_breaks, line feed, carriage return and tab are let through (multi-line text).
 bool has_control_character(std::string_view s, bool allow_line_breaks = false);
 
-// An unprocessable error naming `field` when s holds a control character, else nothing.
+// An invalid-input error naming `field` when s holds a control character, else nothing.
 std::optional<ApiError> reject_control_characters(std::string_view s, const std::string& field,
                                                   bool allow_line_breaks = false);
 

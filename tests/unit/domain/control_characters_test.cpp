@@ -24,7 +24,7 @@ Json customer_body() {
 std::string refused_field(const Result<Customer>& r) {
   EXPECT_FALSE(r);
   if (r) return "";
-  EXPECT_EQ(r.error().kind, ErrorKind::unprocessable);
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid);
   EXPECT_EQ(r.error().code, "control_character");
   return r.error().field;
 }

@@ -44,7 +44,7 @@ TEST(EventData, AmountsACustomerCouldNotReadAreRefusedNamingTheField) {
     auto error = validate_event_data(data, defaults().types.at("bill.ready"));
     ASSERT_TRUE(error) << bad.dump();
     EXPECT_EQ(error->field, "data.amount_due") << bad.dump();
-    EXPECT_EQ(error->kind, ErrorKind::unprocessable);
+    EXPECT_EQ(error->kind, ErrorKind::invalid);
     EXPECT_NE(error->message.find("data.amount_due"), std::string::npos) << error->message;
   }
 }
