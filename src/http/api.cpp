@@ -68,6 +68,11 @@ const RouteSpec kRoutes[] = {
     {"GET", "/admin/*", Access::open, handlers::static_file},
 };
 
+// What answers before the database has been reached: health, metrics and the API description.
+bool serves_while_starting(Handler h) {
+  return h == handlers::livez || h == handlers::readyz || h == handlers::metrics || h == handlers::openapi;
+}
+
 // Methods outside this set are counted as "other" so clients cannot grow the metric's labels.
 std::string method_label(const std::string& m) {
   static const char* kKnown[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
@@ -94,7 +99,7 @@ struct Api::Impl {
               if (!role) return std::nullopt;
               return Authenticator::KeyInfo{*role, ""};
             },
-            [this](const std::string& token) { return verify_token(token, services.token_secret, services.clock.now()); }) {
+            [this](const std::string& token) { return verify_token(token, services.token_secret.value, services.clock.now()); }) {
     for (const auto& r : kRoutes) router.add(r.method, r.pattern);
   }
 
@@ -103,7 +108,8 @@ struct Api::Impl {
   Router router;
   Authenticator authenticator;
 
-  Response dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining);
+  Response dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining,
+                    const std::atomic<bool>& starting);
   bool database_reachable() {
     try {
       return services.db.ping();
@@ -116,7 +122,8 @@ struct Api::Impl {
 Api::Api(const ServerConfig& config, const Services& services) : impl_(std::make_unique<Impl>(config, services)) {}
 Api::~Api() = default;
 
-Response Api::Impl::dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining) {
+Response Api::Impl::dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining,
+                             const std::atomic<bool>& starting) {
   auto found = router.lookup(request.method, request.path());
   if (!found.match) {
     if (found.status == 405) {
@@ -131,6 +138,11 @@ Response Api::Impl::dispatch(const Request& request, std::string& route_label, c
   }
   const auto& route = kRoutes[found.match->index];
   route_label = route.pattern;
+  if (starting.load(std::memory_order_acquire) && !serves_while_starting(route.handler)) {
+    auto r = error_response(ErrorKind::unavailable, "unavailable", "starting: waiting for the database; try again later");
+    r.set_header("Retry-After", "5");
+    return r;
+  }
 
   Context ctx{request, found.match->params, parse_query(request.query_string()), std::nullopt, config, services};
   ctx.now = services.clock.now();
@@ -149,7 +161,7 @@ Response Api::handle(const Request& request) {
   std::string route_label = "unmatched";
   Response response;
   try {
-    response = impl_->dispatch(request, route_label, draining_);
+    response = impl_->dispatch(request, route_label, draining_, starting_);
   } catch (const std::exception& e) {
     // Nothing a client sends reaches here: only the database or a bug. Which one decides
     // between "try again later" and "our fault"; neither shows the client any detail.
