@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "herald/domain/deployment.hpp"
+#include "herald/http/rate_limit.hpp"
 
 namespace herald::store {
 class Database;
@@ -31,6 +32,7 @@ struct ServerConfig {
   std::string default_region = "US";
   std::string web_root;  // directory holding portal/ and admin/; empty: no static files
   std::chrono::seconds customer_token_ttl{3600};
+  RateLimits rate_limits;
 };
 
 struct Services {

@@ -47,6 +47,25 @@ TEST_F(ConfigFile, EnvironmentOverridesTheFile) {
   EXPECT_EQ(c->http.port, 9200);
 }
 
+TEST_F(ConfigFile, RateLimitsComeFromTheirTableAndTheEnvironment) {
+  const auto c = load_config(write("[http.rate_limits]\ncis_per_second = 100\ncis_burst = 150\n"),
+                             {{"HERALD_HTTP_RATE_LIMITS_CUSTOMER_BURST", "7"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->http.rate_limits.cis.per_second, 100);
+  EXPECT_EQ(c->http.rate_limits.cis.burst, 150);
+  EXPECT_EQ(c->http.rate_limits.customer.burst, 7);
+  EXPECT_EQ(c->http.rate_limits.admin.per_second, http::RateLimits{}.admin.per_second);
+}
+
+TEST_F(ConfigFile, DrainDelayMustFitInTheShutdownGrace) {
+  const auto ok = load_config(write("[server]\ndrain_delay_seconds = 2\nshutdown_grace_seconds = 10\n"), {});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->drain_delay, std::chrono::seconds(2));
+  const auto bad = load_config(write("[server]\ndrain_delay_seconds = 10\nshutdown_grace_seconds = 10\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "server.drain_delay_seconds");
+}
+
 TEST_F(ConfigFile, EnvironmentDefinesAGateway) {
   const auto c = load_config(write(""), {{"HERALD_GATEWAYS_TWILIO_TYPE", "twilio"},
                                          {"HERALD_GATEWAYS_TWILIO_AUTH_TOKEN", "secret"},
