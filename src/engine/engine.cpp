@@ -78,8 +78,7 @@ struct Engine::Impl {
   const rules::RulesConfig& rules;
   const rules::TemplateStore& templates;
   const rules::Clock& clock;
-  Dispatcher dispatcher;
-  std::mutex dispatcher_mu;  // the dispatcher's buckets and breakers are shared by the workers
+  Dispatcher dispatcher;  // shared by the dispatch workers; it locks per gateway, never across a send
 
   std::atomic<bool> running{false};
   std::atomic<bool> draining{false};
@@ -148,11 +147,7 @@ struct Engine::Impl {
     if (claimed.empty()) return 0;
     const auto claim_seconds = seconds_since(started);
     const auto send_started = SteadyClock::now();
-    std::vector<store::MessageUpdate> updates;
-    {
-      std::lock_guard lock(dispatcher_mu);
-      updates = dispatcher.handle(claimed, clock.now());
-    }
+    const auto updates = dispatcher.handle(claimed, clock.now());
     const auto send_seconds = seconds_since(send_started);
     const auto record_started = SteadyClock::now();
     store::record_dispatch_results(db, config.instance_id, updates, clock.now());

@@ -212,18 +212,29 @@ TEST_F(EngineTest, IntakeWorkersShareABacklogWithoutDoubling) {
 TEST_F(EngineTest, IntakeOnlyAndDispatchOnlyInstancesSplitTheWork) {
   clock.set(at("2026-11-24T17:00:00Z"));
   auto dispatch_only = make_engine("dispatcher", [](engine::EngineConfig& c) { c.intake.workers = 0; });
+  auto intake_only = make_engine("intake", [](engine::EngineConfig& c) { c.dispatch.workers = 0; });
   dispatch_only->start();
   insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00"})");
-  // Nobody takes the event: it waits, unharmed, for an instance that does intake.
-  std::this_thread::sleep_for(600ms);
+  dispatch_only->wake();
+  // The dispatch-only instance finds nothing to send and leaves the event to an instance that
+  // does intake: the intake round below still claims it.
+  EXPECT_EQ(dispatch_only->dispatch_once(), 0u);
   EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events"), "accepted");
-
-  auto intake_only = make_engine("intake", [](engine::EngineConfig& c) { c.dispatch.workers = 0; });
-  intake_only->start();
-  EXPECT_EQ(wait_for_value("SELECT count(*) FROM herald.messages WHERE status = 'sent'", "2"), "2");
+  EXPECT_EQ(intake_only->intake_once(), 1u);
   EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events"), "processed");
-  intake_only->stop();
+
+  // The intake-only instance sends nothing, even when started and woken; its messages wait for
+  // the dispatch-only instance's workers.
   dispatch_only->stop();
+  intake_only->start();
+  intake_only->wake();
+  EXPECT_EQ(intake_only->intake_once(), 0u);
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.messages WHERE status = 'queued'"), "2");
+  auto next_dispatcher = make_engine("dispatcher-2", [](engine::EngineConfig& c) { c.intake.workers = 0; });
+  next_dispatcher->start();
+  EXPECT_EQ(wait_for_value("SELECT count(*) FROM herald.messages WHERE status = 'sent'", "2"), "2");
+  intake_only->stop();
+  next_dispatcher->stop();
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "herald/domain/error.hpp"
-#include "herald/engine/engine.hpp"
+#include "herald/engine/config.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/decide.hpp"

@@ -2,6 +2,8 @@
 #include "herald/engine/dispatcher.hpp"
 
 #include <deque>
+#include <future>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -222,6 +224,91 @@ TEST_F(DispatcherTest, MessagesNotSentBeforeHalfTheLeaseIsSpentWaitForTheNextRou
     EXPECT_EQ(*u.due_at, kNow);
   }
   EXPECT_TRUE(primary->sent.empty());
+}
+
+// A gateway whose sends wait until the test lets them go.
+class HeldGateway : public gateways::Gateway {
+ public:
+  HeldGateway(std::string name, Channel channel, std::shared_future<void> release)
+      : name_(std::move(name)), channel_(channel), release_(std::move(release)) {}
+  const std::string& name() const override { return name_; }
+  Channel channel() const override { return channel_; }
+  std::vector<gateways::SendResult> send_batch(const std::vector<gateways::OutboundMessage>& batch) override {
+    started.set_value();
+    // A bound only so that a dispatcher that never lets the other gateway send fails the test
+    // instead of hanging it.
+    released_in_time = release_.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+    return std::vector<gateways::SendResult>(batch.size(), {gateways::SendOutcome::sent, "P", 201, "", "", std::nullopt, 1});
+  }
+  std::promise<void> started;
+  bool released_in_time = false;
+
+ private:
+  std::string name_;
+  Channel channel_;
+  std::shared_future<void> release_;
+};
+
+// Records its sends and lets a held gateway go.
+class ReleasingGateway : public gateways::Gateway {
+ public:
+  ReleasingGateway(std::string name, Channel channel, std::promise<void>& release)
+      : name_(std::move(name)), channel_(channel), release_(release) {}
+  const std::string& name() const override { return name_; }
+  Channel channel() const override { return channel_; }
+  std::vector<gateways::SendResult> send_batch(const std::vector<gateways::OutboundMessage>& batch) override {
+    sent += batch.size();
+    release_.set_value();
+    return std::vector<gateways::SendResult>(batch.size(), {gateways::SendOutcome::sent, "P", 250, "", "", std::nullopt, 1});
+  }
+  std::size_t sent = 0;
+
+ private:
+  std::string name_;
+  Channel channel_;
+  std::promise<void>& release_;
+};
+
+TEST(DispatcherOverlap, AStuckGatewayDoesNotHoldUpAnotherGatewaysShareOfTheBatch) {
+  std::promise<void> release;
+  auto slow_sms = std::make_shared<HeldGateway>("slow-sms", Channel::sms, release.get_future().share());
+  auto email = std::make_shared<ReleasingGateway>("email", Channel::email, release);
+  std::map<Channel, std::vector<GatewaySlot>> routes;
+  routes[Channel::sms].push_back({slow_sms, 1000, 1000});
+  routes[Channel::email].push_back({email, 1000, 1000});
+  Dispatcher d(DispatchConfig{}, routes);
+  auto sms = claimed(1);
+  auto mail = claimed(2);
+  mail.message.channel = Channel::email;
+  mail.message.address = "ada@example.com";
+  // The SMS is sent first (and held until the email has gone): one after the other, this never ends.
+  const auto updates = d.handle({sms, mail}, kNow);
+  EXPECT_TRUE(slow_sms->released_in_time);
+  EXPECT_EQ(email->sent, 1u);
+  ASSERT_EQ(updates.size(), 2u);
+  for (const auto& u : updates) EXPECT_EQ(u.status, MessageStatus::sent);
+}
+
+TEST(DispatcherOverlap, TwoWorkersSendToDifferentGatewaysAtTheSameTime) {
+  std::promise<void> release;
+  auto slow_sms = std::make_shared<HeldGateway>("slow-sms", Channel::sms, release.get_future().share());
+  auto email = std::make_shared<ReleasingGateway>("email", Channel::email, release);
+  std::map<Channel, std::vector<GatewaySlot>> routes;
+  routes[Channel::sms].push_back({slow_sms, 1000, 1000});
+  routes[Channel::email].push_back({email, 1000, 1000});
+  Dispatcher d(DispatchConfig{}, routes);
+  auto mail = claimed(2);
+  mail.message.channel = Channel::email;
+  mail.message.address = "ada@example.com";
+  auto sms_worker = std::async(std::launch::async, [&] { return d.handle({claimed(1)}, kNow); });
+  slow_sms->started.get_future().wait();  // the SMS send is in progress
+  const auto email_updates = d.handle({mail}, kNow);
+  ASSERT_EQ(email_updates.size(), 1u);
+  EXPECT_EQ(email_updates[0].status, MessageStatus::sent);
+  const auto sms_updates = sms_worker.get();
+  EXPECT_TRUE(slow_sms->released_in_time);
+  ASSERT_EQ(sms_updates.size(), 1u);
+  EXPECT_EQ(sms_updates[0].status, MessageStatus::sent);
 }
 
 }  // namespace
