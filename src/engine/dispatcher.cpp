@@ -211,6 +211,13 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
 
   for (const auto& c : claimed) {
     const auto& m = c.message;
+    if (!c.unreadable.empty()) {
+      auto u = base_update(m);
+      u.status = MessageStatus::failed;
+      u.last_error = "message row cannot be read: " + c.unreadable;
+      updates.push_back(std::move(u));
+      continue;
+    }
     if (c.expired) {
       auto u = base_update(m);
       u.status = MessageStatus::suppressed;

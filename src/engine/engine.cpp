@@ -90,47 +90,53 @@ struct Engine::Impl {
        const rules::Clock& k)
       : db(d), config(std::move(c)), rules(r), templates(t), clock(k), dispatcher(config.dispatch, config.routes) {}
 
+  // One unit of work: the store claims events and loads their recipients, the rules decide
+  // here, the store writes what was decided and commits.
   std::size_t intake_once() {
     const auto now = clock.now();
     const auto started = SteadyClock::now();
-    double rules_seconds = 0;
-    std::size_t messages = 0;
-    const auto claimed = store::process_event_batch(
-        db, config.intake.batch_size, now, [&](const std::vector<Event>& events, const store::RecipientContexts& r) {
-          const auto rules_started = SteadyClock::now();
-          auto outcomes = decide_events(events, r, rules, templates, now);
-          // Counted per round, then added to the registry once per label set.
-          std::size_t rejected = 0;
-          std::map<std::pair<Channel, MessageStatus>, std::size_t> created;
-          for (const auto& o : outcomes) {
-            if (o.rejection) ++rejected;
-            for (const auto& m : o.messages) ++created[{m.channel, m.status}];
-            messages += o.messages.size();
-          }
-          auto& registry = metrics::Registry::global();
-          auto events_total = [&](const char* status) -> metrics::Counter& {
-            return registry.counter("herald_events_total", "Events processed by outcome", {{"status", status}});
-          };
-          if (rejected) events_total("rejected").inc(static_cast<double>(rejected));
-          if (outcomes.size() > rejected) events_total("processed").inc(static_cast<double>(outcomes.size() - rejected));
-          for (const auto& [key, count] : created) {
-            registry.counter("herald_messages_created_total", "Messages created by channel and initial status",
-                             {{"channel", std::string(to_string(key.first))},
-                              {"status", std::string(to_string(key.second))}}).inc(static_cast<double>(count));
-          }
-          rules_seconds = seconds_since(rules_started);
-          return outcomes;
-        });
-    if (claimed > 0) {
-      const auto total = seconds_since(started);
-      claim_sizes("intake").observe(static_cast<double>(claimed));
-      phase_seconds("intake", "rules").observe(rules_seconds);
-      phase_seconds("intake", "database").observe(total - rules_seconds);
-      spdlog::debug("intake: {} events -> {} messages in {:.1f} ms (rules {:.1f} ms)", claimed, messages, total * 1e3,
-                    rules_seconds * 1e3);
-    }
-    if (messages > 0) dispatch_wakeup.notify();
+    auto batch = store::IntakeBatch::open(db, config.intake.batch_size);
+    const auto claimed = batch.claimed();
+    if (claimed == 0) return 0;
+    for (const auto& r : batch.rejected())
+      spdlog::error("intake: event {} rejected: {}", r.seq, r.rejection->message);
+
+    const auto rules_started = SteadyClock::now();
+    const auto outcomes = decide_events(batch.events(), batch.recipients(), rules, templates, now);
+    const auto rules_seconds = seconds_since(rules_started);
+
+    const auto due = batch.commit(outcomes, now);
+    count_outcomes(outcomes, batch.rejected().size());
+    const auto total = seconds_since(started);
+    claim_sizes("intake").observe(static_cast<double>(claimed));
+    phase_seconds("intake", "rules").observe(rules_seconds);
+    phase_seconds("intake", "database").observe(total - rules_seconds);
+    spdlog::debug("intake: {} events -> {} due messages in {:.1f} ms (rules {:.1f} ms)", claimed, due, total * 1e3,
+                  rules_seconds * 1e3);
+    if (due > 0) dispatch_wakeup.notify();
     return claimed;
+  }
+
+  // Counted per round, then added to the registry once per label set.
+  static void count_outcomes(const std::vector<store::EventOutcome>& outcomes, std::size_t unreadable) {
+    std::size_t rejected = unreadable;
+    std::map<std::pair<Channel, MessageStatus>, std::size_t> created;
+    for (const auto& o : outcomes) {
+      if (o.rejection) ++rejected;
+      for (const auto& m : o.messages) ++created[{m.channel, m.status}];
+    }
+    auto& registry = metrics::Registry::global();
+    auto events_total = [&](const char* status) -> metrics::Counter& {
+      return registry.counter("herald_events_total", "Events processed by outcome", {{"status", status}});
+    };
+    const auto processed = outcomes.size() + unreadable - rejected;
+    if (rejected) events_total("rejected").inc(static_cast<double>(rejected));
+    if (processed) events_total("processed").inc(static_cast<double>(processed));
+    for (const auto& [key, count] : created) {
+      registry.counter("herald_messages_created_total", "Messages created by channel and initial status",
+                       {{"channel", std::string(to_string(key.first))}, {"status", std::string(to_string(key.second))}})
+          .inc(static_cast<double>(count));
+    }
   }
 
   // The workers share one batch: at most dispatch.batch_size messages are leased by this

@@ -2,6 +2,7 @@
 #include "herald/store/outbox.hpp"
 
 #include "pg.hpp"
+#include "repo_util.hpp"
 
 namespace herald::store {
 
@@ -115,27 +116,33 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
       ClaimedMessage c;
       auto& m = c.message;
       m.id = row[0].as<long long>();
-      m.event_seq = row[1].is_null() ? 0 : row[1].as<long long>();
-      m.event_id = row[2].as<std::string>();
-      m.customer_id = row[3].as<std::string>();
-      m.account_id = row[4].as<std::string>();
-      m.contact_id = row[5].as<long long>();
-      m.channel = parse_channel(row[6].as<std::string>()).value_or(Channel::sms);
-      m.address = row[7].as<std::string>();
-      m.type = row[8].as<std::string>();
-      m.topic = parse_topic(row[9].as<std::string>()).value_or(Topic::other);
-      m.language = row[10].as<std::string>();
-      m.subject = row[11].as<std::string>();
-      m.body = row[12].as<std::string>();
-      m.html = row[13].as<std::string>();
-      m.unsubscribe_url = row[14].as<std::string>();
-      m.attempts = row[15].as<int>();
-      m.gateway = row[16].as<std::string>();
-      m.priority = row[17].as<int>();
-      m.urgent = row[18].as<bool>();
-      if (!row[19].is_null()) m.expires_at = TimePoint(std::chrono::microseconds(row[19].as<long long>()));
-      c.expired = row[20].as<bool>();
       m.status = MessageStatus::sending;
+      try {
+        m.event_seq = row[1].is_null() ? 0 : row[1].as<long long>();
+        m.event_id = row[2].as<std::string>();
+        m.customer_id = row[3].as<std::string>();
+        m.account_id = row[4].as<std::string>();
+        m.contact_id = row[5].as<long long>();
+        m.channel = channel_of(row[6]);
+        m.address = row[7].as<std::string>();
+        m.type = row[8].as<std::string>();
+        m.topic = topic_of(row[9]);
+        m.language = row[10].as<std::string>();
+        m.subject = row[11].as<std::string>();
+        m.body = row[12].as<std::string>();
+        m.html = row[13].as<std::string>();
+        m.unsubscribe_url = row[14].as<std::string>();
+        m.attempts = row[15].as<int>();
+        m.gateway = row[16].as<std::string>();
+        m.priority = row[17].as<int>();
+        m.urgent = row[18].as<bool>();
+        if (!row[19].is_null()) m.expires_at = TimePoint(std::chrono::microseconds(row[19].as<long long>()));
+        c.expired = row[20].as<bool>();
+      } catch (const std::runtime_error& e) {
+        // Leased like the rest so that the dispatcher ends it with this error: left in the
+        // queue, it would be claimed first again by every round.
+        c.unreadable = e.what();
+      }
       out.push_back(std::move(c));
     }
     return out;

@@ -163,6 +163,7 @@ struct Message {
   std::optional<TimePoint> not_before, expires_at;
   TimePoint created_at{};
   std::string unsubscribe_url;  // email: one-click List-Unsubscribe target
+  Json decision = Json::object();  // why the rules made it so: rules that fired, local time, window
 };
 
 // Per event type: which topic it belongs to and how it is treated.

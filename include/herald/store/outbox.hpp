@@ -15,6 +15,9 @@ namespace herald::store {
 struct ClaimedMessage {
   Message message;
   bool expired = false;  // expires_at has passed: to be suppressed, not sent
+  // Set when the row cannot be read (e.g. a topic this build does not know): the message is
+  // to be failed with this error, never sent as a guess.
+  std::string unreadable;
 };
 
 // Leases up to `limit` messages whose queue row is due at `now` (waiting to be sent, waiting
