@@ -287,7 +287,8 @@ std::size_t IntakeBatch::commit(const std::vector<EventOutcome>& outcomes, TimeP
     const auto stamp = format_time(now);
     Json finished = Json::array();
     std::size_t message_count = 0;
-    for (const auto* list : {&i.rejected, &outcomes}) {
+    const std::vector<EventOutcome>* const lists[] = {&i.rejected, &outcomes};
+    for (const auto* list : lists) {
       for (const auto& o : *list) {
         if (o.rejection) {
           finished.push_back({{"seq", o.seq}, {"status", "rejected"}, {"error", to_json(*o.rejection)["error"]}});

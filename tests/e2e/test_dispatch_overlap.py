@@ -17,7 +17,7 @@ def test_email_batch_is_sent_while_a_twilio_batch_is_stuck_on_a_slow_provider(st
         create_customer(h.cis, f"S-{i}", preferences(billing=("sms",), other=()), phone=f"+121755501{i:02d}",
                         account_id=f"A-S-{i}")
     for i in range(EMAIL_COUNT):
-        create_customer(h.cis, f"E-{i}", preferences(billing=("email",), other=()), email=f"e{i}@example.com",
+        create_customer(h.cis, f"E-{i}", preferences(billing=("email",), outage=(), other=()), email=f"e{i}@example.com",
                         account_id=f"A-E-{i}")
 
     fake_twilio.set_delay(SMS_DELAY)
