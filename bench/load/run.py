@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
-from herald_e2e import PG_BIN, Api, Heraldd, free_port, poll, zone_where  # noqa: E402
+from herald_e2e import PG_BIN, Api, Heraldd, find_heraldd, free_port, poll, zone_where  # noqa: E402
 
 # Customers live where it is mid-morning now, so no message is held for quiet hours during the run.
 ZONE = zone_where(lambda t: 9 <= t.hour < 14)[0]
@@ -370,24 +370,18 @@ def baseline_bookkeeping(pg: BenchPostgres, rows: int, work: str) -> float:
 
 
 def find_binary(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    best = None
-    for d in os.listdir(ROOT):
-        p = os.path.join(ROOT, d, "heraldd")
-        if d.startswith("build") and os.access(p, os.X_OK):
-            if best is None or os.path.getmtime(p) > os.path.getmtime(best):
-                best = p
-    if not best:
-        sys.exit("heraldd not found under build*/; build it or pass --heraldd")
-    return best
+    try:
+        return find_heraldd(explicit)
+    except RuntimeError as e:
+        sys.exit(f"{e}; or pass --heraldd")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--events", type=int, default=None, help="bill.ready events (default: one per customer)")
-    ap.add_argument("--heraldd", help="heraldd binary (default: newest build*/heraldd)")
+    ap.add_argument("--heraldd", help="heraldd binary (default: $HERALD_BIN, else $HERALD_BUILD_DIR/src/app/heraldd, "
+                                       "else build/src/app/heraldd, else the newest build*/src/app/heraldd)")
     ap.add_argument("--clients", type=int, default=4, help="client processes loading customers and events")
     ap.add_argument("--no-backlog", action="store_true",
                     help="skip phase 5 (events inserted while heraldd is down, then drained)")

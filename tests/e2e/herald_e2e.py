@@ -366,16 +366,31 @@ class Heraldd:
             return f.read().decode("utf-8", "replace")
 
 
-def find_heraldd() -> str:
-    b = os.environ.get("HERALD_BIN")
-    if b and os.access(b, os.X_OK):
-        return b
-    for d in sorted(os.listdir(SOURCE_DIR)):
-        for rel in ("heraldd", os.path.join("src", "app", "heraldd")):
-            p = os.path.join(SOURCE_DIR, d, rel)
-            if d.startswith("build") and os.access(p, os.X_OK) and os.path.isfile(p):
-                return p
-    raise RuntimeError("heraldd not found: set HERALD_BIN")
+def find_heraldd(explicit: Optional[str] = None) -> str:
+    """The heraldd the build made: `explicit`, else $HERALD_BIN, else $HERALD_BUILD_DIR/src/app/heraldd
+    (what scripts/build writes; build/ by default), else the newest build*/src/app/heraldd. A path
+    given explicitly or in HERALD_BIN must exist: falling back to another build would test the wrong binary."""
+    for given, what in ((explicit, "the given path"), (os.environ.get("HERALD_BIN"), "HERALD_BIN")):
+        if given:
+            if os.path.isfile(given) and os.access(given, os.X_OK):
+                return os.path.abspath(given)
+            raise RuntimeError(f"heraldd not found at {given} ({what})")
+    build_dir = os.environ.get("HERALD_BUILD_DIR")
+    if build_dir:
+        p = os.path.join(SOURCE_DIR, build_dir, "src", "app", "heraldd")  # an absolute build_dir wins in join
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return p
+        raise RuntimeError(f"heraldd not found at {p} (HERALD_BUILD_DIR): run scripts/build")
+    candidates = []
+    for d in os.listdir(SOURCE_DIR):
+        p = os.path.join(SOURCE_DIR, d, "src", "app", "heraldd")
+        if d.startswith("build") and os.path.isfile(p) and os.access(p, os.X_OK):
+            candidates.append(p)
+    if not candidates:
+        raise RuntimeError(f"heraldd not found under {SOURCE_DIR}/build*/src/app/: run scripts/build, "
+                           "or set HERALD_BIN (a binary) or HERALD_BUILD_DIR (a build directory)")
+    default = os.path.join(SOURCE_DIR, "build", "src", "app", "heraldd")
+    return default if default in candidates else max(candidates, key=os.path.getmtime)
 
 
 # ---------------------------------------------------------------- data

@@ -108,11 +108,17 @@ class RequestRecord:
     status: int
     code: Optional[int]
     received_at: float
+    sid: str = ""  # the SID given to an accepted message
+    params: dict = dataclasses.field(default_factory=dict)   # the form fields
+    headers: dict = dataclasses.field(default_factory=dict)  # lower-cased names
+    connection: int = 0  # which client connection it came on (1, 2, ... in order of opening)
 
 
 class FakeTwilio:
     def __init__(self, account_sid: str = DEFAULT_ACCOUNT_SID, auth_token: str = DEFAULT_AUTH_TOKEN,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0,
+                 on_request: Optional[Callable[[RequestRecord], None]] = None):
+        """on_request, if given, sees every RequestRecord before the client gets its answer."""
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.host = host
@@ -125,6 +131,8 @@ class FakeTwilio:
         self._by_sid: dict[str, SentMessage] = {}
         self._requests: list[RequestRecord] = []
         self._auth_failures = 0
+        self._connections = 0
+        self._on_request = on_request
         self._default_delay = 0.0
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._server = None
@@ -237,6 +245,12 @@ class FakeTwilio:
             return len(self._requests)
 
     @property
+    def connections(self) -> int:
+        """Client connections opened so far."""
+        with self._lock:
+            return self._connections
+
+    @property
     def auth_failures(self) -> int:
         with self._lock:
             return self._auth_failures
@@ -298,7 +312,19 @@ class FakeTwilio:
         return post_form(target, params, {"X-Twilio-Signature": sig})
 
     # -- request handling (runs on the fake's loop thread)
-    def _handle(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, dict, bytes, float]:
+    def _connection_opened(self) -> int:
+        with self._lock:
+            self._connections += 1
+            return self._connections
+
+    def _record(self, record: RequestRecord) -> None:
+        """Keeps a request (the caller holds the lock) and shows it to on_request."""
+        self._requests.append(record)
+        if self._on_request is not None:
+            self._on_request(record)
+
+    def _handle(self, method: str, path: str, headers: dict, body: bytes,
+                connection: int = 0) -> tuple[int, dict, bytes, float]:
         parts = path.split("?", 1)[0].split("/")
         # ['', '2010-04-01', 'Accounts', sid, 'Messages.json']
         if len(parts) == 5 and parts[1] == API_VERSION and parts[2] == "Accounts" and parts[4] == "Messages.json":
@@ -312,7 +338,7 @@ class FakeTwilio:
                                       "status": 401})
                 r[1]["WWW-Authenticate"] = 'Basic realm="Twilio API"'
                 return r
-            return self._create_message(body, headers)
+            return self._create_message(body, headers, connection)
         if len(parts) == 6 and parts[1] == API_VERSION and parts[2] == "Accounts" and parts[4] == "Messages" \
                 and parts[5].endswith(".json") and method == "GET":
             if headers.get("authorization") != self._expected_auth:
@@ -324,7 +350,7 @@ class FakeTwilio:
             return _json_reply(200, self._resource(m, "queued"))
         return _json_reply(404, _error_body(404, 20404, f"The requested resource {path} was not found"))
 
-    def _create_message(self, body: bytes, headers: dict):
+    def _create_message(self, body: bytes, headers: dict, connection: int = 0):
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         params = {k: v[0] for k, v in form.items()}
         to = params.get("To", "")
@@ -332,12 +358,17 @@ class FakeTwilio:
         mss = params.get("MessagingServiceSid", "")
         text = params.get("Body", "")
         now = time.time()
+        request_headers = dict(headers)  # `headers` is reused below for the reply's
+
+        def record(status: int, code: Optional[int], sid: str = "") -> RequestRecord:
+            return RequestRecord(to, text, status, code, now, sid, params, request_headers, connection)
+
         if not to:
-            return self._refuse(to, text, now, Reply(400, 21604, "A 'To' phone number is required."))
+            return self._refuse(record, Reply(400, 21604, "A 'To' phone number is required."))
         if not from_ and not mss:
-            return self._refuse(to, text, now, Reply(400, 21603, "A 'From' phone number is required."))
+            return self._refuse(record, Reply(400, 21603, "A 'From' phone number is required."))
         if not text and "MediaUrl" not in params:
-            return self._refuse(to, text, now, Reply(400, 21602, "Message body is required."))
+            return self._refuse(record, Reply(400, 21602, "Message body is required."))
         with self._lock:
             reply = self._per_to.get(to)
             if reply is None and self._queue:
@@ -350,17 +381,17 @@ class FakeTwilio:
                                 params, now, key)
                 self._messages.append(m)
                 self._by_sid[sid] = m
-                self._requests.append(RequestRecord(to, text, 201, None, now))
+                self._record(record(201, None, sid))
                 status, headers, payload, _ = _json_reply(201, self._resource(m, "queued"))
                 return status, headers, payload, delay
-            self._requests.append(RequestRecord(to, text, reply.status, reply.code, now))
+            self._record(record(reply.status, reply.code))
         status, headers, payload, _ = _json_reply(reply.status, _error_body(reply.status, reply.code or 0, reply.message))
         headers.update(reply.headers)
         return status, headers, payload, delay
 
-    def _refuse(self, to, text, now, reply: Reply):
+    def _refuse(self, record, reply: Reply):
         with self._lock:
-            self._requests.append(RequestRecord(to, text, reply.status, reply.code, now))
+            self._record(record(reply.status, reply.code))
         return _json_reply(reply.status, _error_body(reply.status, reply.code, reply.message))
 
     def _resource(self, m: SentMessage, status: str) -> dict:
@@ -391,6 +422,7 @@ class _TwilioProtocol(asyncio.Protocol):
 
     def __init__(self, fake: FakeTwilio):
         self.fake = fake
+        self.connection = 0
         self.buf = bytearray()
         self.transport = None
         self.pending: Optional[tuple] = None  # (method, path, headers, content_length, keep_alive)
@@ -399,6 +431,7 @@ class _TwilioProtocol(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
+        self.connection = self.fake._connection_opened()
 
     def connection_lost(self, exc):
         self.closed = True
@@ -447,7 +480,7 @@ class _TwilioProtocol(asyncio.Protocol):
             del self.buf[:length]
             self.pending = None
             try:
-                status, rheaders, payload, delay = self.fake._handle(method, target, headers, body)
+                status, rheaders, payload, delay = self.fake._handle(method, target, headers, body, self.connection)
             except Exception as e:  # a bug in the fake must show, not hang the client
                 status, rheaders, payload, delay = 500, {"Content-Type": "text/plain"}, repr(e).encode(), 0.0
             response = self._encode(status, rheaders, payload, keep_alive)

@@ -18,6 +18,7 @@ import time
 from typing import Callable, Optional
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclasses.dataclass
@@ -27,6 +28,7 @@ class ReceivedMail:
     raw: bytes
     message: email.message.EmailMessage
     received_at: float
+    authenticated: bool = False  # the client logged in (AUTH) before sending it
 
     def part(self, content_type: str) -> Optional[str]:
         """The decoded text of the first part with this content type (text/plain, text/html)."""
@@ -53,7 +55,11 @@ class _Collector:
             raw = raw.encode("utf-8")
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         with self.sink._lock:
-            self.sink._mails.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), raw, parsed, time.time()))
+            mail = ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), raw, parsed, time.time(),
+                                bool(session.authenticated))
+            self.sink._mails.append(mail)
+            if self.sink.on_message is not None:
+                self.sink.on_message(mail)
         return "250 Message accepted for delivery"
 
 
@@ -69,20 +75,33 @@ class _PortZeroController(Controller):
 
 
 class SmtpSink:
-    def __init__(self):
+    def __init__(self, credentials: Optional[tuple[str, str]] = None,
+                 on_message: Optional[Callable[[ReceivedMail], None]] = None):
+        """credentials (login, password): offer AUTH over plain text and accept only these (a wrong
+        pair gets 535); mail without AUTH is still accepted. on_message sees every mail before the
+        client gets its 250."""
         self._lock = threading.Lock()
         self._mails: list[ReceivedMail] = []
         self.refuse_rcpt: dict[str, str] = {}  # lower-cased address -> SMTP reply, e.g. "550 5.1.1 no such user"
+        self.credentials = credentials
+        self.on_message = on_message
         self._controller: Optional[_PortZeroController] = None
         self.port = 0
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        ok = (isinstance(auth_data, LoginPassword) and self.credentials is not None
+              and (auth_data.login, auth_data.password) == tuple(c.encode() for c in self.credentials))
+        # handled=False: aiosmtpd answers 535 itself on failure instead of leaving the client waiting.
+        return AuthResult(success=ok, handled=False)
 
     def start(self) -> "SmtpSink":
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
+        auth = {"authenticator": self._authenticate, "auth_require_tls": False} if self.credentials else {}
         self._controller = _PortZeroController(_Collector(self), sock, server_hostname="sink.test",
-                                               ready_timeout=10)
+                                               ready_timeout=10, **auth)
         self._controller.start()
         return self
 

@@ -27,6 +27,7 @@
 #include "herald/rules/decide.hpp"
 #include "herald/store/api_keys.hpp"
 #include "test_db.hpp"
+#include "test_zones.hpp"
 
 namespace herald::test {
 
@@ -244,6 +245,7 @@ class HttpServerFixture : public ::testing::Test {
     return issue_customer_token(kSecret, customer_id, clock_.now() + std::chrono::hours(1));
   }
 
+  // The account lives where it is daytime now, so anything the test sends is not held for quiet hours.
   static Json customer_body(const std::string& id, const std::string& phone = "+12175550101") {
     return Json{{"name", "Customer " + id},
                 {"language", "en"},
@@ -251,7 +253,7 @@ class HttpServerFixture : public ::testing::Test {
                  {{{"account_id", "A-" + id},
                    {"premise_id", "P-" + id},
                    {"service_address", {{"line1", "12 Main St"}, {"city", "Springfield"}, {"state", "IL"}, {"zip", "62701"}}},
-                   {"timezone", "America/Chicago"},
+                   {"timezone", daytime_zone()},
                    {"feeder", "F-12"},
                    {"segments", Json::array({"low_income"})}}}},
                 {"contacts",

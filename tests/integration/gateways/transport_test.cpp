@@ -1,5 +1,6 @@
-// The twilio and smtp gateways end to end against local servers started by the test: a small
-// Python HTTP server answering like Twilio's Messages resource, and an aiosmtpd server.
+// The twilio and smtp gateways over real connections to the local fakes in tests/fakes/ (the
+// Twilio Messages API and an SMTP server speaking the providers' wire formats), run as processes
+// by tests/fakes/serve.py, which records every request they get.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "herald/domain/metrics.hpp"
 #include "herald/gateways/encoding.hpp"
 #include "herald/gateways/gateway.hpp"
+#include "herald/source_dir.hpp"
 
 extern char** environ;
 
@@ -31,144 +33,40 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-constexpr const char* kFakeTwilio = R"PY(
-import json, sys, threading, time
-from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
-from urllib.parse import parse_qsl
-
-log_path = sys.argv[1]
-lock = threading.Lock()
-counter = [0]
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
-
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        raw = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode("utf-8")
-        form = dict(parse_qsl(raw, keep_blank_values=True))
-        to = form.get("To", "")
-        with lock:
-            counter[0] += 1
-            sid = "SM%032d" % counter[0]
-            with open(log_path, "a") as f:
-                f.write(json.dumps({
-                    "path": self.path, "authorization": self.headers.get("Authorization"),
-                    "content_type": self.headers.get("Content-Type"),
-                    "idempotency_key": self.headers.get("Idempotency-Key"),
-                    "client_port": self.client_address[1], "sid": sid, "form": form}) + "\n")
-        headers = {}
-        if to.endswith("0429"):
-            status, body = 429, {"code": 20429, "message": "Too Many Requests", "status": 429}
-            headers["Retry-After"] = "7"
-        elif to.endswith("1610"):
-            status, body = 400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}
-        elif to.endswith("0500"):
-            status, body = 500, {"code": 20500, "message": "Internal Server Error", "status": 500}
-        else:
-            if to.endswith("9999"):
-                time.sleep(3)
-            status, body = 201, {"sid": sid, "status": "queued", "to": to, "body": form.get("Body")}
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-ThreadingHTTPServer.request_queue_size = 256  # a batch opens dozens of connections at once
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-server.daemon_threads = True
-print("PORT", server.server_address[1], flush=True)
-server.serve_forever()
-)PY";
-
-constexpr const char* kFakeSmtp = R"PY(
-import asyncio, json, os, sys
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
-
-out_dir = sys.argv[1]
-
-class Handler:
-    def __init__(self):
-        self.count = 0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        local = address.split("@")[0]
-        if local == "nobody":
-            return "550 5.1.1 mailbox unavailable"
-        if local == "busy":
-            return "451 4.3.0 try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.count += 1
-        record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                  "authenticated": bool(session.authenticated), "client_port": session.peer[1],
-                  "content": envelope.original_content.decode("utf-8", "replace")}
-        path = os.path.join(out_dir, "msg-%05d.json" % self.count)
-        with open(path + ".tmp", "w") as f:
-            json.dump(record, f)
-        os.rename(path + ".tmp", path)
-        return "250 2.0.0 Ok: queued"
-
-def authenticator(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"herald" and auth_data.password == b"secret"
-    # handled=False: aiosmtpd then answers 535 itself instead of leaving the client waiting.
-    return AuthResult(success=ok, handled=False)
-
-async def main():
-    loop = asyncio.get_running_loop()
-    handler = Handler()
-    server = await loop.create_server(
-        lambda: SMTP(handler, hostname="fake-smtp", authenticator=authenticator, auth_require_tls=False),
-        "127.0.0.1", 0)
-    print("PORT", server.sockets[0].getsockname()[1], flush=True)
-    await server.serve_forever()
-
-asyncio.run(main())
-)PY";
-
-// A python3 (that can import aiosmtpd when asked): a pyenv shim may shadow the system one.
-std::string find_python(bool need_aiosmtpd) {
+// A python3 that can import aiosmtpd (the SMTP fake needs it): a pyenv shim may shadow the system one.
+std::string find_python() {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("HERALD_PYTHON")) candidates.emplace_back(env);
   candidates.emplace_back("/usr/bin/python3");
   candidates.emplace_back("python3");
-  const std::string probe = need_aiosmtpd ? " -c 'import aiosmtpd'" : " -c ''";
   for (const auto& py : candidates) {
-    if (std::system((py + probe + " >/dev/null 2>&1").c_str()) == 0) return py;
+    if (std::system((py + " -c 'import aiosmtpd' >/dev/null 2>&1").c_str()) == 0) return py;
   }
   return {};
 }
 
-// A server process writing "PORT <n>" on its first stdout line; killed when destroyed.
-class ServerProcess {
+// tests/fakes/serve.py running one fake: it writes "PORT <n>" on its first stdout line once it
+// listens; killed when destroyed.
+class FakeProcess {
  public:
-  ServerProcess(const std::string& python, const fs::path& dir, const std::string& script_name,
-                const char* script, const std::string& arg) {
-    const fs::path script_path = dir / script_name;
-    std::ofstream(script_path) << script;
-    stdout_path_ = dir / (script_name + ".out");
-    const fs::path stderr_path = dir / (script_name + ".err");
+  FakeProcess(const std::string& python, const fs::path& dir, const std::string& name,
+              const std::vector<std::string>& args) {
+    stdout_path_ = dir / (name + ".out");
+    const fs::path stderr_path = dir / (name + ".err");
+    std::vector<std::string> command = {python, std::string(HERALD_SOURCE_DIR) + "/tests/fakes/serve.py"};
+    command.insert(command.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : command) argv.push_back(a.data());
+    argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::string script_arg = script_path.string();
-    std::vector<char*> argv = {const_cast<char*>(python.c_str()), const_cast<char*>(script_arg.c_str()),
-                               const_cast<char*>(arg.c_str()), nullptr};
     if (posix_spawnp(&pid_, python.c_str(), &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
     if (pid_ <= 0) throw std::runtime_error("cannot start " + python);
 
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       std::ifstream in(stdout_path_);
       std::string word;
@@ -180,18 +78,20 @@ class ServerProcess {
         std::ifstream err(stderr_path);
         std::stringstream text;
         text << err.rdbuf();
-        throw std::runtime_error(script_name + " exited: " + text.str());
+        throw std::runtime_error("fake " + name + " exited: " + text.str());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the port file
     }
-    throw std::runtime_error(script_name + " did not report its port");
+    throw std::runtime_error("fake " + name + " did not report its port");
   }
-  ~ServerProcess() {
+  ~FakeProcess() {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       waitpid(pid_, nullptr, 0);
     }
   }
+  FakeProcess(const FakeProcess&) = delete;
+  FakeProcess& operator=(const FakeProcess&) = delete;
   int port() const { return port_; }
 
  private:
@@ -223,33 +123,34 @@ std::vector<Json> read_json_lines(const fs::path& path) {
   return out;
 }
 
-// One local server per test suite, in a temporary directory where it records what it got.
+// One fake per test suite, in a temporary directory where it records what it got.
 template <typename Derived>
-class LocalServer : public ::testing::Test {
+class LocalFake : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    python_ = find_python(Derived::kNeedsAiosmtpd);
+    python_ = find_python();
     if (python_.empty()) return;
     char tmpl[] = "/tmp/herald-gw-test-XXXXXX";
     dir_ = new fs::path(mkdtemp(tmpl));
     try {
-      server_ = Derived::start(python_, *dir_);
+      fake_ = Derived::start(python_, *dir_);
     } catch (const std::exception& e) {
       start_error_ = e.what();
     }
   }
   static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
+    delete fake_;
+    fake_ = nullptr;
     if (dir_ != nullptr) fs::remove_all(*dir_);
     delete dir_;
     dir_ = nullptr;
   }
   void SetUp() override {
-    if (python_.empty()) GTEST_SKIP() << "no usable python3 (apt-get install python3 python3-aiosmtpd)";
-    ASSERT_TRUE(server_ != nullptr) << "local server did not start: " << start_error_;
+    ASSERT_FALSE(python_.empty()) << "no python3 with aiosmtpd (scripts/install-deps --test installs it)";
+    ASSERT_TRUE(fake_ != nullptr) << "the local fake did not start: " << start_error_;
   }
-  static int port() { return server_->port(); }
+  static int port() { return fake_->port(); }
+  static std::vector<Json> recorded() { return read_json_lines(*dir_ / "record.jsonl"); }
   static std::unique_ptr<Gateway> gateway(const GatewayConfig& c) {
     auto g = make_gateway(c);
     if (!g) throw std::runtime_error(g.error().field + ": " + g.error().message);
@@ -259,21 +160,27 @@ class LocalServer : public ::testing::Test {
   static inline std::string python_;
   static inline std::string start_error_;
   static inline fs::path* dir_ = nullptr;
-  static inline ServerProcess* server_ = nullptr;
+  static inline FakeProcess* fake_ = nullptr;
 };
 
-class TwilioServer : public LocalServer<TwilioServer> {
+constexpr const char* kAccountSid = "AC00000000000000000000000000000001";
+constexpr const char* kAuthToken = "secret-token";
+
+// tests/fakes/fake_twilio.py, with numbers scripted to refuse the way Twilio does.
+class TwilioServer : public LocalFake<TwilioServer> {
  public:
-  static constexpr bool kNeedsAiosmtpd = false;
-  static ServerProcess* start(const std::string& python, const fs::path& dir) {
-    return new ServerProcess(python, dir, "fake_twilio.py", kFakeTwilio, (dir / "twilio.jsonl").string());
+  static FakeProcess* start(const std::string& python, const fs::path& dir) {
+    return new FakeProcess(python, dir, "twilio",
+                           {"twilio", "--record", (dir / "record.jsonl").string(), "--account-sid", kAccountSid,
+                            "--auth-token", kAuthToken, "--reply", "+12175550429=too_many_requests:7", "--reply",
+                            "+12175551610=opted_out", "--reply", "+12175550500=server_error", "--reply",
+                            "+12175559999=slow:3"});
   }
 
  protected:
-  static std::vector<Json> twilio_requests() { return read_json_lines(*dir_ / "twilio.jsonl"); }
   static std::vector<Json> twilio_requests_to(const std::string& to) {
     std::vector<Json> out;
-    for (auto& r : twilio_requests()) {
+    for (auto& r : recorded()) {
       if (r["form"]["To"] == to) out.push_back(r);
     }
     return out;
@@ -283,8 +190,8 @@ class TwilioServer : public LocalServer<TwilioServer> {
     c.name = std::move(name);
     c.type = "twilio";
     c.channel = Channel::sms;
-    c.settings = {{"account_sid", "AC00000000000000000000000000000001"},
-                  {"auth_token", "secret-token"},
+    c.settings = {{"account_sid", kAccountSid},
+                  {"auth_token", kAuthToken},
                   {"from", "+12175550100"},
                   {"base_url", "http://127.0.0.1:" + std::to_string(port)},
                   {"timeout_ms", "2000"}};
@@ -292,27 +199,18 @@ class TwilioServer : public LocalServer<TwilioServer> {
   }
 };
 
-class SmtpServer : public LocalServer<SmtpServer> {
+// tests/fakes/smtp_sink.py with AUTH (herald / secret) and two refused recipients.
+class SmtpServer : public LocalFake<SmtpServer> {
  public:
-  static constexpr bool kNeedsAiosmtpd = true;
-  static ServerProcess* start(const std::string& python, const fs::path& dir) {
-    fs::create_directories(dir / "mail");
-    return new ServerProcess(python, dir, "fake_smtp.py", kFakeSmtp, (dir / "mail").string());
+  static FakeProcess* start(const std::string& python, const fs::path& dir) {
+    return new FakeProcess(python, dir, "smtp",
+                           {"smtp", "--record", (dir / "record.jsonl").string(), "--login", "herald:secret",
+                            "--refuse", "nobody@example.com=550 5.1.1 mailbox unavailable", "--refuse",
+                            "busy@example.com=451 4.3.0 try again later"});
   }
 
  protected:
-  static std::vector<Json> mails() {
-    std::vector<Json> out;
-    std::set<fs::path> files;
-    for (const auto& e : fs::directory_iterator(*dir_ / "mail")) {
-      if (e.path().extension() == ".json") files.insert(e.path());
-    }
-    for (const auto& f : files) {
-      std::ifstream in(f);
-      out.push_back(Json::parse(in));
-    }
-    return out;
-  }
+  static std::vector<Json> mails() { return recorded(); }
   static GatewayConfig smtp_config(std::string name, int port) {
     GatewayConfig c;
     c.name = std::move(name);
@@ -360,15 +258,15 @@ TEST_F(TwilioServer, BatchOfFiftyArrivesWithFormFieldsAndBasicAuth) {
   ASSERT_EQ(results.size(), 50u);
 
   std::map<std::string, Json> by_to;
-  for (auto& r : twilio_requests()) by_to[r["form"]["To"]] = r;
+  for (auto& r : recorded()) by_to[r["form"]["To"]] = r;
   for (int i = 0; i < 50; ++i) {
     const auto& m = batch[i];
     ASSERT_EQ(by_to.count(m.to), 1u) << m.to;
     const Json& req = by_to[m.to];
-    EXPECT_EQ(req["path"], "/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json");
-    EXPECT_EQ(req["authorization"], "Basic " + base64_encode("AC00000000000000000000000000000001:secret-token"));
-    EXPECT_EQ(req["content_type"], "application/x-www-form-urlencoded");
-    EXPECT_EQ(req["idempotency_key"], m.idempotency_key);
+    // The fake records only what reached /2010-04-01/Accounts/{kAccountSid}/Messages.json.
+    EXPECT_EQ(req["headers"]["authorization"], "Basic " + base64_encode(std::string(kAccountSid) + ":" + kAuthToken));
+    EXPECT_EQ(req["headers"]["content-type"], "application/x-www-form-urlencoded");
+    EXPECT_EQ(req["headers"]["idempotency-key"], m.idempotency_key);
     EXPECT_EQ(req["form"]["From"], "+12175550100");
     EXPECT_EQ(req["form"]["Body"], m.body);
     EXPECT_EQ(req["form"]["StatusCallback"], m.status_callback_url);
@@ -407,16 +305,16 @@ TEST_F(TwilioServer, KeepsConnectionsAliveAcrossBatches) {
   for (int round = 0; round < 2; ++round) {
     for (auto& r : g->send_batch(batch)) EXPECT_EQ(r.outcome, SendOutcome::sent);
   }
-  std::set<int> ports;
+  std::set<int> connections;
   int requests = 0;
-  for (auto& r : twilio_requests()) {
+  for (auto& r : recorded()) {
     if (r["form"]["Body"] == "reuse") {
-      ports.insert(r["client_port"].get<int>());
+      connections.insert(r["connection"].get<int>());
       ++requests;
     }
   }
   EXPECT_EQ(requests, 40);
-  EXPECT_LE(ports.size(), 4u);
+  EXPECT_LE(connections.size(), 4u);
 }
 
 TEST_F(TwilioServer, TimeoutAndRefusedConnectionAreRetries) {
