@@ -22,7 +22,7 @@ const std::set<std::string> kSections = {"database", "http",     "auth",     "ut
                                          "intake",   "dispatch", "channels", "gateways", "server"};
 
 ApiError config_error(const std::string& key, const std::string& message) {
-  return {ErrorKind::unprocessable, "invalid_config", key + ": " + message, key};
+  return {ErrorKind::invalid, "invalid_config", key + ": " + message, key};
 }
 
 std::string node_text(const toml::node& n) {
@@ -343,7 +343,7 @@ Result<Config> load_config(const std::string& explicit_path, const Environment& 
     } catch (const toml::parse_error& e) {
       std::ostringstream where;
       where << path << ":" << e.source().begin.line << ":" << e.source().begin.column;
-      return ApiError{ErrorKind::unprocessable, "invalid_config", where.str() + ": " + std::string(e.description()),
+      return ApiError{ErrorKind::invalid, "invalid_config", where.str() + ": " + std::string(e.description()),
                       where.str()};
     }
   }

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "herald/app/commands.hpp"
+#include "herald/rules/clock.hpp"
 #include "herald/store/customers.hpp"
 
 namespace herald::app {
@@ -42,8 +43,9 @@ int run_seed_demo(const Config& config) {
       demo_customer("demo-4", "Alan Turing", "en", "America/Los_Angeles", "Fresno", "CA", "93702", "+15595550104",
                     "alan@example.com"),
   };
+  const auto now = rules::SystemClock().now();
   for (const auto& c : customers) {
-    auto stored = store::upsert_customer(db, c, config.rules.default_preferences, "seed-demo");
+    auto stored = store::upsert_customer(db, c, config.rules.default_preferences, "seed-demo", now);
     if (!stored) {
       std::cerr << "seed-demo: " << c.customer_id << ": " << stored.error().message << "\n";
       return 1;

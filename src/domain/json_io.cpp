@@ -385,19 +385,19 @@ Json to_json(const Preferences& p) {
 
 std::string_view to_string(ErrorKind k) {
   switch (k) {
-    case ErrorKind::bad_request: return "bad_request";
-    case ErrorKind::unauthorized: return "unauthorized";
+    case ErrorKind::malformed: return "malformed";
+    case ErrorKind::unauthenticated: return "unauthenticated";
     case ErrorKind::forbidden: return "forbidden";
     case ErrorKind::not_found: return "not_found";
     case ErrorKind::method_not_allowed: return "method_not_allowed";
+    case ErrorKind::unsupported_media_type: return "unsupported_media_type";
     case ErrorKind::conflict: return "conflict";
-    case ErrorKind::payload_too_large: return "payload_too_large";
-    case ErrorKind::unsupported_media: return "unsupported_media";
-    case ErrorKind::unprocessable: return "unprocessable";
+    case ErrorKind::too_large: return "too_large";
+    case ErrorKind::invalid: return "invalid";
     case ErrorKind::rate_limited: return "rate_limited";
     case ErrorKind::unavailable: return "unavailable";
   }
-  return "bad_request";
+  return "malformed";
 }
 
 Json to_json(const ApiError& e) {

@@ -10,7 +10,7 @@ namespace {
 
 // The message starts with the key, as the app's config errors do, so it reads on its own.
 ApiError config_error(const std::string& field, std::string code, const std::string& text) {
-  return {ErrorKind::unprocessable, std::move(code), field + ": " + text, field};
+  return {ErrorKind::invalid, std::move(code), field + ": " + text, field};
 }
 
 // Reads the settings of one gateway; every error names "gateways.<name>.<key>".

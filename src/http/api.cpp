@@ -26,7 +26,7 @@ Result<Json> Context::json_body() const {
   media.erase(std::remove_if(media.begin(), media.end(), [](unsigned char c) { return std::isspace(c); }), media.end());
   std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (media != "application/json")
-    return ApiError{ErrorKind::unsupported_media, "unsupported_media_type", "Content-Type must be application/json", ""};
+    return ApiError{ErrorKind::unsupported_media_type, "unsupported_media_type", "Content-Type must be application/json", ""};
   return parse_json_body(request.body, config.json_max_depth);
 }
 

@@ -44,7 +44,7 @@ std::optional<std::string> bearer_token(const std::optional<std::string>& author
 std::optional<ApiError> authorize(Access access, const std::optional<Principal>& who,
                                   std::string_view path_customer_id) {
   if (access == Access::open) return std::nullopt;
-  if (!who) return ApiError{ErrorKind::unauthorized, "unauthorized", "missing or invalid credentials", ""};
+  if (!who) return ApiError{ErrorKind::unauthenticated, "unauthorized", "missing or invalid credentials", ""};
   switch (access) {
     case Access::open: return std::nullopt;
     case Access::cis_or_admin:

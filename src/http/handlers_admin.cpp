@@ -1,9 +1,12 @@
 // Admin: the message log (filtered, paginated, masked unless revealed and audited) and reports.
+#include <algorithm>
 #include <charconv>
 
 #include "handlers.hpp"
 #include "herald/domain/phone.hpp"
-#include "herald/http/csv.hpp"
+#include "herald/http/views/cursor.hpp"
+#include "herald/http/views/messages.hpp"
+#include "herald/http/views/reports.hpp"
 #include "herald/store/audit.hpp"
 #include "herald/store/messages.hpp"
 #include "herald/store/reports.hpp"
@@ -28,7 +31,7 @@ Result<std::optional<TimePoint>> time_param(const Context& ctx, const std::strin
   auto text = ctx.query_value(name);
   if (text.empty()) return std::optional<TimePoint>{};
   auto t = parse_time(text);
-  if (!t) return unprocessable(name, "invalid_time", name + " must be an RFC 3339 time with offset");
+  if (!t) return invalid(name, "invalid_time", name + " must be an RFC 3339 time with offset");
   return std::optional<TimePoint>{*t};
 }
 
@@ -47,10 +50,14 @@ bool reveal_requested(const Context& ctx) {
   return v == "1" || v == "true";
 }
 
-std::string cell(const Json& v) {
-  if (v.is_null()) return "";
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
+// An optional enum query parameter: nullopt inside when absent, an error naming it when unknown.
+template <typename T, typename Parse>
+Result<std::optional<T>> enum_param(const Context& ctx, const std::string& name, Parse parse) {
+  auto text = ctx.query_value(name);
+  if (text.empty()) return std::optional<T>{};
+  auto value = parse(text);
+  if (!value) return invalid(name, "invalid_value", "unknown " + name + " '" + text + "'");
+  return std::optional<T>{*value};
 }
 
 }  // namespace
@@ -60,12 +67,8 @@ Response list_messages(Context& ctx) {
   f.customer_id = ctx.query_value("customer_id");
   f.account_id = ctx.query_value("account_id");
   if (auto a = ctx.query_value("address"); !a.empty()) f.address = normalized_address(a, ctx.config.default_region);
-  f.channel = ctx.query_value("channel");
   f.type = ctx.query_value("type");
-  f.topic = ctx.query_value("topic");
-  f.status = ctx.query_value("status");
   f.q = ctx.query_value("q");
-  f.cursor = ctx.query_value("cursor");
   auto from = time_param(ctx, "from");
   if (!from) return error_response(from.error());
   auto to = time_param(ctx, "to");
@@ -76,28 +79,42 @@ Response list_messages(Context& ctx) {
   if (auto text = ctx.query_value("limit"); !text.empty()) {
     auto n = parse_positive(text);
     if (!n || *n > kMaxLimit)
-      return error_response(unprocessable("limit", "invalid_limit", "limit must be an integer from 1 to 500"));
+      return error_response(invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500"));
     f.limit = static_cast<int>(*n);
   }
+  if (auto cursor = ctx.query_value("cursor"); !cursor.empty()) {
+    auto position = views::decode_cursor(cursor);
+    if (!position)
+      return error_response(malformed("cursor", "invalid_cursor", "the cursor is not one this server issued"));
+    f.before_id = *position;
+  }
+  auto channel = enum_param<Channel>(ctx, "channel", parse_channel);
+  if (!channel) return error_response(channel.error());
+  auto topic = enum_param<Topic>(ctx, "topic", parse_topic);
+  if (!topic) return error_response(topic.error());
+  auto status = enum_param<MessageStatus>(ctx, "status", parse_message_status);
+  if (!status) return error_response(status.error());
+  f.channel = *channel;
+  f.topic = *topic;
+  f.status = *status;
+
   const bool reveal = reveal_requested(ctx);
-  auto page = store::list_messages(ctx.services.db, f, reveal);
-  if (!page) return error_response(page.error());
+  const auto page = store::list_messages(ctx.services.db, f);
   if (reveal) {
     store::audit(ctx.services.db, ctx.actor(), "messages.reveal", "messages",
-                 Json{{"query", std::string(ctx.request.query_string())}, {"count", page->items.size()}});
+                 Json{{"query", std::string(ctx.request.query_string())}, {"count", page.items.size()}});
   }
-  return json_response(200, Json{{"items", std::move(page->items)},
-                                 {"next_cursor", page->next_cursor ? Json(*page->next_cursor) : Json(nullptr)}});
+  return json_response(200, views::message_page_json(page, reveal));
 }
 
 Response get_message(Context& ctx) {
   auto id = parse_positive(ctx.param("message_id"));
   if (!id) return error_response(ErrorKind::not_found, "message_not_found", "no such message");
   const bool reveal = reveal_requested(ctx);
-  auto message = store::get_message_detail(ctx.services.db, *id, reveal);
+  auto message = store::get_message_detail(ctx.services.db, *id);
   if (!message) return error_response(ErrorKind::not_found, "message_not_found", "no such message");
   if (reveal) store::audit(ctx.services.db, ctx.actor(), "message.reveal", std::to_string(*id), Json::object());
-  return json_response(200, *message);
+  return json_response(200, views::message_detail_json(*message, reveal));
 }
 
 Response volume_report(Context& ctx) {
@@ -108,44 +125,38 @@ Response volume_report(Context& ctx) {
   store::VolumeQuery q;
   q.to = to->value_or(ctx.now);
   q.from = from->value_or(q.to - std::chrono::hours(24 * 7));
-  if (!(q.from < q.to)) return error_response(unprocessable("from", "invalid_range", "from must be before to"));
-  if (auto b = ctx.query_value("bucket"); !b.empty()) q.bucket = b;
+  if (!(q.from < q.to)) return error_response(invalid("from", "invalid_range", "from must be before to"));
+  const auto format = ctx.query_value("format");
+  if (!format.empty() && format != "json" && format != "csv")
+    return error_response(invalid("format", "invalid_format", "format must be json or csv"));
+  if (auto b = ctx.query_value("bucket"); !b.empty()) {
+    auto bucket = store::parse_time_bucket(b);
+    if (!bucket) return error_response(invalid("bucket", "invalid_bucket", "bucket must be hour, day, week or month"));
+    q.bucket = *bucket;
+  }
   std::string_view groups = ctx.query.count("group_by") ? ctx.query.at("group_by") : std::string_view{};
   while (!groups.empty()) {
     auto comma = groups.find(',');
     auto g = groups.substr(0, comma);
     while (!g.empty() && g.front() == ' ') g.remove_prefix(1);
     while (!g.empty() && g.back() == ' ') g.remove_suffix(1);
-    if (!g.empty()) q.group_by.emplace_back(g);
     groups = comma == std::string_view::npos ? std::string_view{} : groups.substr(comma + 1);
+    if (g.empty()) continue;
+    auto group = store::parse_volume_group(g);
+    if (!group)
+      return error_response(invalid("group_by", "invalid_group_by",
+                                    "cannot group by '" + std::string(g) + "' (channel, type, status, topic, gateway)"));
+    // Each column once, in the order first asked for.
+    if (std::find(q.group_by.begin(), q.group_by.end(), *group) == q.group_by.end()) q.group_by.push_back(*group);
   }
-  const auto format = ctx.query_value("format");
-  if (!format.empty() && format != "json" && format != "csv")
-    return error_response(unprocessable("format", "invalid_format", "format must be json or csv"));
 
-  auto rows = store::volume_report(ctx.services.db, q);
-  if (!rows) return error_response(rows.error());
-
+  const auto rows = store::volume_report(ctx.services.db, q);
   if (format == "csv") {
-    // Columns as the store names them, deduplicated in request order.
-    std::vector<std::string> header{"bucket"};
-    for (const auto& g : q.group_by)
-      if (std::find(header.begin(), header.end(), g) == header.end()) header.push_back(g);
-    header.push_back("count");
-    std::vector<std::vector<std::string>> lines;
-    for (const auto& row : *rows) {
-      std::vector<std::string> line;
-      for (const auto& col : header) line.push_back(cell(row.value(col, Json())));
-      lines.push_back(std::move(line));
-    }
-    auto r = text_response(200, to_csv(header, lines), "text/csv; charset=utf-8");
+    auto r = text_response(200, views::volume_report_csv(rows, q), "text/csv; charset=utf-8");
     r.set_header("Content-Disposition", "attachment; filename=\"volume.csv\"");
     return r;
   }
-  return json_response(200, Json{{"rows", std::move(*rows)},
-                                 {"from", format_time(q.from)},
-                                 {"to", format_time(q.to)},
-                                 {"bucket", q.bucket}});
+  return json_response(200, views::volume_report_json(rows, q));
 }
 
 }  // namespace herald::http::handlers

@@ -2,6 +2,7 @@
 #include "handlers.hpp"
 #include "herald/domain/customer_token.hpp"
 #include "herald/domain/json_io.hpp"
+#include "herald/http/views/preferences.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/rules/decide.hpp"
 #include "herald/store/customers.hpp"
@@ -12,19 +13,6 @@ namespace {
 
 ApiError customer_not_found() { return ApiError{ErrorKind::not_found, "customer_not_found", "no such customer", ""}; }
 
-Json preferences_json(const store::PreferencesView& view) {
-  Json out = to_json(view.preferences);
-  Json contacts = Json::array();
-  for (const auto& c : view.contacts) {
-    contacts.push_back({{"channel", to_string(c.channel)},
-                        {"address", c.address},
-                        {"verified", c.verified},
-                        {"consent", to_string(c.consent)}});
-  }
-  out["contacts"] = std::move(contacts);
-  return out;
-}
-
 }  // namespace
 
 Response put_customer(Context& ctx) {
@@ -32,7 +20,8 @@ Response put_customer(Context& ctx) {
   if (!body) return error_response(body.error());
   auto customer = parse_customer(*body, ctx.param("id"), ctx.config.default_region);
   if (!customer) return error_response(customer.error());
-  auto stored = store::upsert_customer(ctx.services.db, *customer, ctx.services.rules.default_preferences, ctx.actor());
+  auto stored = store::upsert_customer(ctx.services.db, *customer, ctx.services.rules.default_preferences, ctx.actor(),
+                                       ctx.now);
   if (!stored) return error_response(stored.error());
   return json_response(200, to_json(*stored));
 }
@@ -56,7 +45,7 @@ Response create_portal_token(Context& ctx) {
 Response get_preferences(Context& ctx) {
   auto view = store::get_preferences(ctx.services.db, ctx.param("id"));
   if (!view) return error_response(customer_not_found());
-  return json_response(200, preferences_json(*view));
+  return json_response(200, views::preferences_json(*view));
 }
 
 Response put_preferences(Context& ctx) {
@@ -64,9 +53,9 @@ Response put_preferences(Context& ctx) {
   if (!body) return error_response(body.error());
   auto prefs = parse_preferences(*body);
   if (!prefs) return error_response(prefs.error());
-  auto view = store::put_preferences(ctx.services.db, ctx.param("id"), *prefs, ctx.actor());
+  auto view = store::put_preferences(ctx.services.db, ctx.param("id"), *prefs, ctx.actor(), ctx.now);
   if (!view) return error_response(view.error());
-  return json_response(200, preferences_json(*view));
+  return json_response(200, views::preferences_json(*view));
 }
 
 }  // namespace herald::http::handlers

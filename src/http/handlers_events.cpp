@@ -3,6 +3,7 @@
 
 #include "handlers.hpp"
 #include "herald/domain/json_io.hpp"
+#include "herald/http/views/events.hpp"
 #include "herald/rules/decide.hpp"
 #include "herald/store/events.hpp"
 #include "herald/store/customers.hpp"
@@ -18,12 +19,12 @@ Result<Event> validate_event(const Context& ctx, const Json& body) {
   auto event = parse_event(body);
   if (!event) return event.error();
   if (!ctx.services.rules.types.count(event->type))
-    return unprocessable("type", "unknown_event_type", "unknown event type '" + event->type + "'");
+    return invalid("type", "unknown_event_type", "unknown event type '" + event->type + "'");
   return event;
 }
 
 ApiError unknown_account(const std::string& id) {
-  return unprocessable("account_id", "unknown_account", "no account '" + id + "'");
+  return invalid("account_id", "unknown_account", "no account '" + id + "'");
 }
 
 ApiError idempotency_conflict(const std::string& id) {
@@ -50,7 +51,7 @@ Response post_event(Context& ctx) {
       // The original result: where that event stands now.
       auto view = store::get_event(ctx.services.db, event->event_id);
       if (!view) return json_response(200, Json{{"event_id", event->event_id}, {"status", "accepted"}});
-      return json_response(200, store::to_json(*view));
+      return json_response(200, views::event_json(*view));
     }
     case store::InsertOutcome::conflict:
       return error_response(idempotency_conflict(event->event_id));
@@ -62,10 +63,10 @@ Response post_event_batch(Context& ctx) {
   auto body = ctx.json_body();
   if (!body) return error_response(body.error());
   if (!body->is_object() || !body->contains("events") || !(*body)["events"].is_array())
-    return error_response(unprocessable("events", "invalid", "expected {\"events\": [...]}"));
+    return error_response(invalid("events", "invalid", "expected {\"events\": [...]}"));
   const auto& items = (*body)["events"];
   if (items.size() > kMaxBatch)
-    return error_response(unprocessable("events", "too_many_events",
+    return error_response(invalid("events", "too_many_events",
                                         "at most " + std::to_string(kMaxBatch) + " events per batch"));
 
   struct Slot {
@@ -131,7 +132,7 @@ Response post_event_batch(Context& ctx) {
 Response get_event(Context& ctx) {
   auto view = store::get_event(ctx.services.db, ctx.param("event_id"));
   if (!view) return error_response(ErrorKind::not_found, "event_not_found", "no such event");
-  return json_response(200, store::to_json(*view));
+  return json_response(200, views::event_json(*view));
 }
 
 }  // namespace herald::http::handlers

@@ -134,12 +134,12 @@ Response twilio_status(Context& ctx) {
   auto status_text = form_value(params, "MessageStatus");
   if (status_text.empty()) status_text = form_value(params, "SmsStatus");
   if (sid.empty() || status_text.empty())
-    return error_response(unprocessable("MessageSid", "missing_field", "MessageSid and MessageStatus are required"));
+    return error_response(invalid("MessageSid", "missing_field", "MessageSid and MessageStatus are required"));
 
   Json raw = Json::object();
   for (const auto& [k, v] : params) raw[k] = v;
   auto outcome = store::apply_delivery_receipt(ctx.services.db, sid, from_twilio_status(status_text),
-                                               form_value(params, "ErrorCode"), raw);
+                                               form_value(params, "ErrorCode"), raw, ctx.now);
   if (!outcome.matched) spdlog::info("http: twilio status {} for unknown message sid {}", status_text, sid);
   // Twilio only needs a 2xx; an unknown sid is not its problem to retry.
   Response r;
@@ -165,7 +165,8 @@ Response unsubscribe_confirm(Context& ctx) {
   auto u = unsubscribe_claims(ctx);
   if (!u) return link_not_found();
   const auto& token = ctx.param("token");
-  store::unsubscribe_topic(ctx.services.db, u->channel, u->address, u->topic, "token:" + token.substr(0, 16));
+  store::unsubscribe_topic(ctx.services.db, u->channel, u->address, u->topic, "token:" + token.substr(0, 16),
+                           ctx.now);
   return html_page(200, "Unsubscribed",
                    "<h1>You are unsubscribed</h1><p>You will no longer receive " + html_escape(describe(*u)) +
                        ".</p><p>You can turn them back on in the preference center.</p>");

@@ -1,4 +1,5 @@
-// Request/response helpers: headers, query strings, percent-decoding, the JSON error shape.
+// Request/response helpers: headers, query strings, percent-decoding, the JSON error shape and
+// the one mapping from error kind to HTTP status.
 #include "herald/http/message.hpp"
 
 #include <algorithm>
@@ -79,11 +80,28 @@ Response text_response(int status, std::string body, std::string content_type) {
   return r;
 }
 
+int http_status(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::malformed: return 400;
+    case ErrorKind::unauthenticated: return 401;
+    case ErrorKind::forbidden: return 403;
+    case ErrorKind::not_found: return 404;
+    case ErrorKind::method_not_allowed: return 405;
+    case ErrorKind::conflict: return 409;
+    case ErrorKind::too_large: return 413;
+    case ErrorKind::unsupported_media_type: return 415;
+    case ErrorKind::invalid: return 422;
+    case ErrorKind::rate_limited: return 429;
+    case ErrorKind::unavailable: return 503;
+  }
+  return 400;
+}
+
 Response error_response(const ApiError& e) {
   Json inner = {{"code", e.code}, {"message", e.message}};
   if (!e.field.empty()) inner["field"] = e.field;
   auto r = json_response(http_status(e.kind), Json{{"error", inner}});
-  if (e.kind == ErrorKind::unauthorized) r.set_header("WWW-Authenticate", "Bearer");
+  if (e.kind == ErrorKind::unauthenticated) r.set_header("WWW-Authenticate", "Bearer");
   return r;
 }
 

@@ -256,7 +256,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     s.stream.expires_after(config.header_timeout);
     co_await bhttp::async_read_header(s.stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     const auto too_large = [this] {
-      return error_response(ErrorKind::payload_too_large, "payload_too_large",
+      return error_response(ErrorKind::too_large, "payload_too_large",
                             "request body exceeds " + std::to_string(config.body_limit) + " bytes");
     };
     // Beast compares Content-Length with the body limit while parsing the header.
@@ -267,7 +267,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       break;
     }
     if (ec == bhttp::error::header_limit) {
-      auto refusal = error_response(ErrorKind::bad_request, "headers_too_large", "request headers exceed 8 KiB");
+      auto refusal = error_response(ErrorKind::malformed, "headers_too_large", "request headers exceed 8 KiB");
       co_await refuse(s, 11, std::move(refusal));
       break;
     }
@@ -276,7 +276,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       break;
     }
     if (ec) {
-      auto refusal = error_response(ErrorKind::bad_request, "bad_request", "malformed HTTP request");
+      auto refusal = error_response(ErrorKind::malformed, "bad_request", "malformed HTTP request");
       co_await refuse(s, 11, std::move(refusal));
       break;
     }

@@ -8,8 +8,8 @@ namespace herald::store {
 namespace {
 
 const char* const kInsertConsent =
-    "INSERT INTO herald.consent_events (channel, address, topic, state, source, evidence)"
-    " VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6)";
+    "INSERT INTO herald.consent_events (channel, address, topic, state, source, evidence, recorded_at)"
+    " VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7::timestamptz)";
 
 // For a topic, a topic-less record (STOP, START) and a record for that topic both count.
 const char* const kCurrentConsent =
@@ -27,9 +27,9 @@ std::string topic_param(std::optional<Topic> topic) { return topic ? std::string
 
 void insert_consent(pqxx::transaction_base& t, Channel channel, std::string_view address,
                     std::optional<Topic> topic, ConsentState state, std::string_view source,
-                    std::string_view evidence) {
+                    std::string_view evidence, TimePoint now) {
   t.exec_params(kInsertConsent, std::string(to_string(channel)), std::string(address), topic_param(topic),
-                std::string(to_string(state)), std::string(source), std::string(evidence));
+                std::string(to_string(state)), std::string(source), std::string(evidence), format_time(now));
 }
 
 ConsentState consent_in(pqxx::transaction_base& t, Channel channel, std::string_view address,
@@ -43,8 +43,8 @@ ConsentState consent_in(pqxx::transaction_base& t, Channel channel, std::string_
 }  // namespace
 
 void record_consent(Database& db, Channel channel, std::string_view address, std::optional<Topic> topic,
-                    ConsentState state, std::string_view source, std::string_view evidence) {
-  in_transaction(db, [&](pqxx::work& w) { insert_consent(w, channel, address, topic, state, source, evidence); });
+                    ConsentState state, std::string_view source, std::string_view evidence, TimePoint now) {
+  in_transaction(db, [&](pqxx::work& w) { insert_consent(w, channel, address, topic, state, source, evidence, now); });
 }
 
 ConsentState current_consent(Database& db, Channel channel, std::string_view address, std::optional<Topic> topic) {
@@ -52,7 +52,7 @@ ConsentState current_consent(Database& db, Channel channel, std::string_view add
 }
 
 int unsubscribe_topic(Database& db, Channel channel, std::string_view address, Topic topic,
-                      std::string_view evidence) {
+                      std::string_view evidence, TimePoint now) {
   return in_transaction(db, [&](pqxx::work& w) {
     int changed = 0;
     // Customers in id order, each preferences row locked before it is read: two unsubscribes
@@ -64,13 +64,13 @@ int unsubscribe_topic(Database& db, Channel channel, std::string_view address, T
       if (!old || !old->wants(topic, channel)) continue;
       Preferences updated = *old;
       updated.topics[topic].erase(channel);
-      store_preferences(w, customer_id, updated);
-      record_preference_change(w, customer_id, kUnsubscribeActor, old, updated);
+      store_preferences(w, customer_id, updated, now);
+      record_preference_change(w, customer_id, kUnsubscribeActor, old, updated, now);
       ++changed;
     }
     // A second click changes nothing and adds no record; the first one's evidence stands.
     if (changed > 0 || consent_in(w, channel, address, topic) != ConsentState::opted_out)
-      insert_consent(w, channel, address, topic, ConsentState::opted_out, "email", evidence);
+      insert_consent(w, channel, address, topic, ConsentState::opted_out, "email", evidence, now);
     return changed;
   });
 }

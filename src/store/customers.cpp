@@ -20,9 +20,10 @@ const char* const kAccountsOwnedElsewhere =
 
 // xmax = 0 only on a freshly inserted row: tells a new customer from a replaced one.
 const char* const kUpsertCustomer =
-    "INSERT INTO herald.customers (customer_id, name, language) VALUES ($1, $2, $3)"
+    "INSERT INTO herald.customers (customer_id, name, language, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz)"
     " ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, language = excluded.language,"
-    "  updated_at = now()"
+    "  updated_at = excluded.updated_at"
     " RETURNING (xmax = 0)";
 
 // An account moves only from a customer that no longer has it active; a concurrent claim
@@ -47,16 +48,16 @@ const char* const kDeactivateDroppedAccounts =
     "   AND account_id NOT IN (SELECT jsonb_array_elements_text($2::jsonb))";
 
 const char* const kUpsertContacts =
-    "INSERT INTO herald.contacts (customer_id, channel, address, verified, source, active)"
-    " SELECT $1, x.channel, x.address, true, 'cis', true"
+    "INSERT INTO herald.contacts (customer_id, channel, address, verified, source, active, created_at, updated_at)"
+    " SELECT $1, x.channel, x.address, true, 'cis', true, $3::timestamptz, $3::timestamptz"
     " FROM jsonb_to_recordset($2::jsonb) AS x(channel text, address text)"
     " ON CONFLICT (customer_id, channel, address) DO UPDATE SET verified = true, source = 'cis',"
-    "  active = true, updated_at = now()"
+    "  active = true, updated_at = excluded.updated_at"
     " WHERE NOT (herald.contacts.verified AND herald.contacts.active AND herald.contacts.source = 'cis')";
 
 // Dropped contacts stay as rows so their messages and consent history keep their meaning.
 const char* const kDeactivateDroppedContacts =
-    "UPDATE herald.contacts SET active = false, updated_at = now()"
+    "UPDATE herald.contacts SET active = false, updated_at = $3::timestamptz"
     " WHERE customer_id = $1 AND active"
     "   AND (channel, address) NOT IN"
     "     (SELECT x.channel, x.address FROM jsonb_to_recordset($2::jsonb) AS x(channel text, address text))";
@@ -64,8 +65,8 @@ const char* const kDeactivateDroppedContacts =
 // Only an address with no consent history at all gets the CIS opt-in: an earlier opt-out
 // (say, STOP from a previous owner of the number) must survive a CIS re-sync.
 const char* const kInitialConsent =
-    "INSERT INTO herald.consent_events (channel, address, state, source, evidence)"
-    " SELECT DISTINCT x.channel, x.address, 'opted_in', 'cis', $2"
+    "INSERT INTO herald.consent_events (channel, address, state, source, evidence, recorded_at)"
+    " SELECT DISTINCT x.channel, x.address, 'opted_in', 'cis', $2, $3::timestamptz"
     " FROM jsonb_to_recordset($1::jsonb) AS x(channel text, address text)"
     " WHERE NOT EXISTS (SELECT 1 FROM herald.consent_events ce"
     "                   WHERE ce.channel = x.channel AND ce.address = x.address)";
@@ -133,14 +134,14 @@ ApiError account_owned_elsewhere(const std::string& account_id) {
 }  // namespace
 
 Result<Customer> upsert_customer(Database& db, const Customer& customer, const Preferences& default_prefs,
-                                 std::string_view actor) {
+                                 std::string_view actor, TimePoint now) {
   Json account_ids = Json::array();
   Json accounts = Json::array();
   std::set<std::string> seen_accounts;
   for (std::size_t i = 0; i < customer.accounts.size(); ++i) {
     const auto& a = customer.accounts[i];
     if (!seen_accounts.insert(a.account_id).second)
-      return unprocessable("accounts[" + std::to_string(i) + "].account_id", "duplicate_account_id",
+      return invalid("accounts[" + std::to_string(i) + "].account_id", "duplicate_account_id",
                            "account " + a.account_id + " appears twice");
     account_ids.push_back(a.account_id);
     accounts.push_back({{"account_id", a.account_id},
@@ -163,12 +164,13 @@ Result<Customer> upsert_customer(Database& db, const Customer& customer, const P
   const std::string accounts_text = accounts.dump();
   const std::string contacts_text = contacts.dump();
   const std::string evidence = "customer " + customer.customer_id + " from " + std::string(actor);
+  const std::string at = format_time(now);
 
   return transact<Customer>(db, [&](pqxx::work& w) -> Result<Customer> {
     const auto owned = w.exec_params(kAccountsOwnedElsewhere, account_ids_text, customer.customer_id);
     if (!owned.empty()) return account_owned_elsewhere(owned[0][0].c_str());
 
-    w.exec_params(kUpsertCustomer, customer.customer_id, customer.name, customer.language);
+    w.exec_params(kUpsertCustomer, customer.customer_id, customer.name, customer.language, at);
     const auto stored = w.exec_params(kUpsertAccounts, customer.customer_id, accounts_text);
     if (stored.size() != customer.accounts.size()) {
       std::set<std::string> done;
@@ -178,14 +180,14 @@ Result<Customer> upsert_customer(Database& db, const Customer& customer, const P
     }
     w.exec_params(kDeactivateDroppedAccounts, customer.customer_id, account_ids_text);
 
-    w.exec_params(kUpsertContacts, customer.customer_id, contacts_text);
-    w.exec_params(kDeactivateDroppedContacts, customer.customer_id, contacts_text);
-    w.exec_params(kInitialConsent, contacts_text, evidence);
+    w.exec_params(kUpsertContacts, customer.customer_id, contacts_text, at);
+    w.exec_params(kDeactivateDroppedContacts, customer.customer_id, contacts_text, at);
+    w.exec_params(kInitialConsent, contacts_text, evidence, at);
 
     // A new customer (or one inserted without preferences) starts from the configured defaults.
     if (!load_preferences(w, customer.customer_id, /*lock=*/true)) {
-      store_preferences(w, customer.customer_id, default_prefs);
-      record_preference_change(w, customer.customer_id, actor, std::nullopt, default_prefs);
+      store_preferences(w, customer.customer_id, default_prefs, now);
+      record_preference_change(w, customer.customer_id, actor, std::nullopt, default_prefs, now);
     }
     return *load_customer(w, customer.customer_id);
   });
@@ -219,7 +221,7 @@ std::optional<PreferencesView> get_preferences(Database& db, std::string_view cu
 }
 
 Result<PreferencesView> put_preferences(Database& db, std::string_view customer_id, const Preferences& prefs,
-                                        std::string_view actor) {
+                                        std::string_view actor, TimePoint now) {
   return transact<PreferencesView>(db, [&](pqxx::work& w) -> Result<PreferencesView> {
     if (w.exec_params(kLockCustomer, std::string(customer_id)).empty())
       return not_found("customer_not_found", "no customer " + std::string(customer_id));
@@ -230,7 +232,7 @@ Result<PreferencesView> put_preferences(Database& db, std::string_view customer_
         bool reachable = false;
         for (const auto& c : v.contacts) reachable = reachable || (c.channel == channel && c.verified);
         if (!reachable)
-          return unprocessable("topics." + std::string(to_string(topic)) + ".channels", "no_contact_for_channel",
+          return invalid("topics." + std::string(to_string(topic)) + ".channels", "no_contact_for_channel",
                                "no verified " + std::string(to_string(channel)) + " contact for topic " +
                                    std::string(to_string(topic)));
       }
@@ -239,8 +241,8 @@ Result<PreferencesView> put_preferences(Database& db, std::string_view customer_
     // Only real changes go to the change log; saving the page unchanged records nothing. (The
     // API form compares "no entry for a topic" and "an empty channel list" as equal.)
     if (!old || *old != prefs) {
-      store_preferences(w, customer_id, prefs);
-      record_preference_change(w, customer_id, actor, old, prefs);
+      store_preferences(w, customer_id, prefs, now);
+      record_preference_change(w, customer_id, actor, old, prefs, now);
     }
     v.preferences = prefs;
     return v;

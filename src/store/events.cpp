@@ -137,15 +137,15 @@ void insert_batch(Database& db, const std::vector<EventInsert>& events, const st
 
 }  // namespace
 
-std::optional<EventView> get_event(Database& db, std::string_view event_id) {
-  std::optional<EventView> out;
+std::optional<StoredEvent> get_event(Database& db, std::string_view event_id) {
+  std::optional<StoredEvent> out;
   with_connection(db, [&](pqxx::connection& c) {
     out.reset();
     pqxx::nontransaction n(c);
     const auto r = n.exec_params(kSelectEvent, std::string(event_id));
     if (r.empty()) return;
     const auto row = r[0];
-    EventView v;
+    StoredEvent v;
     v.event.seq = row[0].as<std::int64_t>();
     v.event.event_id = row[1].c_str();
     v.event.type = row[2].c_str();
@@ -160,20 +160,6 @@ std::optional<EventView> get_event(Database& db, std::string_view event_id) {
     out = std::move(v);
   });
   return out;
-}
-
-Json to_json(const EventView& v) {
-  Json j = {{"event_id", v.event.event_id},
-            {"type", v.event.type},
-            {"account_id", v.event.account_id.empty() ? Json() : Json(v.event.account_id)},
-            {"occurred_at", format_time(v.event.occurred_at)},
-            {"data", v.event.data},
-            {"status", std::string(to_string(v.status))},
-            {"message_ids", v.message_ids},
-            {"received_at", format_time(v.received_at)}};
-  if (!v.error.is_null()) j["error"] = v.error;
-  if (v.processed_at) j["processed_at"] = format_time(*v.processed_at);
-  return j;
 }
 
 }  // namespace herald::store

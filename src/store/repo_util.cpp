@@ -22,15 +22,16 @@ const char* const kSelectPreferencesForUpdate =
     " FROM herald.preferences WHERE customer_id = $1 FOR UPDATE";
 
 const char* const kUpsertPreferences =
-    "INSERT INTO herald.preferences (customer_id, topics, quiet_hours_enabled, quiet_start, quiet_end, language)"
-    " VALUES ($1, $2::jsonb, $3, $4, $5, $6)"
+    "INSERT INTO herald.preferences (customer_id, topics, quiet_hours_enabled, quiet_start, quiet_end, language,"
+    "  updated_at)"
+    " VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7::timestamptz)"
     " ON CONFLICT (customer_id) DO UPDATE SET topics = excluded.topics,"
     "  quiet_hours_enabled = excluded.quiet_hours_enabled, quiet_start = excluded.quiet_start,"
-    "  quiet_end = excluded.quiet_end, language = excluded.language, updated_at = now()";
+    "  quiet_end = excluded.quiet_end, language = excluded.language, updated_at = excluded.updated_at";
 
 const char* const kInsertPreferenceChange =
-    "INSERT INTO herald.preference_changes (customer_id, actor, old_value, new_value)"
-    " VALUES ($1, $2, NULLIF($3, '')::jsonb, $4::jsonb)";
+    "INSERT INTO herald.preference_changes (customer_id, actor, old_value, new_value, changed_at)"
+    " VALUES ($1, $2, NULLIF($3, '')::jsonb, $4::jsonb, $5::timestamptz)";
 
 template <typename T>
 T parse_or_throw(std::optional<T> v, const pqxx::field& f, const char* what) {
@@ -118,16 +119,18 @@ std::optional<Preferences> load_preferences(pqxx::transaction_base& t, std::stri
   return preferences_of(r[0], 0);
 }
 
-void store_preferences(pqxx::transaction_base& t, std::string_view customer_id, const Preferences& p) {
+void store_preferences(pqxx::transaction_base& t, std::string_view customer_id, const Preferences& p,
+                       TimePoint now) {
   t.exec_params(kUpsertPreferences, std::string(customer_id), topics_db_json(p), p.quiet_hours.enabled,
-                p.quiet_hours.start.minutes, p.quiet_hours.end.minutes, p.language);
+                p.quiet_hours.start.minutes, p.quiet_hours.end.minutes, p.language, format_time(now));
 }
 
 void record_preference_change(pqxx::transaction_base& t, std::string_view customer_id, std::string_view actor,
-                              const std::optional<Preferences>& old_value, const Preferences& new_value) {
+                              const std::optional<Preferences>& old_value, const Preferences& new_value,
+                              TimePoint now) {
   t.exec_params(kInsertPreferenceChange, std::string(customer_id), std::string(actor),
                 old_value ? to_json(*old_value).dump() : std::string(),
-                to_json(new_value).dump());
+                to_json(new_value).dump(), format_time(now));
 }
 
 std::string like_escape(std::string_view s) {

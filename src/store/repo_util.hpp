@@ -61,10 +61,13 @@ std::vector<Contact> load_contacts(pqxx::transaction_base& t, std::string_view c
 std::string topics_db_json(const Preferences& p);
 // The customer's preferences row; nullopt when it has none. lock: SELECT ... FOR UPDATE.
 std::optional<Preferences> load_preferences(pqxx::transaction_base& t, std::string_view customer_id, bool lock);
-// Inserts or replaces the customer's preferences row.
-void store_preferences(pqxx::transaction_base& t, std::string_view customer_id, const Preferences& p);
+// Inserts or replaces the customer's preferences row; `now` becomes its updated_at.
+void store_preferences(pqxx::transaction_base& t, std::string_view customer_id, const Preferences& p,
+                       TimePoint now);
+// Appends to the change log, changed at `now`.
 void record_preference_change(pqxx::transaction_base& t, std::string_view customer_id, std::string_view actor,
-                              const std::optional<Preferences>& old_value, const Preferences& new_value);
+                              const std::optional<Preferences>& old_value, const Preferences& new_value,
+                              TimePoint now);
 
 // "%", "_" and "\" escaped for LIKE / ILIKE (default escape character).
 std::string like_escape(std::string_view s);

@@ -1,8 +1,5 @@
-// Message volume per time bucket, grouped by whitelisted columns.
+// Message volume per time bucket, grouped by a fixed set of columns.
 #include "herald/store/reports.hpp"
-
-#include <algorithm>
-#include <array>
 
 #include "repo_util.hpp"
 
@@ -15,45 +12,61 @@ const char* const kVolumeSelect = "SELECT date_trunc($3, created_at, 'UTC')";
 const char* const kVolumeFrom =
     ", count(*) FROM herald.messages WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz";
 
-constexpr std::array<std::string_view, 4> kBuckets{"hour", "day", "week", "month"};
-// Column names go into the SQL text, so only these exact names are ever accepted.
-constexpr std::array<std::string_view, 5> kGroupColumns{"channel", "type", "status", "topic", "gateway"};
-
-template <std::size_t N>
-bool one_of(const std::array<std::string_view, N>& names, std::string_view s) {
-  return std::find(names.begin(), names.end(), s) != names.end();
-}
-
 }  // namespace
 
-Result<std::vector<Json>> volume_report(Database& db, const VolumeQuery& q) {
-  if (!one_of(kBuckets, q.bucket))
-    return unprocessable("bucket", "invalid_bucket", "bucket must be hour, day, week or month");
-  std::vector<std::string> groups;
-  for (const auto& g : q.group_by) {
-    if (!one_of(kGroupColumns, g))
-      return unprocessable("group_by", "invalid_group_by",
-                           "cannot group by '" + g + "' (channel, type, status, topic, gateway)");
-    if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+std::string_view to_string(TimeBucket b) {
+  switch (b) {
+    case TimeBucket::hour: return "hour";
+    case TimeBucket::day: return "day";
+    case TimeBucket::week: return "week";
+    case TimeBucket::month: return "month";
   }
-  if (q.to <= q.from) return unprocessable("to", "invalid_range", "to must be after from");
+  return "day";
+}
 
+std::optional<TimeBucket> parse_time_bucket(std::string_view s) {
+  for (auto b : {TimeBucket::hour, TimeBucket::day, TimeBucket::week, TimeBucket::month})
+    if (to_string(b) == s) return b;
+  return std::nullopt;
+}
+
+std::string_view to_string(VolumeGroup g) {
+  switch (g) {
+    case VolumeGroup::channel: return "channel";
+    case VolumeGroup::type: return "type";
+    case VolumeGroup::status: return "status";
+    case VolumeGroup::topic: return "topic";
+    case VolumeGroup::gateway: return "gateway";
+  }
+  return "channel";
+}
+
+std::optional<VolumeGroup> parse_volume_group(std::string_view s) {
+  for (auto g : {VolumeGroup::channel, VolumeGroup::type, VolumeGroup::status, VolumeGroup::topic,
+                 VolumeGroup::gateway})
+    if (to_string(g) == s) return g;
+  return std::nullopt;
+}
+
+std::vector<VolumeRow> volume_report(Database& db, const VolumeQuery& q) {
+  // Column names go into the SQL text; they come only from the enum, never from the request.
   std::string columns;
-  for (const auto& g : groups) columns += ", " + g;
-  std::string sql = std::string(kVolumeSelect) + columns + kVolumeFrom + " GROUP BY 1" + columns + " ORDER BY 1" +
-                    columns;
+  for (auto g : q.group_by) columns += ", " + std::string(to_string(g));
+  const std::string sql =
+      std::string(kVolumeSelect) + columns + kVolumeFrom + " GROUP BY 1" + columns + " ORDER BY 1" + columns;
 
-  std::vector<Json> out;
+  std::vector<VolumeRow> out;
   with_connection(db, [&](pqxx::connection& c) {
     out.clear();
     pqxx::nontransaction n(c);
-    for (const auto& row : n.exec_params(sql, format_time(q.from), format_time(q.to), q.bucket)) {
-      Json r = {{"bucket", format_time(time_of(row[0]))}};
-      for (std::size_t i = 0; i < groups.size(); ++i) {
+    for (const auto& row : n.exec_params(sql, format_time(q.from), format_time(q.to), std::string(to_string(q.bucket)))) {
+      VolumeRow r;
+      r.bucket = time_of(row[0]);
+      for (std::size_t i = 0; i < q.group_by.size(); ++i) {
         const auto& f = row[static_cast<int>(i + 1)];
-        r[groups[i]] = f.is_null() ? Json() : Json(f.c_str());
+        r.groups.push_back(f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str()));
       }
-      r["count"] = row[static_cast<int>(groups.size() + 1)].as<std::int64_t>();
+      r.count = row[static_cast<int>(q.group_by.size() + 1)].as<std::int64_t>();
       out.push_back(std::move(r));
     }
   });

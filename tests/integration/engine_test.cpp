@@ -45,7 +45,7 @@ struct EngineTest : ::testing::Test {
     rules_config.token_secret = "test-secret";
     rules_config.public_base_url = "https://herald.example";
     rules_config.default_preferences.topics[Topic::billing] = {Channel::sms, Channel::email};
-    auto stored = store::upsert_customer(tdb.db(), chicago_customer(), rules_config.default_preferences, "test");
+    auto stored = store::upsert_customer(tdb.db(), chicago_customer(), rules_config.default_preferences, "test", clock.now());
     ASSERT_TRUE(stored.ok()) << stored.error().message;
   }
 

@@ -12,6 +12,7 @@ namespace {
 using herald::test::default_preferences;
 using herald::test::make_contact;
 using herald::test::make_customer;
+using herald::test::test_now;
 using herald::test::TestDb;
 
 const std::string kEmail = "ada@example.com";
@@ -19,11 +20,11 @@ const std::string kEmail = "ada@example.com";
 TEST(StoreConsent, CurrentConsentForATopicCountsTopicAndTopicLessRecords) {
   TestDb t;
   EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail), ConsentState::opted_in);
-  record_consent(t.db(), Channel::email, kEmail, Topic::billing, ConsentState::opted_out, "email", "link");
+  record_consent(t.db(), Channel::email, kEmail, Topic::billing, ConsentState::opted_out, "email", "link", test_now());
   EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail, Topic::billing), ConsentState::opted_out);
   EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail, Topic::outage), ConsentState::opted_in);
   EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail), ConsentState::opted_in);
-  record_consent(t.db(), Channel::email, kEmail, std::nullopt, ConsentState::opted_out, "admin", "ticket 7");
+  record_consent(t.db(), Channel::email, kEmail, std::nullopt, ConsentState::opted_out, "admin", "ticket 7", test_now());
   EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail, Topic::outage), ConsentState::opted_out);
   EXPECT_EQ(current_consent(t.db(), Channel::sms, kEmail), ConsentState::opted_in);
   EXPECT_EQ(t.query_value("SELECT evidence FROM herald.consent_events WHERE source = 'admin'"), "ticket 7");
@@ -36,14 +37,14 @@ TEST(StoreConsent, UnsubscribeSwitchesTopicOffForEveryCustomerWithTheAddress) {
                                 make_customer(id, {std::string("A-") + id},
                                               {make_contact(Channel::email, kEmail),
                                                make_contact(Channel::sms, "+12175550101")}),
-                                default_preferences(), "cis")
+                                default_preferences(), "cis", test_now())
                     .ok());
   }
   ASSERT_TRUE(upsert_customer(t.db(), make_customer("C-3", {"A-3"}, {make_contact(Channel::email, "other@example.com")}),
-                              default_preferences(), "cis")
+                              default_preferences(), "cis", test_now())
                   .ok());
 
-  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, kEmail, Topic::billing, "message 42"), 2);
+  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, kEmail, Topic::billing, "message 42", test_now()), 2);
   for (const char* id : {"C-1", "C-2"}) {
     auto p = get_preferences(t.db(), id)->preferences;
     EXPECT_FALSE(p.wants(Topic::billing, Channel::email)) << id;
@@ -58,14 +59,14 @@ TEST(StoreConsent, UnsubscribeSwitchesTopicOffForEveryCustomerWithTheAddress) {
   EXPECT_EQ(current_consent(t.db(), Channel::email, kEmail, Topic::billing), ConsentState::opted_out);
 
   // A second click is harmless.
-  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, kEmail, Topic::billing, "message 42"), 0);
+  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, kEmail, Topic::billing, "message 42", test_now()), 0);
   EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.preference_changes WHERE actor = 'unsubscribe-link'"), "2");
   EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.consent_events WHERE topic = 'billing'"), "1");
 }
 
 TEST(StoreConsent, UnsubscribeOfUnknownAddressStillRecordsTheOptOut) {
   TestDb t;
-  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, "gone@example.com", Topic::other, "message 9"), 0);
+  EXPECT_EQ(unsubscribe_topic(t.db(), Channel::email, "gone@example.com", Topic::other, "message 9", test_now()), 0);
   EXPECT_EQ(current_consent(t.db(), Channel::email, "gone@example.com", Topic::other), ConsentState::opted_out);
 }
 
@@ -77,30 +78,30 @@ TEST(StoreConsent, ContactsCarryTheCurrentConsentOfTheirAddress) {
   };
   for (const char* id : {"C-1", "C-2"}) {
     ASSERT_TRUE(upsert_customer(t.db(), make_customer(id, {std::string("A-") + id}, {make_contact(Channel::sms, "+12175550101")}),
-                                default_preferences(), "cis")
+                                default_preferences(), "cis", test_now())
                     .ok());
   }
   EXPECT_EQ(contact_consent("C-1"), ConsentState::opted_in);
 
   // STOP from the number reaches every contact that has it; a topic's opt-out does not.
-  record_consent(t.db(), Channel::sms, "+12175550101", Topic::outage, ConsentState::opted_out, "sms", "topic only");
+  record_consent(t.db(), Channel::sms, "+12175550101", Topic::outage, ConsentState::opted_out, "sms", "topic only", test_now());
   EXPECT_EQ(contact_consent("C-1"), ConsentState::opted_in);
-  record_consent(t.db(), Channel::sms, "+12175550101", std::nullopt, ConsentState::opted_out, "sms", "STOP");
+  record_consent(t.db(), Channel::sms, "+12175550101", std::nullopt, ConsentState::opted_out, "sms", "STOP", test_now());
   EXPECT_EQ(contact_consent("C-1"), ConsentState::opted_out);
   EXPECT_EQ(contact_consent("C-2"), ConsentState::opted_out);
 
   // A contact added later for the stopped number starts opted out; a CIS re-sync keeps it so.
   ASSERT_TRUE(upsert_customer(t.db(), make_customer("C-3", {"A-3"}, {make_contact(Channel::sms, "+12175550101")}),
-                              default_preferences(), "cis")
+                              default_preferences(), "cis", test_now())
                   .ok());
   EXPECT_EQ(contact_consent("C-3"), ConsentState::opted_out);
   ASSERT_TRUE(upsert_customer(t.db(), make_customer("C-1", {"A-C-1"}, {make_contact(Channel::sms, "+12175550101")}),
-                              default_preferences(), "cis")
+                              default_preferences(), "cis", test_now())
                   .ok());
   EXPECT_EQ(contact_consent("C-1"), ConsentState::opted_out);
 
   // START opts them all back in.
-  record_consent(t.db(), Channel::sms, "+12175550101", std::nullopt, ConsentState::opted_in, "sms", "START");
+  record_consent(t.db(), Channel::sms, "+12175550101", std::nullopt, ConsentState::opted_in, "sms", "START", test_now());
   for (const char* id : {"C-1", "C-2", "C-3"}) EXPECT_EQ(contact_consent(id), ConsentState::opted_in) << id;
 }
 
@@ -108,7 +109,7 @@ TEST(StoreConsent, ContactsCarryTheCurrentConsentOfTheirAddress) {
 // test cluster runs out between 30,000 and 60,000): the consent lock must not take one per address.
 TEST(StoreConsent, ABulkLoadOfContactsInOneTransactionKeepsConsent) {
   TestDb t;
-  record_consent(t.db(), Channel::sms, "+12175010007", std::nullopt, ConsentState::opted_out, "sms", "STOP");
+  record_consent(t.db(), Channel::sms, "+12175010007", std::nullopt, ConsentState::opted_out, "sms", "STOP", test_now());
   t.exec("INSERT INTO herald.customers (customer_id, name) SELECT 'B-' || g, 'Bulk ' || g"
          " FROM generate_series(1, 60000) g;"
          "INSERT INTO herald.contacts (customer_id, channel, address, verified)"

@@ -89,11 +89,7 @@ TEST(StoreEvents, GetEventShowsStatusAndMessageIds) {
   EXPECT_EQ(v->status, EventStatus::accepted);
   EXPECT_TRUE(v->message_ids.empty());
   EXPECT_FALSE(v->processed_at);
-  auto j = to_json(*v);
-  EXPECT_EQ(j["status"], "accepted");
-  EXPECT_FALSE(j.contains("error"));
-  EXPECT_FALSE(j.contains("processed_at"));
-  EXPECT_TRUE(j["message_ids"].is_array());
+  EXPECT_TRUE(v->error.is_null());
 
   const auto seq = std::to_string(r[0].seq);
   herald::test::MessageRow m;
@@ -106,10 +102,6 @@ TEST(StoreEvents, GetEventShowsStatusAndMessageIds) {
   EXPECT_EQ(v->status, EventStatus::processed);
   EXPECT_EQ(v->message_ids, (std::vector<std::int64_t>{m1, m2}));
   ASSERT_TRUE(v->processed_at);
-  j = to_json(*v);
-  EXPECT_EQ(j["status"], "processed");
-  EXPECT_TRUE(j.contains("processed_at"));
-  EXPECT_EQ(j["message_ids"].size(), 2u);
 }
 
 TEST(StoreEvents, RejectedEventCarriesItsError) {
@@ -121,7 +113,7 @@ TEST(StoreEvents, RejectedEventCarriesItsError) {
   EXPECT_EQ(v->status, EventStatus::rejected);
   EXPECT_EQ(v->error["code"], "unknown_type");
   EXPECT_TRUE(v->event.account_id.empty());
-  EXPECT_EQ(to_json(*v)["error"]["field"], "type");
+  EXPECT_EQ(v->error["field"], "type");
 }
 
 TEST(StoreEvents, FullBatchOfAThousandGoesInOneCall) {

@@ -19,6 +19,7 @@ using namespace std::chrono_literals;
 using herald::test::insert_message;
 using herald::test::MessageRow;
 using herald::test::sql_quote;
+using herald::test::test_now;
 using herald::test::TestDb;
 
 // Far enough ahead of the rows' now() that every queue row is due.
@@ -88,7 +89,7 @@ TEST(StoreOutbox, SentEndsTheMessageAndKeepsTheProviderIdOnTheAttempt) {
   EXPECT_EQ(t.query_value("SELECT attempt || ':' || outcome || ':' || provider_id FROM herald.message_attempts"),
             "1:sent:SM-77");
   // The delivery receipt finds the message through that attempt.
-  const auto r = apply_delivery_receipt(t.db(), "SM-77", MessageStatus::delivered, "", Json::object());
+  const auto r = apply_delivery_receipt(t.db(), "SM-77", MessageStatus::delivered, "", Json::object(), test_now());
   EXPECT_TRUE(r.changed);
   EXPECT_EQ(r.message_id, id);
 }
@@ -210,7 +211,7 @@ TEST(StoreOutbox, Migration0003CarriesQueuedMessagesAndProviderIdsOver) {
   EXPECT_EQ(t.query_value("SELECT string_agg(m.event_id || ':' || a.attempt || ':' || a.gateway || ':' || a.provider_id,"
                           " ',' ORDER BY m.id) FROM herald.message_attempts a JOIN herald.messages m ON m.id = a.message_id"),
             "e3:1:twilio:SM-old,e4:1:smtp:<m4@example.com>");
-  EXPECT_TRUE(apply_delivery_receipt(t.db(), "SM-old", MessageStatus::delivered, "", Json::object()).changed);
+  EXPECT_TRUE(apply_delivery_receipt(t.db(), "SM-old", MessageStatus::delivered, "", Json::object(), test_now()).changed);
   EXPECT_EQ(t.query_value("SELECT status FROM herald.messages WHERE event_id = 'e3'"), "delivered");
 }
 

@@ -12,6 +12,7 @@ using herald::test::default_preferences;
 using herald::test::make_contact;
 using herald::test::make_customer;
 using herald::test::make_preferences;
+using herald::test::test_now;
 using herald::test::TestDb;
 
 void seed(TestDb& t) {
@@ -19,7 +20,7 @@ void seed(TestDb& t) {
                            make_customer("C-1", {"A-1"},
                                          {make_contact(Channel::sms, "+12175550101"),
                                           make_contact(Channel::email, "ada@example.com")}),
-                           default_preferences(), "cis");
+                           default_preferences(), "cis", test_now());
   ASSERT_TRUE(r.ok());
 }
 
@@ -27,9 +28,9 @@ TEST(StorePreferences, ChannelWithoutContactIsUnprocessableAndNothingChanges) {
   TestDb t;
   seed(t);
   auto prefs = make_preferences({{Topic::billing, {Channel::sms}}, {Topic::outage, {Channel::sms, Channel::voice}}});
-  auto r = put_preferences(t.db(), "C-1", prefs, "customer:C-1");
+  auto r = put_preferences(t.db(), "C-1", prefs, "customer:C-1", test_now());
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::unprocessable);
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid);
   EXPECT_EQ(r.error().code, "no_contact_for_channel");
   EXPECT_EQ(r.error().field, "topics.outage.channels");
   EXPECT_EQ(get_preferences(t.db(), "C-1")->preferences, default_preferences());
@@ -41,16 +42,16 @@ TEST(StorePreferences, UnverifiedOrInactiveContactDoesNotCount) {
   seed(t);
   t.exec("INSERT INTO herald.contacts (customer_id, channel, address, verified, source)"
          " VALUES ('C-1', 'voice', '+12175550101', false, 'web')");
-  auto r = put_preferences(t.db(), "C-1", make_preferences({{Topic::outage, {Channel::voice}}}), "customer:C-1");
+  auto r = put_preferences(t.db(), "C-1", make_preferences({{Topic::outage, {Channel::voice}}}), "customer:C-1", test_now());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().field, "topics.outage.channels");
 
   t.exec("UPDATE herald.contacts SET verified = true, active = false WHERE channel = 'voice'");
-  r = put_preferences(t.db(), "C-1", make_preferences({{Topic::outage, {Channel::voice}}}), "customer:C-1");
+  r = put_preferences(t.db(), "C-1", make_preferences({{Topic::outage, {Channel::voice}}}), "customer:C-1", test_now());
   ASSERT_FALSE(r.ok());
 
   t.exec("UPDATE herald.contacts SET active = true WHERE channel = 'voice'");
-  r = put_preferences(t.db(), "C-1", make_preferences({{Topic::outage, {Channel::voice}}}), "customer:C-1");
+  r = put_preferences(t.db(), "C-1", make_preferences({{Topic::outage, {Channel::voice}}}), "customer:C-1", test_now());
   EXPECT_TRUE(r.ok());
 }
 
@@ -60,7 +61,7 @@ TEST(StorePreferences, PutStoresAndRecordsOldAndNewWithActor) {
   auto prefs = make_preferences({{Topic::billing, {Channel::email}}, {Topic::outage, {Channel::sms}}});
   prefs.quiet_hours = {true, LocalTime{22 * 60}, LocalTime{7 * 60 + 30}};
   prefs.language = "es";
-  auto r = put_preferences(t.db(), "C-1", prefs, "customer:C-1");
+  auto r = put_preferences(t.db(), "C-1", prefs, "customer:C-1", test_now());
   ASSERT_TRUE(r.ok()) << r.error().code;
   EXPECT_EQ(r->preferences, prefs);
   EXPECT_EQ(r->contacts.size(), 2u);
@@ -87,13 +88,13 @@ TEST(StorePreferences, PutStoresAndRecordsOldAndNewWithActor) {
 TEST(StorePreferences, UnchangedPutRecordsNoChange) {
   TestDb t;
   seed(t);
-  ASSERT_TRUE(put_preferences(t.db(), "C-1", default_preferences(), "customer:C-1").ok());
+  ASSERT_TRUE(put_preferences(t.db(), "C-1", default_preferences(), "customer:C-1", test_now()).ok());
   EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.preference_changes"), "1");
 }
 
 TEST(StorePreferences, UnknownCustomerIsNotFound) {
   TestDb t;
-  auto r = put_preferences(t.db(), "C-404", default_preferences(), "admin");
+  auto r = put_preferences(t.db(), "C-404", default_preferences(), "admin", test_now());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::not_found);
 }

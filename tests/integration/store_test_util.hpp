@@ -10,6 +10,10 @@
 
 namespace herald::test {
 
+// The injected "now" the store's writes are stamped with in these tests: a fixed instant, so a
+// test can read back exactly the time it passed.
+inline TimePoint test_now() { return *parse_time("2026-03-02T15:04:05.123456Z"); }
+
 // The default zone is one where it is daytime now: a row built here is never held for quiet hours
 // because of the hour the suite happens to run at.
 inline Account make_account(std::string id, std::string timezone = daytime_zone()) {

@@ -1,4 +1,4 @@
-// Errors that depend on the input: returned as values, mapped to HTTP statuses in one place.
+// Errors that depend on the input: returned as values; what went wrong, not how a protocol says it.
 #pragma once
 
 #include <string>
@@ -7,34 +7,49 @@
 
 namespace herald {
 
+// The HTTP layer maps each kind to a status in one place (herald::http::http_status).
 enum class ErrorKind {
-  bad_request,       // 400: malformed input
-  unauthorized,      // 401
-  forbidden,         // 403
-  not_found,         // 404
-  method_not_allowed,  // 405
-  conflict,          // 409
-  payload_too_large,  // 413
-  unsupported_media,  // 415
-  unprocessable,     // 422: valid JSON, invalid meaning
-  rate_limited,      // 429
-  unavailable,       // 503
+  malformed,               // the input cannot be read at all: bad JSON, a cursor we never issued
+  unauthenticated,         // no credential, or one that does not verify
+  forbidden,               // a valid credential that may not do this
+  not_found,               // no such thing
+  method_not_allowed,      // the thing exists, but cannot be acted on that way
+  unsupported_media_type,  // the input comes in a format we do not read
+  conflict,                // contradicts what is already stored
+  too_large,               // more input than we accept
+  invalid,                 // readable, but a value breaks a rule (names the field)
+  rate_limited,            // too many requests; try again later
+  unavailable,             // a dependency is down; try again later
+
+  // Former names, kept while callers move to the ones above. Remove once unused.
+  bad_request = malformed,
+  unauthorized = unauthenticated,
+  unsupported_media = unsupported_media_type,
+  payload_too_large = too_large,
+  unprocessable = invalid,
 };
 
-int http_status(ErrorKind kind);
-
 struct ApiError {
-  ErrorKind kind = ErrorKind::bad_request;
+  ErrorKind kind = ErrorKind::malformed;
   std::string code;     // snake_case, stable
   std::string message;  // human text, never a secret or a stack trace
   std::string field;    // path.to.field, empty when none
 };
 
+// A field whose value breaks a rule.
+inline ApiError invalid(std::string field, std::string code, std::string message) {
+  return {ErrorKind::invalid, std::move(code), std::move(message), std::move(field)};
+}
+// Input that cannot be read.
+inline ApiError malformed(std::string field, std::string code, std::string message) {
+  return {ErrorKind::malformed, std::move(code), std::move(message), std::move(field)};
+}
+// Former names of invalid() and malformed(). Remove once unused.
 inline ApiError unprocessable(std::string field, std::string code, std::string message) {
-  return {ErrorKind::unprocessable, std::move(code), std::move(message), std::move(field)};
+  return invalid(std::move(field), std::move(code), std::move(message));
 }
 inline ApiError bad_request(std::string field, std::string code, std::string message) {
-  return {ErrorKind::bad_request, std::move(code), std::move(message), std::move(field)};
+  return malformed(std::move(field), std::move(code), std::move(message));
 }
 
 // A value or the reason there is none.

@@ -39,6 +39,9 @@ struct Response {
 
 Response json_response(int status, const Json& body);
 Response text_response(int status, std::string body, std::string content_type);
+// The one mapping from what went wrong to the HTTP status that says it.
+int http_status(ErrorKind kind);
+
 Response error_response(const ApiError& e);  // status from http_status(e.kind), API error shape
 Response error_response(ErrorKind kind, std::string code, std::string message, std::string field = {});
 

@@ -13,12 +13,13 @@
 namespace herald::store {
 
 // Creates or replaces a customer: accounts are replaced (an account id owned by another
-// customer -> 409 "account_owned_elsewhere"), contacts upserted by (channel, address) as
+// customer -> conflict "account_owned_elsewhere"), contacts upserted by (channel, address) as
 // verified source "cis"; contacts not in the body become active=false (history kept); a
 // contact new to consent_events gets an opted_in record from source "cis". New customers get
-// `default_prefs`. Returns the stored customer (as get_customer would).
+// `default_prefs`. Every row written is stamped `now`. Returns the stored customer (as
+// get_customer would).
 Result<Customer> upsert_customer(Database& db, const Customer& customer, const Preferences& default_prefs,
-                                 std::string_view actor);
+                                 std::string_view actor, TimePoint now);
 
 // Active accounts and contacts; Contact.consent is the current (all-topic) consent state.
 std::optional<Customer> get_customer(Database& db, std::string_view customer_id);
@@ -32,10 +33,11 @@ struct PreferencesView {
 };
 std::optional<PreferencesView> get_preferences(Database& db, std::string_view customer_id);
 
-// Validates that every chosen channel has an active verified contact (422 field
-// "topics.<topic>.channels" code "no_contact_for_channel"), stores, and records
-// preference_changes (actor, old -> new JSON). Unknown customer -> 404 "customer_not_found".
+// Validates that every chosen channel has an active verified contact (invalid, field
+// "topics.<topic>.channels", code "no_contact_for_channel"), stores, and records
+// preference_changes (actor, old -> new JSON), both at `now`. Unknown customer -> not_found
+// "customer_not_found".
 Result<PreferencesView> put_preferences(Database& db, std::string_view customer_id, const Preferences& prefs,
-                                        std::string_view actor);
+                                        std::string_view actor, TimePoint now);
 
 }  // namespace herald::store

@@ -30,7 +30,8 @@ struct EventInsertResult {
 // One transaction, one multi-row statement per batch; source 'api'. Results in input order.
 std::vector<EventInsertResult> insert_events(Database& db, const std::vector<EventInsert>& events);
 
-struct EventView {
+// An event as stored, with where it stands and the messages it made.
+struct StoredEvent {
   Event event;
   EventStatus status = EventStatus::accepted;
   Json error;  // null unless rejected
@@ -38,10 +39,6 @@ struct EventView {
   TimePoint received_at{};
   std::optional<TimePoint> processed_at;
 };
-std::optional<EventView> get_event(Database& db, std::string_view event_id);
-
-// {"event_id","type","account_id","occurred_at","data","status","error"?,"message_ids":[...],
-//  "received_at","processed_at"?}
-Json to_json(const EventView& v);
+std::optional<StoredEvent> get_event(Database& db, std::string_view event_id);
 
 }  // namespace herald::store

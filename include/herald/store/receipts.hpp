@@ -19,7 +19,8 @@ struct ReceiptOutcome {
 // Records a delivery receipt for the message with this provider_id (any gateway) and moves its
 // status forward only (status_rank), setting delivered_at for delivered. Unknown provider_id ->
 // matched=false, nothing stored. Repeated/out-of-order receipts never move a status backwards.
+// `now` is when the receipt arrived: received_at, updated_at, and sent_at/delivered_at when set.
 ReceiptOutcome apply_delivery_receipt(Database& db, std::string_view provider_id, MessageStatus reported,
-                                      std::string_view error_code, const Json& raw);
+                                      std::string_view error_code, const Json& raw, TimePoint now);
 
 }  // namespace herald::store

@@ -38,7 +38,7 @@ TEST(ParseJsonBody, MalformedTextIsInvalidJson) {
   for (const char* bad : {"", "{", "{\"a\":}", "[1,]", "nul", "{} extra"}) {
     auto r = parse_json_body(bad);
     ASSERT_FALSE(r) << bad;
-    expect_error(r.error(), ErrorKind::bad_request, "", "invalid_json");
+    expect_error(r.error(), ErrorKind::malformed, "", "invalid_json");
   }
 }
 
@@ -47,7 +47,7 @@ TEST(ParseJsonBody, RejectsNestingBeyondTheLimit) {
   EXPECT_TRUE(parse_json_body(nested(32), 32));
   auto r = parse_json_body(nested(33), 32);
   ASSERT_FALSE(r);
-  expect_error(r.error(), ErrorKind::bad_request, "", "json_too_deep");
+  expect_error(r.error(), ErrorKind::malformed, "", "json_too_deep");
   EXPECT_FALSE(parse_json_body(nested(100000), 32));  // no stack overflow
   EXPECT_FALSE(parse_json_body(R"({"a":{"b":{"c":1}}})", 2));
   EXPECT_TRUE(parse_json_body(R"({"a":{"b":{"c":1}}})", 3));
@@ -81,7 +81,7 @@ TEST(ParseCustomer, MissingNameIsNamed) {
   body.erase("name");
   auto r = parse_customer(body, "C-1", "US");
   ASSERT_FALSE(r);
-  expect_error(r.error(), ErrorKind::unprocessable, "name", "required");
+  expect_error(r.error(), ErrorKind::invalid, "name", "required");
 }
 
 TEST(ParseCustomer, UnknownTimeZoneIsNamed) {
@@ -89,31 +89,31 @@ TEST(ParseCustomer, UnknownTimeZoneIsNamed) {
   body["accounts"][0]["timezone"] = "America/Springfield";
   auto r = parse_customer(body, "C-1", "US");
   ASSERT_FALSE(r);
-  expect_error(r.error(), ErrorKind::unprocessable, "accounts[0].timezone", "invalid_timezone");
+  expect_error(r.error(), ErrorKind::invalid, "accounts[0].timezone", "invalid_timezone");
   body["accounts"][0].erase("timezone");
-  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::unprocessable, "accounts[0].timezone",
+  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::invalid, "accounts[0].timezone",
                "required");
 }
 
 TEST(ParseCustomer, BadPhoneBadEmailAndUnknownChannelAreNamed) {
   Json body = ada_body();
   body["contacts"][0]["address"] = "call me";
-  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::unprocessable, "contacts[0].address",
+  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::invalid, "contacts[0].address",
                "invalid_phone");
   body = ada_body();
   body["contacts"][1]["address"] = "ada.example.com";
-  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::unprocessable, "contacts[1].address",
+  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::invalid, "contacts[1].address",
                "invalid_email");
   body = ada_body();
   body["contacts"][2]["channel"] = "pigeon";
-  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::unprocessable, "contacts[2].channel",
+  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::invalid, "contacts[2].channel",
                "unknown_channel");
 }
 
 TEST(ParseCustomer, DuplicateAccountIdsAreNamed) {
   Json body = ada_body();
   body["accounts"].push_back(body["accounts"][0]);
-  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::unprocessable, "accounts[1].account_id",
+  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::invalid, "accounts[1].account_id",
                "duplicate");
 }
 
@@ -128,16 +128,16 @@ TEST(ParseCustomer, TheSameContactWrittenTwiceIsKeptOnce) {
 TEST(ParseCustomer, WrongTypesAreNamed) {
   Json body = ada_body();
   body["accounts"][0]["segments"] = "low_income";
-  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::unprocessable, "accounts[0].segments",
+  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::invalid, "accounts[0].segments",
                "invalid_type");
   body = ada_body();
   body["accounts"][0]["service_address"]["zip"] = 62701;
-  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::unprocessable,
+  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::invalid,
                "accounts[0].service_address.zip", "invalid_type");
-  expect_error(parse_customer(Json::array(), "C-1", "US").error(), ErrorKind::unprocessable, "", "invalid_type");
+  expect_error(parse_customer(Json::array(), "C-1", "US").error(), ErrorKind::invalid, "", "invalid_type");
   body = ada_body();
   body["language"] = "english please";
-  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::unprocessable, "language",
+  expect_error(parse_customer(body, "C-1", "US").error(), ErrorKind::invalid, "language",
                "invalid_language");
 }
 
@@ -205,11 +205,11 @@ TEST(ParseEvent, InvalidFieldsAreNamed) {
     body[c.key] = c.value;
     auto r = parse_event(body);
     ASSERT_FALSE(r) << c.key << " " << c.value;
-    expect_error(r.error(), ErrorKind::unprocessable, c.key, c.code);
+    expect_error(r.error(), ErrorKind::invalid, c.key, c.code);
   }
   Json body = bill_event();
   body.erase("account_id");
-  expect_error(parse_event(body).error(), ErrorKind::unprocessable, "account_id", "required");
+  expect_error(parse_event(body).error(), ErrorKind::invalid, "account_id", "required");
   EXPECT_TRUE(parse_event([] { Json b = bill_event(); b["event_id"] = std::string(128, 'a'); return b; }()));
   EXPECT_TRUE(parse_event([] { Json b = bill_event(); b["event_id"] = "cis:2026.11_20-x"; return b; }()));
 }
@@ -293,7 +293,7 @@ TEST(ParsePreferences, InvalidFieldsAreNamed) {
   for (const Case& c : cases) {
     auto r = parse_preferences(Json::parse(c.patch));
     ASSERT_FALSE(r) << c.patch;
-    expect_error(r.error(), ErrorKind::unprocessable, c.field, c.code);
+    expect_error(r.error(), ErrorKind::invalid, c.field, c.code);
   }
 }
 
@@ -331,9 +331,11 @@ TEST(ApiErrorJson, NamesTheFieldOnlyWhenThereIsOne) {
   EXPECT_EQ(without["error"]["code"], "not_found");
 }
 
-TEST(ErrorKindNames, AreSnakeCase) {
-  EXPECT_EQ(to_string(ErrorKind::payload_too_large), "payload_too_large");
-  EXPECT_EQ(to_string(ErrorKind::unprocessable), "unprocessable");
+TEST(ErrorKindNames, SayWhatWentWrongInSnakeCase) {
+  EXPECT_EQ(to_string(ErrorKind::too_large), "too_large");
+  EXPECT_EQ(to_string(ErrorKind::invalid), "invalid");
+  EXPECT_EQ(to_string(ErrorKind::malformed), "malformed");
+  EXPECT_EQ(to_string(ErrorKind::unsupported_media_type), "unsupported_media_type");
 }
 
 }  // namespace

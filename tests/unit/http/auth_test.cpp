@@ -29,7 +29,7 @@ TEST(Authorize, NoCredentialsIsUnauthorizedExceptOnOpenRoutes) {
   EXPECT_FALSE(authorize(Access::open, std::nullopt, ""));
   auto e = authorize(Access::cis_or_admin, std::nullopt, "");
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->kind, ErrorKind::unauthorized);
+  EXPECT_EQ(e->kind, ErrorKind::unauthenticated);
 }
 
 TEST(Authorize, CisKeyOnAdminRouteIsForbidden) {

@@ -1,5 +1,7 @@
-// Query parsing, percent-decoding and the API error shape.
+// Query parsing, percent-decoding, the API error shape and the error kind -> status mapping.
 #include "herald/http/message.hpp"
+
+#include "herald/domain/json_io.hpp"
 
 #include <gtest/gtest.h>
 
@@ -40,7 +42,7 @@ TEST(RequestHeaders, NamesAreCaseInsensitive) {
 }
 
 TEST(ErrorResponse, HasTheApiShapeAndStatus) {
-  auto r = error_response(herald::unprocessable("type", "unknown_event_type", "no such type"));
+  auto r = error_response(herald::invalid("type", "unknown_event_type", "no such type"));
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.header("content-type").value_or(""), "application/json");
   auto body = herald::Json::parse(r.body);
@@ -49,8 +51,21 @@ TEST(ErrorResponse, HasTheApiShapeAndStatus) {
   EXPECT_EQ(body["error"]["message"], "no such type");
 }
 
+TEST(HttpStatus, SaysEachKindOfErrorWithItsOwnStatus) {
+  using herald::ErrorKind;
+  const std::pair<ErrorKind, int> expected[] = {
+      {ErrorKind::malformed, 400},          {ErrorKind::unauthenticated, 401},
+      {ErrorKind::forbidden, 403},          {ErrorKind::not_found, 404},
+      {ErrorKind::method_not_allowed, 405}, {ErrorKind::conflict, 409},
+      {ErrorKind::too_large, 413},          {ErrorKind::unsupported_media_type, 415},
+      {ErrorKind::invalid, 422},            {ErrorKind::rate_limited, 429},
+      {ErrorKind::unavailable, 503},
+  };
+  for (const auto& [kind, status] : expected) EXPECT_EQ(http_status(kind), status) << to_string(kind);
+}
+
 TEST(ErrorResponse, OmitsEmptyFieldAndChallengesOn401) {
-  auto r = error_response(herald::ErrorKind::unauthorized, "unauthorized", "no credentials");
+  auto r = error_response(herald::ErrorKind::unauthenticated, "unauthorized", "no credentials");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.header("WWW-Authenticate").value_or(""), "Bearer");
   EXPECT_FALSE(herald::Json::parse(r.body)["error"].contains("field"));
