@@ -244,7 +244,7 @@ TEST_F(EngineTest, UnreadablePreferencesRejectTheirEventsOnlyAndIntakeMovesOn) {
   other.accounts[0].account_id = "A-2";
   other.contacts[0].address = "+12175550102";
   other.contacts[1].address = "grace@example.com";
-  ASSERT_TRUE(store::upsert_customer(tdb.db(), other, rules_config.default_preferences, "test").ok());
+  ASSERT_TRUE(store::upsert_customer(tdb.db(), other, rules_config.default_preferences, "test", clock.now()).ok());
   tdb.exec("UPDATE herald.preferences SET topics = '{\"billing\": [\"pager\"]}' WHERE customer_id = 'c-1'");
   insert_event("ev-bad-prefs", "bill.ready", R"({"amount_due": "10.00"})", "A-1");
   insert_event("ev-good", "bill.ready", R"({"amount_due": "10.00"})", "A-2");
