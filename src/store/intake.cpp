@@ -245,7 +245,7 @@ struct IntakeBatch::Impl {
       if (const auto bad = loaded.unreadable.find(e.account_id); bad != loaded.unreadable.end()) {
         EventOutcome o;
         o.seq = e.seq;
-        o.rejection = unprocessable("account_id", "unreadable_recipient",
+        o.rejection = invalid("account_id", "unreadable_recipient",
                                     "the stored data of account '" + e.account_id + "' cannot be read: " + bad->second);
         rejected.push_back(std::move(o));
       } else {
