@@ -246,7 +246,7 @@ struct IntakeBatch::Impl {
         EventOutcome o;
         o.seq = e.seq;
         o.rejection = invalid("account_id", "unreadable_recipient",
-                                    "the stored data of account '" + e.account_id + "' cannot be read: " + bad->second);
+                              "the stored data of account '" + e.account_id + "' cannot be read: " + bad->second);
         rejected.push_back(std::move(o));
       } else {
         events.push_back(std::move(e));
