@@ -29,6 +29,8 @@ Contact contact(std::int64_t id, Channel channel, std::string address) {
 }
 
 struct Fixture {
+  PublicUrls urls{"https://herald.example.com"};
+  TokenSecret secret{"bench-secret"};
   rules::RulesConfig cfg = rules::default_rules_config();
   RecipientContext r;
   Event e;
@@ -36,8 +38,8 @@ struct Fixture {
 
   Fixture() {
     cfg.utility_name = "Springfield Utilities";
-    cfg.public_base_url = "https://herald.example.com";
-    cfg.token_secret = "bench-secret";
+    cfg.public_urls = &urls;
+    cfg.token_secret = &secret;
     r.customer.customer_id = "C-641";
     r.customer.name = "Customer 641";
     r.account.account_id = "A-641";

@@ -10,9 +10,9 @@
 
 namespace herald::app {
 
-std::string token_secret(const Config& config, store::Database& db) {
-  if (!config.token_secret.empty()) return config.token_secret;
-  return store::get_or_create_setting(db, "token_secret", [] { return random_token(32); });
+TokenSecret token_secret(const Config& config, store::Database& db) {
+  if (!config.token_secret.value.empty()) return config.token_secret;
+  return TokenSecret{store::get_or_create_setting(db, "token_secret", [] { return random_token(32); })};
 }
 
 int run_migrate(const Config& config) {
@@ -45,7 +45,7 @@ int run_customer_token(const Config& config, const std::string& customer_id, lon
   store::Database db(config.database_url, 1);
   const auto expires = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()) +
                        std::chrono::seconds(ttl_seconds);
-  std::cout << issue_customer_token(token_secret(config, db), customer_id, expires) << "\n";
+  std::cout << issue_customer_token(token_secret(config, db).value, customer_id, expires) << "\n";
   return 0;
 }
 

@@ -216,7 +216,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   auto& h = c.http;
   r.text("http.address", h.address);
   r.integer("http.port", h.port, 0, 65535);
-  r.text("http.public_base_url", h.public_base_url);
+  r.text("http.public_base_url", c.public_urls.base);
   r.integer("http.body_limit", h.body_limit, 1024, 64ll << 20);
   r.duration("http.header_timeout_seconds", h.header_timeout, 1, 3600);
   r.duration("http.body_timeout_seconds", h.body_timeout, 1, 3600);
@@ -227,7 +227,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.text("http.web_root", h.web_root);
   r.duration("http.customer_token_ttl_seconds", h.customer_token_ttl, 60, 30ll * 24 * 3600);
 
-  r.text("auth.token_secret", c.token_secret);
+  r.text("auth.token_secret", c.token_secret.value);
 
   auto& rules = c.rules;
   r.text("utility.name", rules.utility_name);
@@ -350,11 +350,9 @@ Result<Config> load_config(const std::string& explicit_path, const Environment& 
   std::map<std::string, std::string> origin;
   apply_environment(env, flat, origin);
   apply(flat, c, errors);
-  if (c.http.public_base_url.empty())
-    c.http.public_base_url = "http://" + c.http.address + ":" + std::to_string(c.http.port);
-  while (!c.http.public_base_url.empty() && c.http.public_base_url.back() == '/') c.http.public_base_url.pop_back();
-  c.rules.public_base_url = c.http.public_base_url;
-  c.dispatch.status_callback_url = c.http.public_base_url + "/v1/webhooks/twilio/status";
+  auto& base = c.public_urls.base;
+  if (base.empty()) base = "http://" + c.http.address + ":" + std::to_string(c.http.port);
+  while (!base.empty() && base.back() == '/') base.pop_back();
   if (!errors.empty()) {
     auto e = errors.front();
     if (auto it = origin.find(e.field); it != origin.end()) e.message += " (from " + it->second + ")";

@@ -100,6 +100,7 @@ int run_serve(const Config& config) {
   engine::EngineConfig engine_config;
   engine_config.intake = config.intake;
   engine_config.dispatch = config.dispatch;
+  engine_config.dispatch.status_callback_url = config.public_urls.twilio_status_callback();
   engine_config.instance_id = random_instance_id();
   try {
     engine_config.routes = build_routes(config, twilio_tokens);
@@ -109,7 +110,7 @@ int run_serve(const Config& config) {
   }
 
   // The secret may live in the database, which may still be starting: retry for a while.
-  std::string secret;
+  TokenSecret secret;
   for (int attempt = 0;; ++attempt) {
     try {
       secret = token_secret(config, db);
@@ -124,7 +125,8 @@ int run_serve(const Config& config) {
     }
   }
   auto rules = config.rules;
-  rules.token_secret = secret;
+  rules.public_urls = &config.public_urls;
+  rules.token_secret = &secret;
 
   Readiness readiness(db, config.migrations_dir);
   metrics::Registry::global().gauge_callback("herald_queue_depth", "Messages waiting or in flight, by status", [&db] {
@@ -134,7 +136,7 @@ int run_serve(const Config& config) {
   });
 
   engine::Engine engine(db, engine_config, rules, templates, clock);
-  http::Server server(config.http, http::Services{db, rules, secret, twilio_tokens, [&] { return readiness.ready(); }, clock});
+  http::Server server(config.http, http::Services{db, rules, config.public_urls, secret, twilio_tokens, [&] { return readiness.ready(); }, clock});
   const auto port = server.listen();
   spdlog::info("heraldd listening on {}:{} (instance {})", config.http.address, port, engine_config.instance_id);
   engine.start();

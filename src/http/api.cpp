@@ -94,7 +94,7 @@ struct Api::Impl {
               if (!role) return std::nullopt;
               return Authenticator::KeyInfo{*role, ""};
             },
-            [this](const std::string& token) { return verify_token(token, services.token_secret, services.clock.now()); }) {
+            [this](const std::string& token) { return verify_token(token, services.token_secret.value, services.clock.now()); }) {
     for (const auto& r : kRoutes) router.add(r.method, r.pattern);
   }
 

@@ -36,7 +36,7 @@ Response create_portal_token(Context& ctx) {
   const auto& id = ctx.param("id");
   if (!store::get_customer(ctx.services.db, id)) return error_response(customer_not_found());
   const auto expires_at = std::chrono::floor<Seconds>(ctx.now) + ctx.config.customer_token_ttl;
-  auto token = issue_customer_token(ctx.services.token_secret, id, expires_at);
+  auto token = issue_customer_token(ctx.services.token_secret.value, id, expires_at);
   return json_response(200, Json{{"token", token},
                                  {"expires_at", format_time(expires_at)},
                                  {"url", "/portal/#token=" + token}});

@@ -34,8 +34,8 @@ std::string form_value(const gateways::FormParams& params, std::string_view name
 // The URL Twilio signed is the one it called: our public base URL plus the request target.
 std::vector<std::string> signed_url_candidates(const Context& ctx) {
   std::vector<std::string> urls;
-  if (!ctx.config.public_base_url.empty()) {
-    auto base = ctx.config.public_base_url;
+  if (!ctx.services.public_urls.base.empty()) {
+    auto base = ctx.services.public_urls.base;
     while (!base.empty() && base.back() == '/') base.pop_back();
     urls.push_back(base + ctx.request.target);
   } else if (auto host = ctx.request.header("host")) {
@@ -83,7 +83,7 @@ struct UnsubscribeClaims {
 };
 
 std::optional<UnsubscribeClaims> unsubscribe_claims(const Context& ctx) {
-  auto claims = verify_token(ctx.param("token"), ctx.services.token_secret, ctx.services.clock.now());
+  auto claims = verify_token(ctx.param("token"), ctx.services.token_secret.value, ctx.services.clock.now());
   if (!claims || !claims->is_object()) return std::nullopt;
   const auto& c = *claims;
   auto text = [&c](const char* key) -> std::string {

@@ -78,7 +78,6 @@ RulesConfig default_rules_config() {
   cfg.utility_name = "City Utilities";
   cfg.utility_phone = "+1 800 555 0100";
   cfg.utility_url = "https://utility.example.com";
-  cfg.public_base_url = "http://localhost:8080";
   return cfg;
 }
 
@@ -182,7 +181,9 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
                      {"a", contact->address},
                      {"t", to_string(rule.topic)},
                      {"exp", to_unix_seconds(now + cfg.unsubscribe_token_ttl)}};
-      d.unsubscribe_url = cfg.public_base_url + "/v1/unsubscribe/" + sign_token(claims, cfg.token_secret);
+      // Without a deployment (a check of other rules) there is no link rather than a bad one.
+      if (cfg.public_urls && cfg.token_secret)
+        d.unsubscribe_url = cfg.public_urls->unsubscribe(sign_token(claims, cfg.token_secret->value));
       extra.emplace_back("unsubscribe_url", d.unsubscribe_url);
     }
     auto rendered = t.render_prepared(e.type, channel, language, cfg.default_language, *data, extra);

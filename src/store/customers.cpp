@@ -47,6 +47,10 @@ const char* const kDeactivateDroppedAccounts =
     " WHERE customer_id = $1 AND active"
     "   AND account_id NOT IN (SELECT jsonb_array_elements_text($2::jsonb))";
 
+// Every consent bucket the contacts need, in bucket order, before anything is written: two
+// customers whose addresses share buckets then queue instead of deadlocking (0006).
+const char* const kLockConsentBuckets = "SELECT herald.consent_lock_contacts($1::jsonb)";
+
 const char* const kUpsertContacts =
     "INSERT INTO herald.contacts (customer_id, channel, address, verified, source, active, created_at, updated_at)"
     " SELECT $1, x.channel, x.address, true, 'cis', true, $3::timestamptz, $3::timestamptz"
@@ -167,6 +171,7 @@ Result<Customer> upsert_customer(Database& db, const Customer& customer, const P
   const std::string at = format_time(now);
 
   return transact<Customer>(db, [&](pqxx::work& w) -> Result<Customer> {
+    w.exec_params(kLockConsentBuckets, contacts_text);
     const auto owned = w.exec_params(kAccountsOwnedElsewhere, account_ids_text, customer.customer_id);
     if (!owned.empty()) return account_owned_elsewhere(owned[0][0].c_str());
 

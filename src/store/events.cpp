@@ -67,14 +67,8 @@ std::vector<EventInsertResult> insert_events(Database& db, const std::vector<Eve
 
   // Two batches that share ids in opposite orders can deadlock on the unique index; Postgres
   // aborts one of them, which simply runs again.
-  for (int attempt = 0;; ++attempt) {
-    try {
-      insert_batch(db, events, rows_text, results);
-      return results;
-    } catch (const pqxx::deadlock_detected&) {
-      if (attempt >= 2) throw;
-    }
-  }
+  retry_rolled_back([&] { insert_batch(db, events, rows_text, results); }, /*retries=*/2);
+  return results;
 }
 
 namespace {

@@ -33,6 +33,22 @@ class ConnectionLease {
 // the call retried once on a fresh one; other errors propagate.
 void with_connection(Database& db, const std::function<void(pqxx::connection&)>& fn);
 
+// Runs fn() (which opens, runs and commits a transaction) and runs it again up to `retries`
+// times when Postgres chose it as a deadlock victim (40P01) or it could not be serialized
+// (40001): the transaction was rolled back whole, so running it again is safe.
+template <typename F>
+auto retry_rolled_back(F&& fn, int retries = 1) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return fn();
+    } catch (const pqxx::deadlock_detected&) {
+      if (attempt >= retries) throw;
+    } catch (const pqxx::serialization_failure&) {
+      if (attempt >= retries) throw;
+    }
+  }
+}
+
 // Runs fn(pqxx::work&) in one transaction and commits it.
 template <typename F>
 auto in_transaction(Database& db, F&& fn) {

@@ -15,15 +15,18 @@
 namespace herald::store {
 
 // Runs fn(pqxx::work&) -> Result<T> in one transaction, committing only when it returns a
-// value: a domain error rolls back whatever the function wrote before finding it.
+// value: a domain error rolls back whatever the function wrote before finding it. A
+// transaction Postgres aborts as a deadlock victim or serialization failure runs once more.
 template <typename T, typename F>
 Result<T> transact(Database& db, F&& fn) {
   std::optional<Result<T>> out;
-  with_connection(db, [&](pqxx::connection& c) {
-    out.reset();
-    pqxx::work w(c);
-    out.emplace(fn(w));
-    if (out->ok()) w.commit();
+  retry_rolled_back([&] {
+    with_connection(db, [&](pqxx::connection& c) {
+      out.reset();
+      pqxx::work w(c);
+      out.emplace(fn(w));
+      if (out->ok()) w.commit();
+    });
   });
   return std::move(*out);
 }

@@ -38,12 +38,14 @@ Customer chicago_customer() {
 struct EngineTest : ::testing::Test {
   test::TestDb tdb{6};
   rules::ManualClock clock;
+  PublicUrls public_urls{"https://herald.example"};
+  TokenSecret token_secret{"test-secret"};
   rules::RulesConfig rules_config = rules::default_rules_config();
   rules::TemplateStore templates{std::string(HERALD_SOURCE_DIR) + "/config/templates"};
 
   void SetUp() override {
-    rules_config.token_secret = "test-secret";
-    rules_config.public_base_url = "https://herald.example";
+    rules_config.token_secret = &token_secret;
+    rules_config.public_urls = &public_urls;
     rules_config.default_preferences.topics[Topic::billing] = {Channel::sms, Channel::email};
     auto stored = store::upsert_customer(tdb.db(), chicago_customer(), rules_config.default_preferences, "test", clock.now());
     ASSERT_TRUE(stored.ok()) << stored.error().message;

@@ -219,14 +219,13 @@ class HttpServerFixture : public ::testing::Test {
     rules_ = test_rules();
     config_.address = "127.0.0.1";
     config_.port = 0;
-    config_.public_base_url = kPublicBase;
     start_server();
     admin_key_ = store::create_api_key(db_->db(), "admin", "test-admin");
     cis_key_ = store::create_api_key(db_->db(), "cis", "test-cis");
   }
   void start_server() {
     server_ = std::make_unique<http::Server>(
-        config_, http::Services{db_->db(), rules_, kSecret, {kTwilioToken}, [this] { return ready_.load(); }, clock_});
+        config_, http::Services{db_->db(), rules_, public_urls_, secret_, {kTwilioToken}, [this] { return ready_.load(); }, clock_});
     port_ = server_->listen();
     thread_ = std::thread([this] { server_->run(); });
   }
@@ -275,6 +274,8 @@ class HttpServerFixture : public ::testing::Test {
   std::unique_ptr<TestDb> db_;
   rules::RulesConfig rules_;
   rules::SystemClock clock_;
+  PublicUrls public_urls_{kPublicBase};
+  TokenSecret secret_{kSecret};
   std::atomic<bool> ready_{true};
   http::ServerConfig config_;
   std::unique_ptr<http::Server> server_;

@@ -17,6 +17,6 @@ int run_customer_token(const Config& config, const std::string& customer_id, lon
 int run_seed_demo(const Config& config);
 
 // The token-signing secret: the configured one, else the one kept in the database (made once).
-std::string token_secret(const Config& config, store::Database& db);
+TokenSecret token_secret(const Config& config, store::Database& db);
 
 }  // namespace herald::app

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "herald/domain/deployment.hpp"
 #include "herald/domain/error.hpp"
 #include "herald/engine/config.hpp"
 #include "herald/gateways/gateway.hpp"
@@ -19,7 +20,8 @@ struct Config {
   std::string database_url = "postgresql://postgres@127.0.0.1:5432/herald";
   std::size_t database_pool_size = 8;
   http::ServerConfig http;
-  std::string token_secret;  // empty: generated once and kept in the database
+  PublicUrls public_urls;    // http.public_base_url; defaults to http://<address>:<port>
+  TokenSecret token_secret;  // auth.token_secret; empty: generated once and kept in the database
   rules::RulesConfig rules;
   std::string templates_dir = "config/templates";
   std::string migrations_dir = "migrations";

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "herald/domain/deployment.hpp"
+
 namespace herald::store {
 class Database;
 }
@@ -26,7 +28,6 @@ struct ServerConfig {
   std::chrono::seconds header_timeout{10}, body_timeout{30}, idle_timeout{75};
   int json_max_depth = 32;
   std::size_t worker_threads = 4;
-  std::string public_base_url;  // how providers reach us, e.g. "https://herald.example.com" (no trailing '/')
   std::string default_region = "US";
   std::string web_root;  // directory holding portal/ and admin/; empty: no static files
   std::chrono::seconds customer_token_ttl{3600};
@@ -35,7 +36,8 @@ struct ServerConfig {
 struct Services {
   store::Database& db;
   const rules::RulesConfig& rules;
-  std::string token_secret;
+  const PublicUrls& public_urls;  // how providers reach us: the URL Twilio signs
+  const TokenSecret& token_secret;
   std::vector<std::string> twilio_auth_tokens;
   std::function<bool()> ready;  // database reachable and migrations current
   const rules::Clock& clock;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "herald/domain/deployment.hpp"
 #include "herald/domain/types.hpp"
 #include "herald/rules/send_window.hpp"
 #include "herald/rules/templates.hpp"
@@ -17,8 +18,10 @@ struct RulesConfig {
   std::string default_language = "en";
   Preferences default_preferences;
   std::string utility_name, utility_phone, utility_url;
-  std::string public_base_url;  // where heraldd is reachable, for unsubscribe links
-  std::string token_secret;     // signs unsubscribe links
+  // Where unsubscribe links point and the key that signs them: the deployment's one object
+  // each, owned by whoever runs the rules. Unset: emails carry no unsubscribe link.
+  const PublicUrls* public_urls = nullptr;
+  const TokenSecret* token_secret = nullptr;
   Seconds unsubscribe_token_ttl{Seconds(365 * 24 * 3600)};
   // Regulatory notices go to every one of these channels the customer has a contact on,
   // whatever the preferences (consent, e.g. SMS STOP, is still honoured).

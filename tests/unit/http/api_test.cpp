@@ -43,10 +43,11 @@ struct ApiFixture : ::testing::Test {
   ServerConfig config = [] {
     ServerConfig c;
     c.json_max_depth = 4;
-    c.public_base_url = "https://herald.example.com";
     return c;
   }();
-  Services services{db, rules, kSecret, {"tw-token"}, [this] { return ready; }, clock};
+  PublicUrls urls{"https://herald.example.com"};
+  TokenSecret secret{kSecret};
+  Services services{db, rules, urls, secret, {"tw-token"}, [this] { return ready; }, clock};
   Api api{config, services};
 
   Response send(std::string method, std::string target, std::string token = {}, std::string body = {},

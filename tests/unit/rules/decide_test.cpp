@@ -31,8 +31,8 @@ class Decide : public ::testing::Test {
   Decide() {
     cfg_ = default_rules_config();
     cfg_.utility_name = "City Water";
-    cfg_.public_base_url = "https://herald.example.com";
-    cfg_.token_secret = "test-secret";
+    cfg_.public_urls = &urls_;
+    cfg_.token_secret = &secret_;
     r_.customer.customer_id = "C-1";
     r_.customer.name = "Ada Lovelace";
     r_.account.account_id = "A-1001";
@@ -65,6 +65,8 @@ class Decide : public ::testing::Test {
   static inline const TimePoint kNoon = utc(2026, 11, 20, 18);       // 12:00 CST
   static inline const TimePoint kLate = utc(2026, 11, 21, 5);        // 23:00 CST Nov 20
   static inline const TimePoint kNextOpening = utc(2026, 11, 21, 14);  // 08:00 CST Nov 21
+  PublicUrls urls_{"https://herald.example.com"};
+  TokenSecret secret_{"test-secret"};
   RulesConfig cfg_;
   RecipientContext r_;
   Event bill_;
