@@ -18,12 +18,14 @@ const rules::TemplateStore& shipped_templates() {
 }
 
 struct DecideEvents : ::testing::Test {
+  PublicUrls public_urls{"https://herald.example"};
+  TokenSecret token_secret{"test-secret"};
   rules::RulesConfig rules = rules::default_rules_config();
   store::RecipientContexts recipients;
 
   DecideEvents() {
-    rules.token_secret = "test-secret";
-    rules.public_base_url = "https://herald.example";
+    rules.token_secret = &token_secret;
+    rules.public_urls = &public_urls;
     rules.default_preferences.topics[Topic::billing] = {Channel::email};
     RecipientContext r;
     r.customer.customer_id = "C-1";
