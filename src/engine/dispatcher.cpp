@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <future>
 #include <random>
+#include <set>
+
+#include <spdlog/spdlog.h>
 
 #include "herald/domain/metrics.hpp"
 
@@ -62,6 +65,11 @@ metrics::Counter& dispatched(Channel channel, const std::string& gateway, std::s
                                              {{"channel", std::string(to_string(channel))},
                                               {"gateway", gateway},
                                               {"outcome", std::string(outcome)}});
+}
+
+metrics::Counter& lease_lost() {
+  return metrics::Registry::global().counter("herald_dispatch_lease_lost_total",
+                                             "Leased messages not sent because their lease lapsed first", {});
 }
 
 }  // namespace
@@ -173,11 +181,21 @@ store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const g
 
 void Dispatcher::send_group(Channel channel, std::size_t route_index,
                             const std::vector<const store::ClaimedMessage*>& members, TimePoint now,
-                            std::chrono::steady_clock::time_point deadline, std::vector<store::MessageUpdate>& updates) {
+                            SteadyTime leased_at, const LeaseCheck& still_leased,
+                            std::vector<store::MessageUpdate>& updates) {
   auto& route = *(*chain(channel))[route_index];
-  for (std::size_t begin = 0; begin < members.size(); begin += kSendChunk) {
-    const auto end = std::min(members.size(), begin + kSendChunk);
-    if (std::chrono::steady_clock::now() >= deadline) {
+  // A chunk no larger than what the gateway sends at once: every send of a chunk starts right
+  // after the lease check before it, even if this process was frozen in between.
+  const auto concurrency = route.slot.gateway->max_concurrent();
+  const auto chunk = concurrency > 0 ? std::min(kSendChunk, concurrency) : kSendChunk;
+  // Once half the lease is spent the rest waits for the next round, so that the batch in
+  // hand never holds its leases for long.
+  const auto deadline = leased_at + config_.lease / 2;
+  auto checked_at = leased_at;
+  for (std::size_t begin = 0; begin < members.size(); begin += chunk) {
+    const auto end = std::min(members.size(), begin + chunk);
+    const auto started = std::chrono::steady_clock::now();
+    if (started >= deadline) {
       for (std::size_t i = begin; i < end; ++i) {
         auto u = base_update(members[i]->message);
         u.gateway = members[i]->message.gateway;
@@ -186,24 +204,42 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index,
       }
       continue;
     }
+    std::vector<const store::ClaimedMessage*> sending(members.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                      members.begin() + static_cast<std::ptrdiff_t>(end));
+    // The claim itself checked the first chunk, unless it is already a while ago.
+    if (still_leased && (begin > 0 || started - checked_at >= config_.lease / 4)) {
+      std::vector<std::int64_t> ids;
+      ids.reserve(sending.size());
+      for (const auto* c : sending) ids.push_back(c->message.id);
+      const auto kept_ids = still_leased(ids);
+      checked_at = started;
+      const std::set<std::int64_t> kept(kept_ids.begin(), kept_ids.end());
+      const auto lost = std::erase_if(sending, [&](const auto* c) { return !kept.count(c->message.id); });
+      if (lost > 0) {
+        lease_lost().inc(static_cast<double>(lost));
+        spdlog::warn("dispatch: {} messages lost their lease before sending; left to their new holder", lost);
+      }
+      if (sending.empty()) continue;
+    }
     std::vector<gateways::OutboundMessage> batch;
-    batch.reserve(end - begin);
-    for (std::size_t i = begin; i < end; ++i) batch.push_back(outbound(members[i]->message, config_));
+    batch.reserve(sending.size());
+    for (const auto* c : sending) batch.push_back(outbound(c->message, config_));
     const auto results = route.slot.gateway->send_batch(batch);
-    for (std::size_t i = begin; i < end; ++i) {
+    for (std::size_t i = 0; i < sending.size(); ++i) {
       gateways::SendResult r;
-      if (i - begin < results.size()) {
-        r = results[i - begin];
+      if (i < results.size()) {
+        r = results[i];
       } else {
         r.outcome = gateways::SendOutcome::retry;
         r.detail = "gateway returned no result";
       }
-      updates.push_back(outcome(*members[i], r, route_index, now));
+      updates.push_back(outcome(*sending[i], r, route_index, now));
     }
   }
 }
 
-std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now) {
+std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
+                                                     const LeaseCheck& still_leased, SteadyTime leased_at) {
   std::vector<store::MessageUpdate> updates;
   updates.reserve(claimed.size());
   // Messages grouped by (channel, route index) so each gateway gets one concurrent batch.
@@ -243,10 +279,6 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
     groups[{m.channel, p.index}].push_back(&c);
   }
 
-  // Sends go out in chunks; once half the lease is spent the rest waits for the next round,
-  // so a slow provider cannot hold messages past their lease (another instance would then
-  // send them too).
-  const auto deadline = std::chrono::steady_clock::now() + config_.lease / 2;
   // Each gateway's group on its own thread (the first on this one): a provider stuck on slow
   // answers does not delay what the others could send now.
   std::vector<std::vector<store::MessageUpdate>> group_updates(groups.size());
@@ -255,13 +287,13 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
   for (const auto& group : groups) {
     auto& out = group_updates[g++];
     if (g == 1) continue;
-    others.push_back(std::async(std::launch::async, [this, &group, &out, now, deadline] {
-      send_group(group.first.first, group.first.second, group.second, now, deadline, out);
+    others.push_back(std::async(std::launch::async, [this, &group, &out, now, leased_at, &still_leased] {
+      send_group(group.first.first, group.first.second, group.second, now, leased_at, still_leased, out);
     }));
   }
   if (!groups.empty()) {
     const auto& group = *groups.begin();
-    send_group(group.first.first, group.first.second, group.second, now, deadline, group_updates[0]);
+    send_group(group.first.first, group.first.second, group.second, now, leased_at, still_leased, group_updates[0]);
   }
   for (auto& f : others) f.get();
   for (auto& part : group_updates)

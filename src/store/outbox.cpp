@@ -81,6 +81,14 @@ WITH x AS (
 )
 SELECT count(*) FROM mine)SQL";
 
+// A lapsed lease not yet taken by another instance is still this owner's: renewing it locks
+// the row first, and a competing claim (SKIP LOCKED, then due_at re-checked) passes it by.
+const char* const kRenew = R"SQL(
+UPDATE herald.message_queue
+SET due_at = $3::timestamptz + make_interval(secs => $4)
+WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
+RETURNING message_id)SQL";
+
 const char* const kRelease = R"SQL(
 UPDATE herald.message_queue SET due_at = $2::timestamptz, lease_owner = NULL
 WHERE lease_owner = $1)SQL";
@@ -176,6 +184,23 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
   }
   return in_transaction(db, [&](pqxx::work& w) {
     return static_cast<std::size_t>(w.exec_params(kRecord, rows.dump(), owner, format_time(now))[0][0].as<long long>());
+  });
+}
+
+std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
+                                       TimePoint now, std::chrono::seconds lease) {
+  if (ids.empty()) return {};
+  std::string array = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) array += ',';
+    array += std::to_string(ids[i]);
+  }
+  array += '}';
+  return in_transaction(db, [&](pqxx::work& w) {
+    std::vector<std::int64_t> kept;
+    for (const auto& row : w.exec_params(kRenew, owner, array, format_time(now), static_cast<double>(lease.count())))
+      kept.push_back(row[0].as<std::int64_t>());
+    return kept;
   });
 }
 

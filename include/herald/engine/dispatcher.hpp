@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,10 +22,18 @@ class Dispatcher {
  public:
   Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes);
 
-  // Sends what can be sent now and returns one update per claimed message. Each gateway's
+  // Of the given message ids, those whose lease this instance still holds (renewed).
+  using LeaseCheck = std::function<std::vector<std::int64_t>(const std::vector<std::int64_t>&)>;
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
+  // Sends what can be sent now and returns one update per claimed message, except those whose
+  // lease was lost before their send (they belong to whoever holds them now). Each gateway's
   // share of the batch is sent concurrently with the others', so a slow provider holds up only
-  // its own messages.
-  std::vector<store::MessageUpdate> handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now);
+  // its own messages. `leased_at`: when the batch was claimed. Before each chunk but a first
+  // one sent right after the claim, `still_leased` (when given) says which messages may go.
+  std::vector<store::MessageUpdate> handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
+                                           const LeaseCheck& still_leased = {},
+                                           SteadyTime leased_at = std::chrono::steady_clock::now());
 
   // For tests: make backoff deterministic. Set before the dispatcher is shared.
   void set_random(std::function<double()> random01) { random01_ = std::move(random01); }
@@ -48,9 +57,10 @@ class Dispatcher {
   Pick pick(Channel channel, const std::string& preferred, TimePoint now, std::chrono::microseconds& wait);
   store::MessageUpdate outcome(const store::ClaimedMessage& c, const gateways::SendResult& r, std::size_t route_index,
                                TimePoint now);
-  // Sends one gateway's messages in chunks until `deadline`; appends one update per message.
+  // Sends one gateway's messages in chunks until half the lease is spent; appends one update
+  // per message still leased.
   void send_group(Channel channel, std::size_t route_index, const std::vector<const store::ClaimedMessage*>& members,
-                  TimePoint now, std::chrono::steady_clock::time_point deadline,
+                  TimePoint now, SteadyTime leased_at, const LeaseCheck& still_leased,
                   std::vector<store::MessageUpdate>& updates);
   double random01();
 

@@ -20,6 +20,7 @@ class ScriptedGateway : public gateways::Gateway {
   Channel channel() const override { return Channel::sms; }
   std::vector<gateways::SendResult> send_batch(const std::vector<gateways::OutboundMessage>& batch) override {
     std::vector<gateways::SendResult> out;
+    calls.push_back(batch.size());
     for (const auto& m : batch) {
       sent.push_back(m);
       if (script.empty()) {
@@ -31,8 +32,11 @@ class ScriptedGateway : public gateways::Gateway {
     }
     return out;
   }
+  std::size_t max_concurrent() const override { return concurrency; }
   std::deque<gateways::SendResult> script;
   std::vector<gateways::OutboundMessage> sent;
+  std::vector<std::size_t> calls;  // messages per send_batch call
+  std::size_t concurrency = 0;
 
  private:
   std::string name_;
@@ -309,6 +313,53 @@ TEST(DispatcherOverlap, TwoWorkersSendToDifferentGatewaysAtTheSameTime) {
   EXPECT_TRUE(slow_sms->released_in_time);
   ASSERT_EQ(sms_updates.size(), 1u);
   EXPECT_EQ(sms_updates[0].status, MessageStatus::sent);
+}
+
+// Lease checks: before each chunk (but a first one sent right after the claim) the dispatcher
+// asks which messages are still leased, and sends only those.
+
+std::vector<std::int64_t> ids_sent(const ScriptedGateway& g) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : g.sent) out.push_back(m.id);
+  return out;
+}
+
+TEST_F(DispatcherTest, ChunksAreNoLargerThanWhatTheGatewaySendsAtOnce) {
+  auto d = make(false);
+  primary->concurrency = 2;
+  d.handle({claimed(1), claimed(2), claimed(3), claimed(4), claimed(5)}, kNow);
+  EXPECT_EQ(primary->calls, (std::vector<std::size_t>{2, 2, 1}));
+}
+
+TEST_F(DispatcherTest, MessagesWhoseLeaseLapsedBeforeTheirChunkAreNotSentNorReported) {
+  auto d = make(false);
+  primary->concurrency = 2;
+  std::vector<std::vector<std::int64_t>> asked;
+  const auto still_leased = [&](const std::vector<std::int64_t>& ids) {
+    asked.push_back(ids);
+    std::vector<std::int64_t> kept;
+    for (auto id : ids)
+      if (id != 3) kept.push_back(id);  // message 3 was taken over by another instance
+    return kept;
+  };
+  const auto updates = d.handle({claimed(1), claimed(2), claimed(3), claimed(4)}, kNow, still_leased);
+  // The first chunk went out on the claim's word; the second was checked.
+  EXPECT_EQ(asked, (std::vector<std::vector<std::int64_t>>{{3, 4}}));
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2, 4}));
+  std::vector<std::int64_t> reported;
+  for (const auto& u : updates) reported.push_back(u.id);
+  EXPECT_EQ(reported, (std::vector<std::int64_t>{1, 2, 4}));
+}
+
+TEST_F(DispatcherTest, AClaimOlderThanAQuarterOfTheLeaseIsCheckedBeforeTheFirstChunk) {
+  config.lease = std::chrono::seconds(40);
+  auto d = make(false);
+  // Claimed 15 s ago (a process frozen in between, say): past a quarter of the lease, before half.
+  const auto leased_at = std::chrono::steady_clock::now() - std::chrono::seconds(15);
+  const auto nothing_leased = [](const std::vector<std::int64_t>&) { return std::vector<std::int64_t>{}; };
+  const auto updates = d.handle({claimed(1), claimed(2)}, kNow, nothing_leased, leased_at);
+  EXPECT_TRUE(primary->sent.empty());
+  EXPECT_TRUE(updates.empty());
 }
 
 }  // namespace
