@@ -226,6 +226,13 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.text("http.default_region", h.default_region);
   r.text("http.web_root", h.web_root);
   r.duration("http.customer_token_ttl_seconds", h.customer_token_ttl, 60, 30ll * 24 * 3600);
+  for (auto [name, limit] : {std::pair{"cis", &h.rate_limits.cis}, {"admin", &h.rate_limits.admin},
+                             {"customer", &h.rate_limits.customer}, {"reveal", &h.rate_limits.reveal},
+                             {"portal_token", &h.rate_limits.portal_token}}) {
+    const auto key = std::string("http.rate_limits.") + name;
+    r.number(key + "_per_second", limit->per_second, 0);
+    r.number(key + "_burst", limit->burst, 1);
+  }
 
   r.text("auth.token_secret", c.token_secret.value);
 
@@ -277,6 +284,9 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   read_gateways(flat, used, c, errors);
 
   r.duration("server.shutdown_grace_seconds", c.shutdown_grace, 1, 3600);
+  r.duration("server.drain_delay_seconds", c.drain_delay, 0, 3600);
+  if (c.drain_delay >= c.shutdown_grace)
+    errors.push_back(config_error("server.drain_delay_seconds", "must be shorter than server.shutdown_grace_seconds"));
   r.text("server.migrations_dir", c.migrations_dir);
   r.text("server.log_level", c.log_level);
 
@@ -301,6 +311,8 @@ void apply_environment(const Environment& env, Flat& flat, std::map<std::string,
       key = key.substr(0, us2) + "." + key.substr(us2 + 1);
     } else if (section == "rules" && key.rfind("default_preferences_", 0) == 0) {
       key = "default_preferences." + key.substr(20);
+    } else if (section == "http" && key.rfind("rate_limits_", 0) == 0) {
+      key = "rate_limits." + key.substr(12);
     }
     flat[section + "." + key] = value;
     origin[section + "." + key] = name;

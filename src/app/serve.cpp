@@ -1,7 +1,10 @@
 // `heraldd serve`: wires store, rules, gateways, engine and HTTP; drains on SIGTERM.
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <future>
+#include <optional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -22,14 +25,15 @@ namespace herald::app {
 
 namespace {
 
-// Readiness: the database answers and migrations are current. Cached for a second so that
-// probes do not hammer the database.
+// Readiness: the daemon has started (database reached), the database answers and migrations
+// are current. Cached for a second so that probes do not hammer the database.
 class Readiness {
  public:
   Readiness(store::Database& db, std::string migrations_dir) : db_(db), dir_(std::move(migrations_dir)) {}
+  void set_started() { started_ = true; }
   void set_draining() { draining_ = true; }
   bool ready() {
-    if (draining_) return false;
+    if (draining_ || !started_) return false;
     std::lock_guard lock(mu_);
     const auto now = std::chrono::steady_clock::now();
     if (now - checked_ < std::chrono::seconds(1)) return last_;
@@ -45,11 +49,34 @@ class Readiness {
  private:
   store::Database& db_;
   std::string dir_;
+  std::atomic<bool> started_{false};
   std::atomic<bool> draining_{false};
   std::mutex mu_;
   std::chrono::steady_clock::time_point checked_{};
   bool last_ = false;
 };
+
+// What the daemon waits for before it starts its engine and opens its API: the database
+// answers, its migrations are current, and the token secret can be read from it.
+// Returns the token secret, or why not yet.
+struct DatabaseCheck {
+  TokenSecret secret;
+  std::string problem;
+};
+DatabaseCheck check_database(const Config& config, store::Database& db) {
+  try {
+    if (!store::migrations_current(db, config.migrations_dir))
+      return {{}, "migrations are not current (run heraldd migrate)"};
+    return {token_secret(config, db), ""};
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+    return {{}, what.empty() ? "unreachable" : what};
+  }
+}
+
+constexpr auto kFirstRetry = std::chrono::milliseconds(500);
+constexpr auto kMaxRetry = std::chrono::milliseconds(5000);
 
 std::string random_instance_id() {
   char host[256] = {0};
@@ -109,45 +136,67 @@ int run_serve(const Config& config) {
     return 2;
   }
 
-  // The secret may live in the database, which may still be starting: retry for a while.
+  // Filled in by the starter once the database is there; nothing reads it before (the API
+  // answers only health routes, the engine has not started).
   TokenSecret secret;
-  for (int attempt = 0;; ++attempt) {
-    try {
-      secret = token_secret(config, db);
-      break;
-    } catch (const std::exception& e) {
-      if (attempt >= 60) {
-        spdlog::error("database unreachable: {}", e.what());
-        return 1;
-      }
-      if (attempt == 0) spdlog::warn("waiting for the database: {}", e.what());
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-  }
   auto rules = config.rules;
   rules.public_urls = &config.public_urls;
   rules.token_secret = &secret;
-
   Readiness readiness(db, config.migrations_dir);
-  metrics::Registry::global().gauge_callback("herald_queue_depth", "Messages waiting or in flight, by status", [&db] {
-    std::vector<std::pair<metrics::Labels, double>> out;
-    for (const auto& [status, count] : store::queue_depth(db)) out.push_back({{{"status", status}}, count});
-    return out;
-  });
-
-  engine::Engine engine(db, engine_config, rules, templates, clock);
-  http::Server server(config.http, http::Services{db, rules, config.public_urls, secret, twilio_tokens, [&] { return readiness.ready(); }, clock});
+  // Listens at once, the database or not: /livez answers, /readyz says 503 until started.
+  http::Server server(config.http, http::Services{db, rules, config.public_urls, secret, twilio_tokens,
+                                                  [&] { return readiness.ready(); }, clock});
+  server.start_closed();
   const auto port = server.listen();
   spdlog::info("heraldd listening on {}:{} (instance {})", config.http.address, port, engine_config.instance_id);
-  engine.start();
+
+  // The engine starts, and the API opens, once the database is there. Until then the
+  // starter retries with backoff; SIGTERM ends the wait.
+  std::mutex start_mu;
+  std::condition_variable start_cv;
+  bool stopping = false;  // guarded by start_mu
+  std::optional<engine::Engine> engine;  // guarded by start_mu until stopping
+  std::thread starter([&] {
+    auto delay = std::chrono::milliseconds(kFirstRetry);
+    DatabaseCheck check;
+    for (;;) {
+      check = check_database(config, db);
+      if (check.problem.empty()) break;
+      spdlog::warn("waiting for the database: {}; retrying in {} ms", check.problem, delay.count());
+      std::unique_lock lock(start_mu);
+      if (start_cv.wait_for(lock, delay, [&] { return stopping; })) return;
+      delay = std::min(delay * 2, std::chrono::milliseconds(kMaxRetry));
+    }
+    std::lock_guard lock(start_mu);
+    if (stopping) return;
+    secret = std::move(check.secret);
+    metrics::Registry::global().gauge_callback("herald_queue_depth", "Messages waiting or in flight, by status", [&db] {
+      std::vector<std::pair<metrics::Labels, double>> out;
+      for (const auto& [status, count] : store::queue_depth(db)) out.push_back({{{"status", status}}, count});
+      return out;
+    });
+    engine.emplace(db, engine_config, rules, templates, clock);
+    engine->start();
+    server.open();
+    readiness.set_started();
+    spdlog::info("database ready: engine started, API open");
+  });
 
   std::atomic<bool> stopped{false};
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
     if (stopped) return;
+    bool started = false;
+    {
+      std::lock_guard lock(start_mu);
+      stopping = true;
+      started = engine.has_value();
+    }
+    start_cv.notify_all();
     spdlog::info("signal {}: draining (grace {} s)", sig, config.shutdown_grace.count());
     readiness.set_draining();
+    server.set_draining();
     // A watchdog: whatever is still running when the grace period ends is abandoned; its
     // leases lapse and another instance (or the next start) picks the messages up.
     std::thread([grace = config.shutdown_grace] {
@@ -155,13 +204,24 @@ int run_serve(const Config& config) {
       spdlog::error("shutdown grace period over; exiting");
       std::_Exit(1);
     }).detach();
-    auto engine_done = std::async(std::launch::async, [&] { engine.stop(); });
-    server.stop(std::chrono::duration_cast<std::chrono::milliseconds>(config.shutdown_grace));
+    // Load balancers poll /readyz: give them the delay to see 503 and move away before new
+    // connections are refused. An instance that never became ready has nobody to tell.
+    auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(config.shutdown_grace);
+    if (started && config.drain_delay.count() > 0) {
+      spdlog::info("readiness 503 for {} s before the listener closes", config.drain_delay.count());
+      std::this_thread::sleep_for(config.drain_delay);
+      grace -= config.drain_delay;
+    }
+    auto engine_done = std::async(std::launch::async, [&] {
+      if (started) engine->stop();
+    });
+    server.stop(grace);
     engine_done.wait();
   });
 
   server.run();
   stopped = true;
+  starter.join();
   if (signal_thread.joinable()) {
     // run() returns only after stop(); the signal thread is finishing the engine.
     signal_thread.join();

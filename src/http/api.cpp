@@ -7,6 +7,7 @@
 #include <chrono>
 #include <vector>
 
+#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include "handlers.hpp"
@@ -68,6 +69,24 @@ const RouteSpec kRoutes[] = {
     {"GET", "/admin/*", Access::open, handlers::static_file},
 };
 
+// Names an API key in the rate limiter without keeping the key itself in memory.
+std::string key_id(const std::string& key) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), md);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < 8; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+// What answers before the database has been reached: health, metrics and the API description.
+bool serves_while_starting(Handler h) {
+  return h == handlers::livez || h == handlers::readyz || h == handlers::metrics || h == handlers::openapi;
+}
+
 // Methods outside this set are counted as "other" so clients cannot grow the metric's labels.
 std::string method_label(const std::string& m) {
   static const char* kKnown[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
@@ -102,8 +121,12 @@ struct Api::Impl {
   const Services& services;
   Router router;
   Authenticator authenticator;
+  RateLimiter limiter;
 
-  Response dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining);
+  std::optional<Response> rate_limited(const Context& ctx, Handler handler);
+
+  Response dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining,
+                    const std::atomic<bool>& starting);
   bool database_reachable() {
     try {
       return services.db.ping();
@@ -116,7 +139,8 @@ struct Api::Impl {
 Api::Api(const ServerConfig& config, const Services& services) : impl_(std::make_unique<Impl>(config, services)) {}
 Api::~Api() = default;
 
-Response Api::Impl::dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining) {
+Response Api::Impl::dispatch(const Request& request, std::string& route_label, const std::atomic<bool>& draining,
+                             const std::atomic<bool>& starting) {
   auto found = router.lookup(request.method, request.path());
   if (!found.match) {
     if (found.status == 405) {
@@ -131,6 +155,11 @@ Response Api::Impl::dispatch(const Request& request, std::string& route_label, c
   }
   const auto& route = kRoutes[found.match->index];
   route_label = route.pattern;
+  if (starting.load(std::memory_order_acquire) && !serves_while_starting(route.handler)) {
+    auto r = error_response(ErrorKind::unavailable, "unavailable", "starting: waiting for the database; try again later");
+    r.set_header("Retry-After", "5");
+    return r;
+  }
 
   Context ctx{request, found.match->params, parse_query(request.query_string()), std::nullopt, config, services};
   ctx.now = services.clock.now();
@@ -140,8 +169,39 @@ Response Api::Impl::dispatch(const Request& request, std::string& route_label, c
     auto id = found.match->params.find("id");
     if (auto denied = authorize(route.access, ctx.who, id == found.match->params.end() ? "" : id->second))
       return error_response(*denied);
+    if (auto refused = rate_limited(ctx, route.handler)) return std::move(*refused);
   }
   return route.handler(ctx);
+}
+
+// Each caller's own bucket for its role; revealing addresses and minting portal tokens draw
+// on a second, tighter bucket as well.
+std::optional<Response> Api::Impl::rate_limited(const Context& ctx, Handler handler) {
+  const auto& who = *ctx.who;
+  const auto& limits = config.rate_limits;
+  const bool customer = who.role == Role::customer;
+  const std::string caller = customer ? who.customer_id : key_id(bearer_token(ctx.request.header("authorization")).value_or(""));
+  std::vector<std::pair<std::string, const RateLimit*>> checks;
+  checks.emplace_back(std::string(to_string(who.role)),
+                      customer ? &limits.customer : who.role == Role::admin ? &limits.admin : &limits.cis);
+  const auto reveal = ctx.query_value("reveal");
+  if ((handler == handlers::list_messages || handler == handlers::get_message) && (reveal == "1" || reveal == "true"))
+    checks.emplace_back("reveal", &limits.reveal);
+  if (handler == handlers::create_portal_token) checks.emplace_back("portal_token", &limits.portal_token);
+
+  for (const auto& [name, limit] : checks) {
+    auto wait = limiter.admit(name + ":" + caller, *limit, ctx.now);
+    if (!wait) continue;
+    metrics::Registry::global()
+        .counter("herald_http_rate_limited_total", "Requests refused with 429, by limit", {{"limit", name}})
+        .inc();
+    auto r = error_response(ErrorKind::rate_limited, "rate_limited",
+                            "too many requests for this " + std::string(customer ? "customer token" : "API key") +
+                                " (" + name + " limit); retry later");
+    r.set_header("Retry-After", std::to_string(retry_after_seconds(*wait)));
+    return r;
+  }
+  return std::nullopt;
 }
 
 Response Api::handle(const Request& request) {
@@ -149,7 +209,7 @@ Response Api::handle(const Request& request) {
   std::string route_label = "unmatched";
   Response response;
   try {
-    response = impl_->dispatch(request, route_label, draining_);
+    response = impl_->dispatch(request, route_label, draining_, starting_);
   } catch (const std::exception& e) {
     // Nothing a client sends reaches here: only the database or a bug. Which one decides
     // between "try again later" and "our fault"; neither shows the client any detail.

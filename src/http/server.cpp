@@ -142,6 +142,12 @@ void Server::stop(std::chrono::milliseconds grace) {
   asio::post(impl_->ioc, [im = impl_.get(), grace] { im->begin_stop(grace); });
 }
 
+void Server::start_closed() { impl_->api.set_starting(true); }
+
+void Server::open() { impl_->api.set_starting(false); }
+
+void Server::set_draining() { impl_->api.set_draining(true); }
+
 void Server::Impl::begin_stop(std::chrono::milliseconds grace) {
   if (stopping) return;
   stopping = true;

@@ -75,12 +75,12 @@ class PgCluster:
         return cls.start_private()
 
     @classmethod
-    def start_private(cls) -> "PgCluster":
+    def start_private(cls, port: Optional[int] = None) -> "PgCluster":
         parent = tempfile.mkdtemp(prefix="herald-e2e-pg-")
         os.chmod(parent, 0o755)
         directory = os.path.join(parent, "pg")
-        subprocess.run([os.path.join(SOURCE_DIR, "scripts", "test-postgres"), "start", directory], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([os.path.join(SOURCE_DIR, "scripts", "test-postgres"), "start", directory,
+                        *([str(port)] if port else [])], check=True, stdout=subprocess.DEVNULL)
         return cls(directory, owned=True)
 
     def url_for(self, dbname: str) -> str:
@@ -267,6 +267,8 @@ class Heraldd:
                     "HERALD_HTTP_PORT": str(self.port),
                     "HERALD_HTTP_PUBLIC_BASE_URL": self.base_url,
                     "HERALD_AUTH_TOKEN_SECRET": "e2e-" + secrets.token_hex(16),
+                    # No load balancer to tell: stop at once (tests of the delay set it).
+                    "HERALD_SERVER_DRAIN_DELAY_SECONDS": "0",
                     **(env or {})}
         self.proc: Optional[subprocess.Popen] = None
         self.log_path = tempfile.NamedTemporaryFile(prefix="heraldd-e2e-", suffix=".log", delete=False).name
@@ -298,14 +300,15 @@ class Heraldd:
         self.admin = Api(self.base_url, self.admin_key)
         self.cis = Api(self.base_url, self.cis_key)
 
-    def start(self, timeout: float = 30.0) -> "Heraldd":
+    def start(self, timeout: float = 30.0, wait_ready: bool = True) -> "Heraldd":
         log = open(self.log_path, "ab")
         log.write(f"\n===== heraldd serve started {datetime.datetime.now().isoformat()} =====\n".encode())
         log.flush()
         self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, cwd=SOURCE_DIR, stdout=log,
                                      stderr=subprocess.STDOUT)
         log.close()
-        self.wait_ready(timeout)
+        if wait_ready:
+            self.wait_ready(timeout)
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:

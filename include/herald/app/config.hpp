@@ -30,6 +30,8 @@ struct Config {
   std::map<std::string, gateways::GatewayConfig> gateways;  // by name
   std::map<Channel, std::vector<std::string>> channels;     // gateway names in failover order
   std::chrono::seconds shutdown_grace{20};
+  // On SIGTERM /readyz answers 503 this long, listener still open, before it closes.
+  std::chrono::seconds drain_delay{5};
   std::string log_level = "info";
 };
 

@@ -28,12 +28,16 @@ class Api {
 
   // While draining, /readyz answers 503 so load balancers move away.
   void set_draining(bool draining) { draining_ = draining; }
+  // While starting (the database not yet reached), only the operations routes answer; every
+  // other route is 503 with Retry-After. Services must not change once starting is cleared.
+  void set_starting(bool starting) { starting_.store(starting, std::memory_order_release); }
 
   struct Impl;
 
  private:
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> draining_{false};
+  std::atomic<bool> starting_{false};
 };
 
 // (method, path pattern) of every route, in table order.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "herald/domain/deployment.hpp"
+#include "herald/http/rate_limit.hpp"
 
 namespace herald::store {
 class Database;
@@ -31,6 +32,7 @@ struct ServerConfig {
   std::string default_region = "US";
   std::string web_root;  // directory holding portal/ and admin/; empty: no static files
   std::chrono::seconds customer_token_ttl{3600};
+  RateLimits rate_limits;
 };
 
 struct Services {
@@ -56,6 +58,16 @@ class Server {
   void run();
   // Thread-safe: stop accepting, let in-flight requests finish up to grace, then close the rest.
   void stop(std::chrono::milliseconds grace);
+
+  // Before listen(): serve only health, metrics and the API description (every other route
+  // 503) until open(). For a daemon whose database, and so its token secret, is not there yet.
+  void start_closed();
+  // Thread-safe: serves every route from now on. Whatever the services refer to (the token
+  // secret) must be in place before: requests read it only after open().
+  void open();
+  // Thread-safe: /readyz answers 503 from now on while the listener still accepts, so a load
+  // balancer sees the instance leave before its connections are refused.
+  void set_draining();
 
   struct Impl;
 

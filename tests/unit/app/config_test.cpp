@@ -1,0 +1,186 @@
+// Configuration: reading the TOML file, environment overrides, and errors that name their key.
+#include "herald/app/config.hpp"
+#include "herald/source_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace herald::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A config file in a fresh temporary directory, removed with the fixture.
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("herald-config-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& text) {
+    const auto path = (dir_ / "heraldd.toml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ConfigFile, ReadsValuesFromTheFile) {
+  const auto c = load_config(write("[http]\nport = 9123\naddress = \"0.0.0.0\"\n[dispatch]\nworkers = 3\n"), {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->http.port, 9123);
+  EXPECT_EQ(c->http.address, "0.0.0.0");
+  EXPECT_EQ(c->dispatch.workers, 3u);
+  EXPECT_EQ(c->source, dir_ / "heraldd.toml");
+}
+
+TEST_F(ConfigFile, EnvironmentOverridesTheFile) {
+  const auto c = load_config(write("[http]\nport = 9123\n"), {{"HERALD_HTTP_PORT", "9200"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->http.port, 9200);
+}
+
+TEST_F(ConfigFile, RateLimitsComeFromTheirTableAndTheEnvironment) {
+  const auto c = load_config(write("[http.rate_limits]\ncis_per_second = 100\ncis_burst = 150\n"),
+                             {{"HERALD_HTTP_RATE_LIMITS_CUSTOMER_BURST", "7"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->http.rate_limits.cis.per_second, 100);
+  EXPECT_EQ(c->http.rate_limits.cis.burst, 150);
+  EXPECT_EQ(c->http.rate_limits.customer.burst, 7);
+  EXPECT_EQ(c->http.rate_limits.admin.per_second, http::RateLimits{}.admin.per_second);
+}
+
+TEST_F(ConfigFile, DrainDelayMustFitInTheShutdownGrace) {
+  const auto ok = load_config(write("[server]\ndrain_delay_seconds = 2\nshutdown_grace_seconds = 10\n"), {});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->drain_delay, std::chrono::seconds(2));
+  const auto bad = load_config(write("[server]\ndrain_delay_seconds = 10\nshutdown_grace_seconds = 10\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "server.drain_delay_seconds");
+}
+
+TEST_F(ConfigFile, EnvironmentDefinesAGateway) {
+  const auto c = load_config(write(""), {{"HERALD_GATEWAYS_TWILIO_TYPE", "twilio"},
+                                         {"HERALD_GATEWAYS_TWILIO_AUTH_TOKEN", "secret"},
+                                         {"HERALD_CHANNELS_SMS", "twilio,log"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_TRUE(c->gateways.count("twilio"));
+  EXPECT_EQ(c->gateways.at("twilio").type, "twilio");
+  EXPECT_EQ(c->gateways.at("twilio").settings.at("auth_token"), "secret");
+  EXPECT_EQ(c->channels.at(Channel::sms), (std::vector<std::string>{"twilio", "log"}));
+}
+
+TEST_F(ConfigFile, VariablesOutsideTheConfigSectionsAreIgnored) {
+  const auto c = load_config(write(""), {{"HERALD_CONFIG", "/elsewhere.toml"}, {"HERALD_TEST_PG_DIR", "/tmp/pg"}});
+  EXPECT_TRUE(c.ok()) << c.error().message;
+}
+
+TEST_F(ConfigFile, AnUnknownVariableInAKnownSectionIsNamed) {
+  const auto c = load_config(write(""), {{"HERALD_HTTP_PROT", "8080"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "http.prot");
+  EXPECT_NE(c.error().message.find("HERALD_HTTP_PROT"), std::string::npos) << c.error().message;
+}
+
+TEST_F(ConfigFile, AnUnknownKeyInTheFileIsNamed) {
+  const auto c = load_config(write("[dispatch]\nbatch_sise = 10\n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "dispatch.batch_sise");
+}
+
+TEST_F(ConfigFile, AnOutOfRangeNumberNamesItsKeyAndTheRange) {
+  const auto c = load_config(write("[http]\nport = 70000\n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "http.port");
+  EXPECT_NE(c.error().message.find("65535"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("70000"), std::string::npos) << c.error().message;
+}
+
+TEST_F(ConfigFile, ABadValueFromTheEnvironmentSaysWhichVariable) {
+  const auto c = load_config(write(""), {{"HERALD_DISPATCH_WORKERS", "many"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "dispatch.workers");
+  EXPECT_NE(c.error().message.find("HERALD_DISPATCH_WORKERS"), std::string::npos) << c.error().message;
+}
+
+TEST_F(ConfigFile, ATomlSyntaxErrorNamesFileLineAndColumn) {
+  const auto c = load_config(write("[http]\nport = = 1\n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().kind, ErrorKind::invalid);
+  EXPECT_NE(c.error().message.find("heraldd.toml:2:"), std::string::npos) << c.error().message;
+}
+
+TEST_F(ConfigFile, AnUnknownChannelInDefaultPreferencesIsNamed) {
+  const auto c = load_config(write("[rules.default_preferences]\nbilling = \"sms,pigeon\"\n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "rules.default_preferences.billing");
+  EXPECT_NE(c.error().message.find("pigeon"), std::string::npos) << c.error().message;
+}
+
+TEST_F(ConfigFile, DrainDelayMustEndBeforeTheShutdownGrace) {
+  const auto c = load_config(write("[server]\nshutdown_grace_seconds = 10\ndrain_delay_seconds = 10\n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "server.drain_delay_seconds");
+}
+
+TEST_F(ConfigFile, PublicBaseUrlDefaultsToTheListenAddressAndLosesTrailingSlashes) {
+  const auto defaulted = load_config(write("[http]\naddress = \"10.0.0.5\"\nport = 8443\n"), {});
+  ASSERT_TRUE(defaulted.ok()) << defaulted.error().message;
+  EXPECT_EQ(defaulted->public_urls.base, "http://10.0.0.5:8443");
+
+  const auto given = load_config(write("[http]\npublic_base_url = \"https://herald.example.com//\"\n"), {});
+  ASSERT_TRUE(given.ok()) << given.error().message;
+  EXPECT_EQ(given->public_urls.base, "https://herald.example.com");
+}
+
+TEST_F(ConfigFile, AnEventTypeTableIsReadAndItsUnknownKeysNamed) {
+  const auto ok = load_config(write("[rules.types.\"leak.detected\"]\nurgent = false\npriority = 5\n"), {});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_FALSE(ok->rules.types.at("leak.detected").urgent);
+  EXPECT_EQ(ok->rules.types.at("leak.detected").priority, 5);
+
+  const auto bad = load_config(write("[rules.types.\"leak.detected\"]\nurgnet = true\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "rules.types.leak.detected.urgnet");
+}
+
+TEST(ShippedConfig, LoadsAndValidatesClean) {
+  const fs::path root(HERALD_SOURCE_DIR);
+  auto c = load_config((root / "config" / "heraldd.toml").string(), {});
+  ASSERT_TRUE(c.ok()) << c.error().field << ": " << c.error().message;
+  c->templates_dir = (root / "config" / "templates").string();
+  c->migrations_dir = (root / "migrations").string();
+  for (const auto& problem : validate_config(*c)) ADD_FAILURE() << problem.field << ": " << problem.message;
+}
+
+TEST(ValidateConfig, AChannelNamingAMissingGatewayIsAProblemNamingTheChannel) {
+  auto c = load_config("", {{"HERALD_CHANNELS_EMAIL", "sendgird"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const fs::path root(HERALD_SOURCE_DIR);
+  c->templates_dir = (root / "config" / "templates").string();
+  c->migrations_dir = (root / "migrations").string();
+  const auto problems = validate_config(*c);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "channels.email");
+  EXPECT_NE(problems[0].message.find("sendgird"), std::string::npos) << problems[0].message;
+}
+
+TEST(ValidateConfig, MissingDirectoriesAreNamed) {
+  auto c = load_config("", {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  c->templates_dir = "/nonexistent/templates";
+  c->migrations_dir = "/nonexistent/migrations";
+  std::vector<std::string> fields;
+  for (const auto& p : validate_config(*c)) fields.push_back(p.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"rules.templates_dir", "server.migrations_dir"}));
+}
+
+}  // namespace
+}  // namespace herald::app
