@@ -33,6 +33,7 @@ Message to_message(const Event& e, const RecipientContext& r, const EventTypeRul
   if (d.status != MessageStatus::suppressed) m.not_before = d.not_before;
   m.expires_at = d.expires_at;
   m.unsubscribe_url = std::move(d.unsubscribe_url);
+  m.decision = std::move(d.explanation);
   return m;
 }
 
@@ -64,10 +65,8 @@ std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events,
         defaulted->preferences = rules.default_preferences;
       }
       const RecipientContext& r = defaulted ? *defaulted : recipient->second;
-      for (auto& d : rules::decide(e, r, rules, templates, now)) {
-        o.decisions.push_back(std::move(d.explanation));
+      for (auto& d : rules::decide(e, r, rules, templates, now))
         o.messages.push_back(to_message(e, r, rule->second, std::move(d)));
-      }
     }
     out.push_back(std::move(o));
   }

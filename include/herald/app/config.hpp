@@ -8,7 +8,7 @@
 
 #include "herald/domain/deployment.hpp"
 #include "herald/domain/error.hpp"
-#include "herald/engine/engine.hpp"
+#include "herald/engine/config.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/decide.hpp"

@@ -163,6 +163,7 @@ struct Message {
   std::optional<TimePoint> not_before, expires_at;
   TimePoint created_at{};
   std::string unsubscribe_url;  // email: one-click List-Unsubscribe target
+  Json decision = Json::object();  // why the rules made it so: rules that fired, local time, window
 };
 
 // One field an event type's `data` may carry: templates may use only declared fields, and
