@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include "herald/rules/event_data.hpp"
 #include "herald/rules/templates.hpp"
 
 extern char** environ;
@@ -144,6 +145,48 @@ struct Reader {
   }
 };
 
+// [rules.types."bill.ready".data] amount_due = { kind = "money", required = true }: a field
+// declared here replaces the built-in declaration of that name; the type's other fields stay.
+void read_data_fields(const toml::table& data, EventTypeRule& rule, std::vector<ApiError>& errors) {
+  for (const auto& [name_key, node] : data) {
+    const std::string key = "data." + std::string(name_key.str());
+    const auto* spec = node.as_table();
+    if (!spec) {
+      errors.push_back(config_error(key, "expected a table such as { kind = \"money\", required = true }"));
+      continue;
+    }
+    Flat flat;
+    for (const auto& [k, v] : *spec) flat[std::string(k.str())] = node_text(v);
+    std::set<std::string> used;
+    std::vector<ApiError> local;
+    Reader r{flat, used, local};
+    DataField field;
+    if (auto v = r.find("kind")) {
+      if (auto kind = rules::parse_data_kind(*v)) field.kind = *kind;
+      else local.push_back(config_error("kind", "unknown kind '" + *v +
+                                                    "' (text, money, number, integer, date, datetime, url, choice)"));
+    } else {
+      local.push_back(config_error("kind", "missing"));
+    }
+    r.boolean("required", field.required);
+    r.boolean("negative", field.negative);
+    r.boolean("multiline", field.multiline);
+    r.integer("max_length", field.max_length, 1, 100000);
+    r.number("max", field.max, 0);
+    if (auto v = r.find("choices")) field.choices = split_list(*v);
+    if (field.kind == DataKind::choice && field.choices.empty())
+      local.push_back(config_error("choices", "a choice field needs its choices"));
+    for (const auto& [k, _] : flat)
+      if (!used.count(k)) local.push_back(config_error(k, "unknown key"));
+    for (auto& e : local) {
+      e.field = key + "." + e.field;
+      e.message = key + "." + e.message;
+      errors.push_back(std::move(e));
+    }
+    rule.data[std::string(name_key.str())] = field;
+  }
+}
+
 void read_event_types(const toml::table& root, rules::RulesConfig& rules, std::vector<ApiError>& errors) {
   const auto* types = root["rules"]["types"].as_table();
   if (!types) return;
@@ -158,10 +201,13 @@ void read_event_types(const toml::table& root, rules::RulesConfig& rules, std::v
     auto& rule = rules.types[name];
     rule.type = name;
     Flat flat;
-    for (const auto& [k, v] : *t) flat[std::string(k.str())] = node_text(v);
+    for (const auto& [k, v] : *t)
+      if (k.str() != "data") flat[std::string(k.str())] = node_text(v);
     std::set<std::string> used;
     std::vector<ApiError> local;
     Reader r{flat, used, local};
+    if (const auto* data = t->get_as<toml::table>("data")) read_data_fields(*data, rule, local);
+    else if (t->contains("data")) local.push_back(config_error("data", "expected a table of fields"));
     if (auto v = r.find("topic")) {
       if (auto topic = parse_topic(*v)) rule.topic = *topic;
       else local.push_back(config_error("topic", "unknown topic '" + *v + "' (billing, outage, other)"));
@@ -394,6 +440,8 @@ std::vector<ApiError> validate_config(const Config& c) {
   } else {
     rules::TemplateStore templates(c.templates_dir);
     for (const auto& bad : templates.validate()) problems.push_back(config_error("rules.templates_dir", bad));
+    for (const auto& bad : rules::undeclared_template_variables(templates, c.rules))
+      problems.push_back(config_error("rules.templates_dir", bad));
   }
   if (!std::filesystem::is_directory(c.migrations_dir))
     problems.push_back(config_error("server.migrations_dir", "not a directory: " + c.migrations_dir));

@@ -9,6 +9,7 @@
 
 #include "herald/domain/phone.hpp"
 #include "herald/domain/signed_token.hpp"
+#include "herald/domain/text.hpp"
 
 namespace herald {
 
@@ -32,7 +33,8 @@ ApiError missing(const std::string& field) {
   return unprocessable(field, "required", field + " is required");
 }
 
-// Optional string member: absent or null leaves `out` alone; anything but a string is an error.
+// Optional string member: absent or null leaves `out` alone; anything but a string, or a
+// string holding a control character (none of these fields is multi-line), is an error.
 std::optional<ApiError> read_string(const Json& obj, std::string_view key, const std::string& field,
                                     std::string& out, std::size_t max_length = kMaxTextLength) {
   auto it = obj.find(key);
@@ -42,6 +44,7 @@ std::optional<ApiError> read_string(const Json& obj, std::string_view key, const
   if (s.size() > max_length) {
     return unprocessable(field, "too_long", field + " is longer than " + std::to_string(max_length));
   }
+  if (auto err = reject_control_characters(s, field)) return err;
   out = s;
   return std::nullopt;
 }
@@ -104,6 +107,7 @@ Result<Account> parse_account(const Json& a, const std::string& field) {
     for (std::size_t i = 0; i < it->size(); ++i) {
       const Json& s = (*it)[i];
       if (!s.is_string()) return wrong_type(indexed(seg_field, i), "a string");
+      if (auto err = reject_control_characters(s.get_ref<const std::string&>(), indexed(seg_field, i))) return *err;
       account.segments.push_back(s.get<std::string>());
     }
   }
@@ -195,6 +199,7 @@ Result<Json> parse_json_body(std::string_view text, int max_depth) {
 
 Result<Customer> parse_customer(const Json& body, std::string_view customer_id, std::string_view default_region) {
   if (!body.is_object()) return unprocessable("", "invalid_type", "the body must be a JSON object");
+  if (auto err = reject_control_characters(customer_id, "customer_id")) return *err;
   Customer customer;
   customer.customer_id = std::string(customer_id);
   if (auto err = read_required_string(body, "name", "name", customer.name, 256)) return *err;

@@ -2,6 +2,11 @@
 #include "herald/engine/dispatcher.hpp"
 
 #include <algorithm>
+#include <future>
+#include <random>
+#include <set>
+
+#include <spdlog/spdlog.h>
 
 #include "herald/domain/metrics.hpp"
 
@@ -37,6 +42,23 @@ store::MessageUpdate base_update(const Message& m) {
   return u;
 }
 
+std::string error_text(const gateways::SendResult& r) {
+  return r.error_code.empty() ? r.detail : r.error_code + ": " + r.detail;
+}
+
+rules::AttemptAnswer answer_of(const gateways::SendResult& r) {
+  rules::AttemptAnswer a;
+  switch (r.outcome) {
+    case gateways::SendOutcome::sent: a.kind = rules::AttemptAnswer::accepted; break;
+    case gateways::SendOutcome::failed: a.kind = rules::AttemptAnswer::refused; break;
+    case gateways::SendOutcome::opted_out: a.kind = rules::AttemptAnswer::opted_out; break;
+    case gateways::SendOutcome::retry: a.kind = rules::AttemptAnswer::transient; break;
+  }
+  a.http_status = r.http_status;
+  if (r.retry_after) a.retry_after = std::chrono::duration_cast<std::chrono::microseconds>(*r.retry_after);
+  return a;
+}
+
 metrics::Counter& dispatched(Channel channel, const std::string& gateway, std::string_view outcome) {
   return metrics::Registry::global().counter("herald_messages_dispatched_total",
                                              "Send outcomes by channel, gateway and outcome",
@@ -45,30 +67,45 @@ metrics::Counter& dispatched(Channel channel, const std::string& gateway, std::s
                                               {"outcome", std::string(outcome)}});
 }
 
+metrics::Counter& lease_lost() {
+  return metrics::Registry::global().counter("herald_dispatch_lease_lost_total",
+                                             "Leased messages not sent because their lease lapsed first", {});
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes)
     : config_(std::move(config)) {
   for (auto& [channel, slots] : routes)
     for (auto& slot : slots)
-      routes_[channel].push_back(std::make_unique<Route>(
-          Route{slot, rules::TokenBucket(slot.rate_per_second, std::max(1.0, slot.burst)),
-                rules::CircuitBreaker(config_.breaker_failures, config_.breaker_open)}));
-  random01_ = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
+      routes_[channel].push_back(std::make_unique<Route>(slot,
+                                                         rules::TokenBucket(slot.rate_per_second, std::max(1.0, slot.burst)),
+                                                         rules::CircuitBreaker(config_.breaker_failures, config_.breaker_open)));
+}
+
+double Dispatcher::random01() {
+  if (random01_) return random01_();
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+const Dispatcher::Chain* Dispatcher::chain(Channel channel) const {
+  const auto it = routes_.find(channel);
+  return it == routes_.end() || it->second.empty() ? nullptr : &it->second;
 }
 
 Dispatcher::Pick Dispatcher::pick(Channel channel, const std::string& preferred, TimePoint now,
                                   std::chrono::microseconds& wait) {
-  auto it = routes_.find(channel);
-  if (it == routes_.end() || it->second.empty()) return {};
-  auto& chain = it->second;
+  const auto* routes = chain(channel);
+  if (!routes) return {};
   std::size_t start = 0;
-  for (std::size_t i = 0; i < chain.size(); ++i)
-    if (chain[i]->slot.gateway->name() == preferred) start = i;
+  for (std::size_t i = 0; i < routes->size(); ++i)
+    if ((*routes)[i]->slot.gateway->name() == preferred) start = i;
   wait = max_wait();
-  for (std::size_t k = 0; k < chain.size(); ++k) {
-    const auto i = (start + k) % chain.size();
-    auto& route = *chain[i];
+  for (std::size_t k = 0; k < routes->size(); ++k) {
+    const auto i = (start + k) % routes->size();
+    auto& route = *(*routes)[i];
+    std::lock_guard lock(route.mu);
     if (!route.breaker.allow(now)) {
       wait = std::min<std::chrono::microseconds>(wait, config_.breaker_open);
       continue;
@@ -85,8 +122,8 @@ Dispatcher::Pick Dispatcher::pick(Channel channel, const std::string& preferred,
 store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const gateways::SendResult& r,
                                          std::size_t route_index, TimePoint now) {
   const auto& m = c.message;
-  auto& chain = routes_[m.channel];
-  auto& route = *chain[route_index];
+  const auto& routes = *chain(m.channel);
+  auto& route = *routes[route_index];
   const auto& gateway = route.slot.gateway->name();
   auto u = base_update(m);
   u.attempted = true;
@@ -99,56 +136,110 @@ store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const g
   u.detail = r.detail;
   u.provider_id = r.provider_id;
 
-  switch (r.outcome) {
-    case gateways::SendOutcome::sent:
-      route.breaker.record_success();
+  const rules::RetryPolicy policy{config_.max_attempts, config_.backoff_base, config_.backoff_cap};
+  const auto verdict = rules::judge_attempt(answer_of(r), u.attempt, route_index, routes.size(), policy, random01());
+  if (verdict.gateway != rules::AttemptVerdict::unknown) {
+    std::lock_guard lock(route.mu);
+    if (verdict.gateway == rules::AttemptVerdict::healthy) route.breaker.record_success();
+    else route.breaker.record_failure(now);
+  }
+  switch (verdict.next) {
+    case rules::AttemptVerdict::sent:
       u.status = MessageStatus::sent;
       u.outcome = store::AttemptOutcome::sent;
       dispatched(m.channel, gateway, "sent").inc();
-      return u;
-    case gateways::SendOutcome::opted_out:
-      u.provider_opt_out = true;
-      [[fallthrough]];
-    case gateways::SendOutcome::failed:
-      // The provider answered: it is healthy even though this message is refused.
-      route.breaker.record_success();
+      break;
+    case rules::AttemptVerdict::failed:
+      u.provider_opt_out = r.outcome == gateways::SendOutcome::opted_out;
       u.status = MessageStatus::failed;
       u.outcome = store::AttemptOutcome::failed;
-      u.last_error = r.error_code.empty() ? r.detail : r.error_code + ": " + r.detail;
+      u.last_error = error_text(r);
       dispatched(m.channel, gateway, "failed").inc();
-      return u;
-    case gateways::SendOutcome::retry:
+      break;
+    case rules::AttemptVerdict::dead:
+      u.status = MessageStatus::failed;
+      u.outcome = store::AttemptOutcome::failed;
+      u.last_error = "gave up after " + std::to_string(u.attempt) + " attempts: " + error_text(r);
+      dispatched(m.channel, gateway, "dead").inc();
+      break;
+    case rules::AttemptVerdict::failover:
+      u.outcome = store::AttemptOutcome::failover;
+      u.last_error = error_text(r);
+      u.next_gateway = routes[verdict.next_route]->slot.gateway->name();
+      u.due_at = now;
+      dispatched(m.channel, gateway, "failover").inc();
+      break;
+    case rules::AttemptVerdict::retry:
+      u.outcome = store::AttemptOutcome::retry;
+      u.last_error = error_text(r);
+      u.due_at = now + verdict.delay;
+      dispatched(m.channel, gateway, "retry").inc();
       break;
   }
-
-  const bool rate_limited = r.http_status == 429;
-  if (!rate_limited) route.breaker.record_failure(now);
-  u.last_error = r.error_code.empty() ? r.detail : r.error_code + ": " + r.detail;
-  if (u.attempt >= config_.max_attempts) {
-    u.status = MessageStatus::failed;
-    u.outcome = store::AttemptOutcome::failed;
-    u.last_error = "gave up after " + std::to_string(u.attempt) + " attempts: " + u.last_error;
-    dispatched(m.channel, gateway, "dead").inc();
-    return u;
-  }
-  if (!rate_limited && chain.size() > 1) {
-    // Another gateway may do better right away; the failed one's breaker keeps count.
-    u.outcome = store::AttemptOutcome::failover;
-    u.next_gateway = chain[(route_index + 1) % chain.size()]->slot.gateway->name();
-    u.due_at = now;
-    dispatched(m.channel, gateway, "failover").inc();
-    return u;
-  }
-  auto delay = std::chrono::duration_cast<std::chrono::microseconds>(
-      rules::full_jitter_backoff(u.attempt, config_.backoff_base, config_.backoff_cap, random01_()));
-  if (r.retry_after) delay = std::max<std::chrono::microseconds>(delay, *r.retry_after);
-  u.outcome = store::AttemptOutcome::retry;
-  u.due_at = now + delay;
-  dispatched(m.channel, gateway, "retry").inc();
   return u;
 }
 
-std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now) {
+void Dispatcher::send_group(Channel channel, std::size_t route_index,
+                            const std::vector<const store::ClaimedMessage*>& members, TimePoint now,
+                            SteadyTime leased_at, const LeaseCheck& still_leased,
+                            std::vector<store::MessageUpdate>& updates) {
+  auto& route = *(*chain(channel))[route_index];
+  // A chunk no larger than what the gateway sends at once: every send of a chunk starts right
+  // after the lease check before it, even if this process was frozen in between.
+  const auto concurrency = route.slot.gateway->max_concurrent();
+  const auto chunk = concurrency > 0 ? std::min(kSendChunk, concurrency) : kSendChunk;
+  // Once half the lease is spent the rest waits for the next round, so that the batch in
+  // hand never holds its leases for long.
+  const auto deadline = leased_at + config_.lease / 2;
+  auto checked_at = leased_at;
+  for (std::size_t begin = 0; begin < members.size(); begin += chunk) {
+    const auto end = std::min(members.size(), begin + chunk);
+    const auto started = std::chrono::steady_clock::now();
+    if (started >= deadline) {
+      for (std::size_t i = begin; i < end; ++i) {
+        auto u = base_update(members[i]->message);
+        u.gateway = members[i]->message.gateway;
+        u.due_at = now;
+        updates.push_back(std::move(u));
+      }
+      continue;
+    }
+    std::vector<const store::ClaimedMessage*> sending(members.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                      members.begin() + static_cast<std::ptrdiff_t>(end));
+    // The claim itself checked the first chunk, unless it is already a while ago.
+    if (still_leased && (begin > 0 || started - checked_at >= config_.lease / 4)) {
+      std::vector<std::int64_t> ids;
+      ids.reserve(sending.size());
+      for (const auto* c : sending) ids.push_back(c->message.id);
+      const auto kept_ids = still_leased(ids);
+      checked_at = started;
+      const std::set<std::int64_t> kept(kept_ids.begin(), kept_ids.end());
+      const auto lost = std::erase_if(sending, [&](const auto* c) { return !kept.count(c->message.id); });
+      if (lost > 0) {
+        lease_lost().inc(static_cast<double>(lost));
+        spdlog::warn("dispatch: {} messages lost their lease before sending; left to their new holder", lost);
+      }
+      if (sending.empty()) continue;
+    }
+    std::vector<gateways::OutboundMessage> batch;
+    batch.reserve(sending.size());
+    for (const auto* c : sending) batch.push_back(outbound(c->message, config_));
+    const auto results = route.slot.gateway->send_batch(batch);
+    for (std::size_t i = 0; i < sending.size(); ++i) {
+      gateways::SendResult r;
+      if (i < results.size()) {
+        r = results[i];
+      } else {
+        r.outcome = gateways::SendOutcome::retry;
+        r.detail = "gateway returned no result";
+      }
+      updates.push_back(outcome(*sending[i], r, route_index, now));
+    }
+  }
+}
+
+std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
+                                                     const LeaseCheck& still_leased, SteadyTime leased_at) {
   std::vector<store::MessageUpdate> updates;
   updates.reserve(claimed.size());
   // Messages grouped by (channel, route index) so each gateway gets one concurrent batch.
@@ -156,6 +247,13 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
 
   for (const auto& c : claimed) {
     const auto& m = c.message;
+    if (!c.unreadable.empty()) {
+      auto u = base_update(m);
+      u.status = MessageStatus::failed;
+      u.last_error = "message row cannot be read: " + c.unreadable;
+      updates.push_back(std::move(u));
+      continue;
+    }
     if (c.expired) {
       auto u = base_update(m);
       u.status = MessageStatus::suppressed;
@@ -167,7 +265,7 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
     const auto p = pick(m.channel, m.gateway, now, wait);
     if (!p.route) {
       auto u = base_update(m);
-      if (!routes_.count(m.channel) || routes_[m.channel].empty()) {
+      if (!chain(m.channel)) {
         u.status = MessageStatus::failed;
         u.last_error = "no gateway configured for channel " + std::string(to_string(m.channel));
       } else {
@@ -181,39 +279,25 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
     groups[{m.channel, p.index}].push_back(&c);
   }
 
-  // Sends go out in chunks; once half the lease is spent the rest waits for the next round,
-  // so a slow provider cannot hold messages past their lease (another instance would then
-  // send them too).
-  const auto deadline = std::chrono::steady_clock::now() + config_.lease / 2;
-  for (const auto& [key, members] : groups) {
-    auto& route = *routes_[key.first][key.second];
-    for (std::size_t begin = 0; begin < members.size(); begin += kSendChunk) {
-      const auto end = std::min(members.size(), begin + kSendChunk);
-      if (std::chrono::steady_clock::now() >= deadline) {
-        for (std::size_t i = begin; i < end; ++i) {
-          auto u = base_update(members[i]->message);
-          u.gateway = members[i]->message.gateway;
-          u.due_at = now;
-          updates.push_back(std::move(u));
-        }
-        continue;
-      }
-      std::vector<gateways::OutboundMessage> batch;
-      batch.reserve(end - begin);
-      for (std::size_t i = begin; i < end; ++i) batch.push_back(outbound(members[i]->message, config_));
-      const auto results = route.slot.gateway->send_batch(batch);
-      for (std::size_t i = begin; i < end; ++i) {
-        gateways::SendResult r;
-        if (i - begin < results.size()) {
-          r = results[i - begin];
-        } else {
-          r.outcome = gateways::SendOutcome::retry;
-          r.detail = "gateway returned no result";
-        }
-        updates.push_back(outcome(*members[i], r, key.second, now));
-      }
-    }
+  // Each gateway's group on its own thread (the first on this one): a provider stuck on slow
+  // answers does not delay what the others could send now.
+  std::vector<std::vector<store::MessageUpdate>> group_updates(groups.size());
+  std::vector<std::future<void>> others;
+  std::size_t g = 0;
+  for (const auto& group : groups) {
+    auto& out = group_updates[g++];
+    if (g == 1) continue;
+    others.push_back(std::async(std::launch::async, [this, &group, &out, now, leased_at, &still_leased] {
+      send_group(group.first.first, group.first.second, group.second, now, leased_at, still_leased, out);
+    }));
   }
+  if (!groups.empty()) {
+    const auto& group = *groups.begin();
+    send_group(group.first.first, group.first.second, group.second, now, leased_at, still_leased, group_updates[0]);
+  }
+  for (auto& f : others) f.get();
+  for (auto& part : group_updates)
+    for (auto& u : part) updates.push_back(std::move(u));
   return updates;
 }
 

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -52,6 +53,41 @@ class Wakeup {
   bool closed_ = false;
 };
 
+// The messages this instance's dispatch workers hold between claim and record.
+class InFlight {
+ public:
+  // Holds a claimed batch's ids for the life of the object.
+  class Hold {
+   public:
+    Hold(InFlight& in_flight, const std::vector<store::ClaimedMessage>& claimed) : in_flight_(in_flight) {
+      std::lock_guard lock(in_flight_.mu_);
+      for (const auto& c : claimed) {
+        ids_.push_back(c.message.id);
+        in_flight_.ids_.insert(c.message.id);
+      }
+    }
+    ~Hold() {
+      std::lock_guard lock(in_flight_.mu_);
+      for (auto id : ids_) in_flight_.ids_.erase(id);
+    }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    InFlight& in_flight_;
+    std::vector<std::int64_t> ids_;
+  };
+
+  std::vector<std::int64_t> ids() const {
+    std::lock_guard lock(mu_);
+    return {ids_.begin(), ids_.end()};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::int64_t> ids_;
+};
+
 using SteadyClock = std::chrono::steady_clock;
 
 double seconds_since(SteadyClock::time_point start) {
@@ -78,60 +114,67 @@ struct Engine::Impl {
   const rules::RulesConfig& rules;
   const rules::TemplateStore& templates;
   const rules::Clock& clock;
-  Dispatcher dispatcher;
-  std::mutex dispatcher_mu;  // the dispatcher's buckets and breakers are shared by the workers
+  Dispatcher dispatcher;  // shared by the dispatch workers; it locks per gateway, never across a send
 
   std::atomic<bool> running{false};
   std::atomic<bool> draining{false};
-  Wakeup intake_wakeup, dispatch_wakeup;
+  Wakeup intake_wakeup, dispatch_wakeup, heartbeat_wakeup;
   std::vector<std::thread> intake_threads, dispatch_threads;
+  std::thread heartbeat_thread;
+  InFlight in_flight;
   std::unique_ptr<store::Listener> listener;
 
   Impl(store::Database& d, EngineConfig c, const rules::RulesConfig& r, const rules::TemplateStore& t,
        const rules::Clock& k)
       : db(d), config(std::move(c)), rules(r), templates(t), clock(k), dispatcher(config.dispatch, config.routes) {}
 
+  // One unit of work: the store claims events and loads their recipients, the rules decide
+  // here, the store writes what was decided and commits.
   std::size_t intake_once() {
     const auto now = clock.now();
     const auto started = SteadyClock::now();
-    double rules_seconds = 0;
-    std::size_t messages = 0;
-    const auto claimed = store::process_event_batch(
-        db, config.intake.batch_size, now, [&](const std::vector<Event>& events, const store::RecipientContexts& r) {
-          const auto rules_started = SteadyClock::now();
-          auto outcomes = decide_events(events, r, rules, templates, now);
-          // Counted per round, then added to the registry once per label set.
-          std::size_t rejected = 0;
-          std::map<std::pair<Channel, MessageStatus>, std::size_t> created;
-          for (const auto& o : outcomes) {
-            if (o.rejection) ++rejected;
-            for (const auto& m : o.messages) ++created[{m.channel, m.status}];
-            messages += o.messages.size();
-          }
-          auto& registry = metrics::Registry::global();
-          auto events_total = [&](const char* status) -> metrics::Counter& {
-            return registry.counter("herald_events_total", "Events processed by outcome", {{"status", status}});
-          };
-          if (rejected) events_total("rejected").inc(static_cast<double>(rejected));
-          if (outcomes.size() > rejected) events_total("processed").inc(static_cast<double>(outcomes.size() - rejected));
-          for (const auto& [key, count] : created) {
-            registry.counter("herald_messages_created_total", "Messages created by channel and initial status",
-                             {{"channel", std::string(to_string(key.first))},
-                              {"status", std::string(to_string(key.second))}}).inc(static_cast<double>(count));
-          }
-          rules_seconds = seconds_since(rules_started);
-          return outcomes;
-        });
-    if (claimed > 0) {
-      const auto total = seconds_since(started);
-      claim_sizes("intake").observe(static_cast<double>(claimed));
-      phase_seconds("intake", "rules").observe(rules_seconds);
-      phase_seconds("intake", "database").observe(total - rules_seconds);
-      spdlog::debug("intake: {} events -> {} messages in {:.1f} ms (rules {:.1f} ms)", claimed, messages, total * 1e3,
-                    rules_seconds * 1e3);
-    }
-    if (messages > 0) dispatch_wakeup.notify();
+    auto batch = store::IntakeBatch::open(db, config.intake.batch_size);
+    const auto claimed = batch.claimed();
+    if (claimed == 0) return 0;
+    for (const auto& r : batch.rejected())
+      spdlog::error("intake: event {} rejected: {}", r.seq, r.rejection->message);
+
+    const auto rules_started = SteadyClock::now();
+    const auto outcomes = decide_events(batch.events(), batch.recipients(), rules, templates, now);
+    const auto rules_seconds = seconds_since(rules_started);
+
+    const auto due = batch.commit(outcomes, now);
+    count_outcomes(outcomes, batch.rejected().size());
+    const auto total = seconds_since(started);
+    claim_sizes("intake").observe(static_cast<double>(claimed));
+    phase_seconds("intake", "rules").observe(rules_seconds);
+    phase_seconds("intake", "database").observe(total - rules_seconds);
+    spdlog::debug("intake: {} events -> {} due messages in {:.1f} ms (rules {:.1f} ms)", claimed, due, total * 1e3,
+                  rules_seconds * 1e3);
+    if (due > 0) dispatch_wakeup.notify();
     return claimed;
+  }
+
+  // Counted per round, then added to the registry once per label set.
+  static void count_outcomes(const std::vector<store::EventOutcome>& outcomes, std::size_t unreadable) {
+    std::size_t rejected = unreadable;
+    std::map<std::pair<Channel, MessageStatus>, std::size_t> created;
+    for (const auto& o : outcomes) {
+      if (o.rejection) ++rejected;
+      for (const auto& m : o.messages) ++created[{m.channel, m.status}];
+    }
+    auto& registry = metrics::Registry::global();
+    auto events_total = [&](const char* status) -> metrics::Counter& {
+      return registry.counter("herald_events_total", "Events processed by outcome", {{"status", status}});
+    };
+    const auto processed = outcomes.size() + unreadable - rejected;
+    if (rejected) events_total("rejected").inc(static_cast<double>(rejected));
+    if (processed) events_total("processed").inc(static_cast<double>(processed));
+    for (const auto& [key, count] : created) {
+      registry.counter("herald_messages_created_total", "Messages created by channel and initial status",
+                       {{"channel", std::string(to_string(key.first))}, {"status", std::string(to_string(key.second))}})
+          .inc(static_cast<double>(count));
+    }
   }
 
   // The workers share one batch: at most dispatch.batch_size messages are leased by this
@@ -148,11 +191,11 @@ struct Engine::Impl {
     if (claimed.empty()) return 0;
     const auto claim_seconds = seconds_since(started);
     const auto send_started = SteadyClock::now();
-    std::vector<store::MessageUpdate> updates;
-    {
-      std::lock_guard lock(dispatcher_mu);
-      updates = dispatcher.handle(claimed, clock.now());
-    }
+    const auto still_leased = [this](const std::vector<std::int64_t>& ids) {
+      return store::renew_leases(db, config.instance_id, ids, clock.now(), config.dispatch.lease);
+    };
+    const InFlight::Hold held(in_flight, claimed);  // the heartbeat keeps their leases until recorded
+    const auto updates = dispatcher.handle(claimed, clock.now(), still_leased, started);
     const auto send_seconds = seconds_since(send_started);
     const auto record_started = SteadyClock::now();
     store::record_dispatch_results(db, config.instance_id, updates, clock.now());
@@ -165,6 +208,25 @@ struct Engine::Impl {
                   claim_seconds * 1e3, send_seconds * 1e3, record_seconds * 1e3);
     return claimed.size();
   }
+
+  // While this instance has messages between claim and record, their leases are pushed
+  // forward every third of a lease: a provider slower than the lease does not hand the batch
+  // to another instance. A frozen or dead instance stops beating and its leases lapse.
+  void heartbeat() {
+    const auto period = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(200), config.dispatch.lease / 3);
+    for (;;) {
+      heartbeat_wakeup.wait_for(period);
+      if (!running) return;
+      try {
+        const auto ids = in_flight.ids();
+        if (!ids.empty()) store::renew_leases(db, config.instance_id, ids, clock.now(), config.dispatch.lease);
+      } catch (const std::exception& e) {
+        spdlog::warn("lease heartbeat: {}", e.what());
+      }
+      if (heartbeat_stop) return;
+    }
+  }
+  std::atomic<bool> heartbeat_stop{false};
 
   // Runs `round` until it finds less than a full batch, then sleeps until woken or the poll
   // interval passes. Database errors back off and retry: the pool reconnects.
@@ -223,6 +285,7 @@ void Engine::start() {
       i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.worker_batch(), &Impl::dispatch_once);
     });
   }
+  if (i.config.dispatch.workers > 0) i.heartbeat_thread = std::thread([&i] { i.heartbeat(); });
 }
 
 void Engine::stop() {
@@ -238,6 +301,10 @@ void Engine::stop() {
       if (t.joinable()) t.join();
     threads->clear();
   }
+  // The heartbeat outlives the batches in hand, then stops.
+  i.heartbeat_stop = true;
+  i.heartbeat_wakeup.close();
+  if (i.heartbeat_thread.joinable()) i.heartbeat_thread.join();
   if (i.listener) i.listener->stop();
   try {
     const auto released = store::release_leases(i.db, i.config.instance_id, i.clock.now());

@@ -1,6 +1,8 @@
 // Events to messages: validation of claimed events and the mapping of decisions to outbox rows.
 #include "herald/engine/intake.hpp"
 
+#include "herald/rules/event_data.hpp"
+
 namespace herald::engine {
 
 namespace {
@@ -31,6 +33,7 @@ Message to_message(const Event& e, const RecipientContext& r, const EventTypeRul
   if (d.status != MessageStatus::suppressed) m.not_before = d.not_before;
   m.expires_at = d.expires_at;
   m.unsubscribe_url = std::move(d.unsubscribe_url);
+  m.decision = std::move(d.explanation);
   return m;
 }
 
@@ -52,6 +55,8 @@ std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events,
       o.rejection = unprocessable("account_id", "unknown_account", "no active account '" + e.account_id + "'");
     } else if (!e.data.is_object()) {
       o.rejection = unprocessable("data", "invalid_data", "data must be a JSON object");
+    } else if (auto bad = rules::validate_event_data(e.data, rule->second)) {
+      o.rejection = std::move(*bad);
     } else {
       // A recipient without stored preferences gets the configured defaults (a copy, only then).
       std::optional<RecipientContext> defaulted;
@@ -60,10 +65,8 @@ std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events,
         defaulted->preferences = rules.default_preferences;
       }
       const RecipientContext& r = defaulted ? *defaulted : recipient->second;
-      for (auto& d : rules::decide(e, r, rules, templates, now)) {
-        o.decisions.push_back(std::move(d.explanation));
+      for (auto& d : rules::decide(e, r, rules, templates, now))
         o.messages.push_back(to_message(e, r, rule->second, std::move(d)));
-      }
     }
     out.push_back(std::move(o));
   }

@@ -47,7 +47,11 @@ TimePoint system_now() {
 }
 
 TransferGateway::TransferGateway(const GatewayConfig& config, CurlMulti::Options transport)
-    : name_(config.name), channel_(config.channel), transport_(std::move(transport)), metrics_(config.name) {}
+    : name_(config.name),
+      channel_(config.channel),
+      max_concurrent_(static_cast<std::size_t>(std::max(1, transport.max_concurrent))),
+      transport_(std::move(transport)),
+      metrics_(config.name) {}
 
 std::vector<SendResult> TransferGateway::send_batch(const std::vector<OutboundMessage>& batch) {
   const TimePoint now = system_now();

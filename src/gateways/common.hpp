@@ -36,6 +36,7 @@ class TransferGateway : public Gateway {
   const std::string& name() const override { return name_; }
   Channel channel() const override { return channel_; }
   std::vector<SendResult> send_batch(const std::vector<OutboundMessage>& batch) final;
+  std::size_t max_concurrent() const override { return max_concurrent_; }
 
  protected:
   virtual TransferRequest build_request(const OutboundMessage& message, TimePoint now) const = 0;
@@ -45,6 +46,7 @@ class TransferGateway : public Gateway {
  private:
   std::string name_;
   Channel channel_;
+  std::size_t max_concurrent_;
   CurlMulti transport_;
   GatewayMetrics metrics_;
 };

@@ -5,6 +5,7 @@
 #include "herald/domain/json_io.hpp"
 #include "herald/http/views/events.hpp"
 #include "herald/rules/decide.hpp"
+#include "herald/rules/event_data.hpp"
 #include "herald/store/events.hpp"
 #include "herald/store/customers.hpp"
 
@@ -14,12 +15,15 @@ namespace {
 
 constexpr std::size_t kMaxBatch = 1000;
 
-// Shape, known type; the account's existence is checked by the caller (one query per batch).
+// Shape, known type, data fit for the type; the account's existence is checked by the caller
+// (one query per batch).
 Result<Event> validate_event(const Context& ctx, const Json& body) {
   auto event = parse_event(body);
   if (!event) return event.error();
-  if (!ctx.services.rules.types.count(event->type))
+  const auto rule = ctx.services.rules.types.find(event->type);
+  if (rule == ctx.services.rules.types.end())
     return invalid("type", "unknown_event_type", "unknown event type '" + event->type + "'");
+  if (auto bad = rules::validate_event_data(event->data, rule->second)) return *bad;
   return event;
 }
 

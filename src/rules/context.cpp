@@ -100,17 +100,23 @@ std::optional<std::int64_t> parse_cents(std::string_view s) {
 
 }  // namespace
 
-std::optional<std::string> format_money(const Json& value) {
-  std::optional<std::int64_t> cents;
-  if (value.is_string()) {
-    cents = parse_cents(value.get_ref<const std::string&>());
+std::optional<std::int64_t> money_cents(const Json& value) {
+  if (value.is_string()) return parse_cents(value.get_ref<const std::string&>());
+  if (value.is_number_unsigned()) {
+    auto v = value.get<std::uint64_t>();
+    if (v < 10'000'000'000'000ULL) return static_cast<std::int64_t>(v) * 100;
   } else if (value.is_number_integer()) {
     auto v = value.get<std::int64_t>();
-    if (std::llabs(v) < 10'000'000'000'000LL) cents = v * 100;
+    if (std::llabs(v) < 10'000'000'000'000LL) return v * 100;
   } else if (value.is_number_float()) {
     double v = value.get<double>();
-    if (std::isfinite(v) && std::fabs(v) < 1e13) cents = std::llround(v * 100);
+    if (std::isfinite(v) && std::fabs(v) < 1e13) return std::llround(v * 100);
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> format_money(const Json& value) {
+  const std::optional<std::int64_t> cents = money_cents(value);
   if (!cents) return std::nullopt;
   std::int64_t abs_cents = *cents < 0 ? -*cents : *cents;
   char frac[4];
@@ -162,13 +168,24 @@ Json template_context(const Event& e, const RecipientContext& r, const RulesConf
 
   Json data = e.data.is_object() ? e.data : Json::object();
   const Json& source = e.data.is_object() ? e.data : data;  // data is the empty object then
+  const auto type = cfg.types.find(e.type);
   for (const auto& [key, value] : source.items()) {
+    // A declared field is formatted by its kind; an undeclared one by its name's ending.
+    std::optional<DataKind> kind;
+    if (type != cfg.types.end()) {
+      if (auto field = type->second.data.find(key); field != type->second.data.end()) kind = field->second.kind;
+    }
+    if (!kind) {
+      if (ends_with(key, "amount") || ends_with(key, "_due")) kind = DataKind::money;
+      else if (ends_with(key, "_date")) kind = DataKind::date;
+      else if (ends_with(key, "_at")) kind = DataKind::datetime;
+    }
     std::optional<std::string> formatted;
-    if (ends_with(key, "amount") || ends_with(key, "_due")) {
+    if (kind == DataKind::money) {
       formatted = format_money(value);
-    } else if (ends_with(key, "_date") && value.is_string()) {
+    } else if (kind == DataKind::date && value.is_string()) {
       formatted = format_long_date(value.get_ref<const std::string&>(), a.timezone, language);
-    } else if (ends_with(key, "_at") && value.is_string()) {
+    } else if (kind == DataKind::datetime && value.is_string()) {
       formatted = format_long_time(value.get_ref<const std::string&>(), a.timezone, language);
     }
     if (formatted) data[key + "_formatted"] = *formatted;

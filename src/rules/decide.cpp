@@ -28,6 +28,55 @@ EventTypeRule rule(std::string type, Topic topic, Seconds ttl, int priority = 0,
   return r;
 }
 
+DataField field(DataKind kind, bool required, std::size_t max_length = 512, bool multiline = false) {
+  DataField f;
+  f.kind = kind;
+  f.required = required;
+  f.max_length = max_length;
+  f.multiline = multiline;
+  return f;
+}
+
+// The data each type's shipped templates use (config/templates/README.md): a field a template
+// prints outside a {{#section}} is required, so no customer reads a blank where it belongs.
+void declare_shipped_data(std::map<std::string, EventTypeRule>& types) {
+  constexpr bool kRequired = true, kOptional = false;
+  using K = DataKind;
+  const DataField money = field(K::money, kRequired), date = field(K::date, kRequired);
+  const DataField link = field(K::url, kOptional, 2048);
+  types["bill.ready"].data = {{"amount_due", money}, {"due_date", date}, {"bill_url", link}};
+  types["bill.due_soon"].data = {{"amount_due", money}, {"due_date", date}, {"pay_url", link}};
+  types["payment.received"].data = {
+      {"amount", money}, {"payment_date", date}, {"confirmation", field(K::text, kOptional, 64)}};
+  types["payment.declined"].data = {{"amount", money}, {"reason", field(K::text, kRequired, 200)}, {"pay_url", link}};
+  types["payment.scheduled"].data = {{"amount", money}, {"scheduled_date", date}};
+  types["account.past_due"].data = {{"amount_due", money}, {"pay_url", link}};
+  types["disconnection.scheduled"].data = {{"disconnection_date", date}, {"amount_due", money}, {"pay_url", link}};
+  types["card.expiring"].data = {{"card_last4", field(K::text, kRequired, 4)},
+                                 {"expiry", field(K::text, kRequired, 16)},
+                                 {"update_url", link}};
+  types["meter.read"].data = {{"reading", field(K::number, kRequired)},
+                              {"unit", field(K::text, kRequired, 16)},
+                              {"read_date", date},
+                              {"usage", field(K::number, kOptional)}};
+  types["usage.high"].data = {{"usage", field(K::number, kRequired)},
+                              {"unit", field(K::text, kRequired, 16)},
+                              {"typical_usage", field(K::number, kRequired)},
+                              {"period", field(K::text, kRequired, 64)},
+                              {"projected_amount", field(K::money, kOptional)}};
+  types["leak.detected"].data = {{"detected_at", field(K::datetime, kRequired)},
+                                 {"flow_rate", field(K::text, kOptional, 64)}};
+  types["service.order_updated"].data = {{"order_id", field(K::text, kRequired, 128)},
+                                         {"status", field(K::text, kRequired, 64)},
+                                         {"description", field(K::text, kOptional, 1000, true)}};
+  types["appointment.scheduled"].data = {{"appointment_date", date},
+                                         {"window", field(K::text, kOptional, 64)},
+                                         {"purpose", field(K::text, kOptional, 200)}};
+  types["notice.broadcast"].data = {{"title", field(K::text, kRequired, 200)},
+                                    {"message", field(K::text, kRequired, 1600, true)},
+                                    {"url", link}};
+}
+
 // The contact to use on a channel: active and verified, preferring one that has not opted out
 // (a customer with two numbers, one stopped, still hears on the other).
 const Contact* pick_contact(const std::vector<Contact>& contacts, Channel channel) {
@@ -71,6 +120,7 @@ RulesConfig default_rules_config() {
       rule("notice.broadcast", Topic::outage, 24 * kHour, 1),
   };
   for (const EventTypeRule& r : rules) cfg.types[r.type] = r;
+  declare_shipped_data(cfg.types);
   Preferences& p = cfg.default_preferences;
   p.topics[Topic::billing] = {Channel::sms, Channel::email};
   p.topics[Topic::outage] = {Channel::sms, Channel::voice};
@@ -135,15 +185,7 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     if (!rule.expires_at_field.empty()) explanation["expires_with"] = "data." + rule.expires_at_field;
   };
 
-  std::optional<TemplateData> data;  // built on first use: suppressed-only events never pay for it
-  for (Channel channel : kAllChannels) {
-    const bool by_preference = r.preferences.wants(rule.topic, channel);
-    const bool by_regulation =
-        rule.regulatory && std::find(cfg.regulatory_channels.begin(), cfg.regulatory_channels.end(), channel) !=
-                               cfg.regulatory_channels.end();
-    const Contact* contact = pick_contact(r.contacts, channel);
-    if (!by_preference && !by_regulation && !contact) continue;
-
+  auto start_decision = [&](Channel channel, const Contact* contact) {
     Decision d;
     d.channel = channel;
     d.urgent = rule.urgent;
@@ -151,17 +193,25 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     d.language = language;
     d.expires_at = expires_at;
     d.explanation = base_explanation;
-    if (by_preference || by_regulation) d.explanation["chosen_by"] = by_preference ? "preference" : "regulation";
     if (contact) {
       d.contact = *contact;
       d.explanation["consent"] = to_string(contact->consent);
     }
+    return d;
+  };
 
-    if (!by_preference && !by_regulation) {
-      suppress(d, "preference_off");
-      out.push_back(std::move(d));
-      continue;
-    }
+  std::optional<TemplateData> data;  // built on first use: suppressed-only events never pay for it
+  for (Channel channel : kAllChannels) {
+    const bool by_preference = r.preferences.wants(rule.topic, channel);
+    const bool by_regulation =
+        rule.regulatory && std::find(cfg.regulatory_channels.begin(), cfg.regulatory_channels.end(), channel) !=
+                               cfg.regulatory_channels.end();
+    // A channel the customer did not choose says nothing about this event: no row for it.
+    if (!by_preference && !by_regulation) continue;
+
+    const Contact* contact = pick_contact(r.contacts, channel);
+    Decision d = start_decision(channel, contact);
+    d.explanation["chosen_by"] = by_preference ? "preference" : "regulation";
     if (!contact) {
       suppress(d, "no_contact");
       out.push_back(std::move(d));
@@ -218,6 +268,22 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
     d.status = *send_at > now ? MessageStatus::scheduled : MessageStatus::queued;
     if (d.status == MessageStatus::scheduled) explain_timing(d.explanation);
     d.explanation["reason"] = d.status == MessageStatus::scheduled ? "held_until_allowed_time" : "send_now";
+    out.push_back(std::move(d));
+  }
+
+  // No channel on for the topic: one row answers "why didn't they hear?", on the first channel
+  // the customer can be reached on (sms when none).
+  if (out.empty()) {
+    Channel channel = kAllChannels[0];
+    const Contact* contact = nullptr;
+    for (Channel c : kAllChannels) {
+      if ((contact = pick_contact(r.contacts, c))) {
+        channel = c;
+        break;
+      }
+    }
+    Decision d = start_decision(channel, contact);
+    suppress(d, "preference_off");
     out.push_back(std::move(d));
   }
   return out;

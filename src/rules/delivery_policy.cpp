@@ -1,4 +1,4 @@
-// Full-jitter backoff, token buckets and circuit breakers.
+// Full-jitter backoff, token buckets, circuit breakers and the verdict on one send attempt.
 #include "herald/rules/delivery_policy.hpp"
 
 #include <algorithm>
@@ -83,6 +83,42 @@ void CircuitBreaker::record_failure(TimePoint now) {
 CircuitBreaker::State CircuitBreaker::state(TimePoint now) const {
   if (state_ == open && now >= opened_at_ + open_for_) return half_open;
   return state_;
+}
+
+AttemptVerdict judge_attempt(const AttemptAnswer& answer, int attempt, std::size_t route_index, std::size_t chain_size,
+                             const RetryPolicy& policy, double random01) {
+  AttemptVerdict v;
+  switch (answer.kind) {
+    case AttemptAnswer::accepted:
+      v.next = AttemptVerdict::sent;
+      v.gateway = AttemptVerdict::healthy;
+      return v;
+    case AttemptAnswer::refused:
+    case AttemptAnswer::opted_out:
+      // The provider answered: it is healthy even though this message is refused.
+      v.next = AttemptVerdict::failed;
+      v.gateway = AttemptVerdict::healthy;
+      return v;
+    case AttemptAnswer::transient:
+      break;
+  }
+  const bool rate_limited = answer.http_status == 429;
+  v.gateway = rate_limited ? AttemptVerdict::unknown : AttemptVerdict::unhealthy;
+  if (attempt >= policy.max_attempts) {
+    v.next = AttemptVerdict::dead;
+    return v;
+  }
+  if (!rate_limited && chain_size > 1) {
+    // Another gateway may do better right away; the failed one's breaker keeps count.
+    v.next = AttemptVerdict::failover;
+    v.next_route = (route_index + 1) % chain_size;
+    return v;
+  }
+  v.next = AttemptVerdict::retry;
+  v.delay = std::chrono::duration_cast<std::chrono::microseconds>(
+      full_jitter_backoff(attempt, policy.backoff_base, policy.backoff_cap, random01));
+  if (answer.retry_after) v.delay = std::max(v.delay, *answer.retry_after);
+  return v;
 }
 
 }  // namespace herald::rules

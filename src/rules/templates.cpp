@@ -13,7 +13,8 @@ namespace herald::rules {
 namespace mus = kainjow::mustache;
 
 struct TemplateStore::Compiled {
-  explicit Compiled(const std::string& source) : tmpl(source) {}
+  explicit Compiled(const std::string& text) : source(text), tmpl(text) {}
+  std::string source;          // kept for usages()
   mutable mus::mustache tmpl;  // render() is non-const in kainjow, but reads only (see header)
 };
 
@@ -125,6 +126,43 @@ struct Appender {
 };
 
 std::string identity(const std::string& s) { return s; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The names a mustache source's variable and section tags use, in order. Comments and
+// partials name nothing; a set-delimiter tag ends the scan (no shipped template uses one).
+std::vector<std::string> tag_names(std::string_view source) {
+  std::vector<std::string> out;
+  std::vector<std::string> sections;
+  std::size_t pos = 0;
+  while ((pos = source.find("{{", pos)) != std::string_view::npos) {
+    const bool triple = source.substr(pos, 3) == "{{{";
+    const std::size_t start = pos + (triple ? 3 : 2);
+    const std::size_t end = source.find(triple ? "}}}" : "}}", start);
+    if (end == std::string_view::npos) break;
+    std::string_view tag = trim(source.substr(start, end - start));
+    pos = end + (triple ? 3 : 2);
+    const char op = tag.empty() ? '\0' : tag.front();
+    if (op == '=') break;
+    if (op == '!' || op == '>') continue;
+    if (op == '#' || op == '^' || op == '/' || op == '&') tag = trim(tag.substr(1));
+    if (op == '/') {
+      if (!sections.empty()) sections.pop_back();
+      continue;
+    }
+    std::string name(tag);
+    if (!sections.empty() && sections.back() == "data" && name.find('.') == std::string::npos && name != ".") {
+      name = "data." + name;
+    }
+    out.push_back(name);
+    if (op == '#' || op == '^') sections.push_back(name);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -287,6 +325,16 @@ Result<Rendered> TemplateStore::render_prepared(std::string_view type, Channel c
 }
 
 std::vector<std::string> TemplateStore::validate() const { return problems_; }
+
+std::vector<TemplateStore::Usage> TemplateStore::usages() const {
+  std::vector<Usage> out;
+  for (const auto& [key, compiled] : templates_) {
+    const auto& [language, type, channel, part] = key;
+    out.push_back({language + "/" + type + "." + std::string(to_string(channel)) + (part.empty() ? "" : "." + part),
+                   type, tag_names(compiled->source)});
+  }
+  return out;
+}
 
 std::vector<std::string> TemplateStore::languages() const {
   std::set<std::string> out;

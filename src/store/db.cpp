@@ -30,36 +30,28 @@ Database::~Database() = default;
 const std::string& Database::url() const { return impl_->url; }
 std::size_t Database::pool_size() const { return impl_->size; }
 
-namespace {
+ConnectionLease::ConnectionLease(Database& db) : pool_(db.impl()) {
+  std::unique_lock lock(pool_.mu);
+  pool_.cv.wait(lock, [&] { return !pool_.idle.empty(); });
+  conn_ = std::move(pool_.idle.back());
+  pool_.idle.pop_back();
+}
 
-class Lease {
- public:
-  explicit Lease(Database::Impl& pool) : pool_(pool) {
-    std::unique_lock lock(pool_.mu);
-    pool_.cv.wait(lock, [&] { return !pool_.idle.empty(); });
-    conn_ = std::move(pool_.idle.back());
-    pool_.idle.pop_back();
-  }
-  ~Lease() {
-    std::lock_guard lock(pool_.mu);
-    pool_.idle.push_back(std::move(conn_));
-    pool_.cv.notify_one();
-  }
-  pqxx::connection& get() {
-    if (!conn_ || !conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(pool_.url);
-    return *conn_;
-  }
-  void discard() { conn_.reset(); }
+ConnectionLease::~ConnectionLease() {
+  std::lock_guard lock(pool_.mu);
+  pool_.idle.push_back(std::move(conn_));
+  pool_.cv.notify_one();
+}
 
- private:
-  Database::Impl& pool_;
-  std::unique_ptr<pqxx::connection> conn_;
-};
+pqxx::connection& ConnectionLease::get() {
+  if (!conn_ || !conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(pool_.url);
+  return *conn_;
+}
 
-}  // namespace
+void ConnectionLease::discard() { conn_.reset(); }
 
 void with_connection(Database& db, const std::function<void(pqxx::connection&)>& fn) {
-  Lease lease(db.impl());
+  ConnectionLease lease(db);
   for (int attempt = 0;; ++attempt) {
     try {
       fn(lease.get());

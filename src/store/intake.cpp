@@ -1,12 +1,13 @@
 // Intake SQL: claim accepted events, load recipients, write messages and event outcomes in one transaction.
 #include "herald/store/intake.hpp"
 
-#include "herald/domain/json_io.hpp"
-
+#include <optional>
 #include <set>
 
 #include "copy_line.hpp"
+#include "herald/domain/json_io.hpp"
 #include "pg.hpp"
+#include "repo_util.hpp"
 
 namespace herald::store {
 
@@ -83,75 +84,80 @@ std::vector<Event> claim(pqxx::work& w, std::size_t limit) {
   return events;
 }
 
-Preferences stored_preferences(const pqxx::row& row, int first) {
-  Preferences p;
-  const auto topics = Json::parse(row[first].as<std::string>(), nullptr, false);
-  if (topics.is_object()) {
-    for (const auto& [name, channels] : topics.items()) {
-      const auto topic = parse_topic(name);
-      if (!topic || !channels.is_array()) continue;
-      auto& set = p.topics[*topic];
-      for (const auto& c : channels)
-        if (c.is_string())
-          if (auto ch = parse_channel(c.get<std::string>())) set.insert(*ch);
-    }
-  }
-  p.quiet_hours.enabled = row[first + 1].as<bool>();
-  p.quiet_hours.start = LocalTime{row[first + 2].as<int>()};
-  p.quiet_hours.end = LocalTime{row[first + 3].as<int>()};
-  p.language = row[first + 4].as<std::string>();
-  return p;
-}
+struct Recipients {
+  RecipientContexts contexts;
+  std::map<std::string, std::string> unreadable;  // account id -> why its rows cannot be read
+};
 
-RecipientContexts load_recipients(pqxx::work& w, const std::vector<Event>& events) {
+// A recipient's rows are decoded one account (and one customer's contacts) at a time: a row
+// this build cannot read rejects the events of that account, not the whole batch, and not
+// every later batch that would claim the same events again.
+Recipients load_recipients(pqxx::work& w, const std::vector<Event>& events) {
   std::set<std::string> account_ids;
   for (const auto& e : events)
     if (!e.account_id.empty()) account_ids.insert(e.account_id);
-  RecipientContexts out;
+  Recipients out;
   if (account_ids.empty()) return out;
 
   std::set<std::string> customer_ids;
   for (const auto& row : w.exec_params(kLoadAccounts, to_pg_text_array({account_ids.begin(), account_ids.end()}))) {
     RecipientContext r;
     r.account.account_id = row[0].as<std::string>();
-    r.customer.customer_id = row[1].as<std::string>();
-    r.account.premise_id = row[2].as<std::string>();
-    const auto address = Json::parse(row[3].as<std::string>(), nullptr, false);
-    if (address.is_object()) {
-      auto text = [&](const char* key) { return address.contains(key) && address[key].is_string() ? address[key].get<std::string>() : std::string(); };
-      r.account.service_address = {text("line1"), text("line2"), text("city"), text("state"), text("zip")};
+    try {
+      r.customer.customer_id = row[1].as<std::string>();
+      r.account.premise_id = row[2].as<std::string>();
+      const auto address = Json::parse(row[3].as<std::string>(), nullptr, false);
+      if (address.is_object()) {
+        auto text = [&](const char* key) { return address.contains(key) && address[key].is_string() ? address[key].get<std::string>() : std::string(); };
+        r.account.service_address = {text("line1"), text("line2"), text("city"), text("state"), text("zip")};
+      }
+      r.account.timezone = row[4].as<std::string>();
+      r.account.feeder = row[5].as<std::string>();
+      const auto segments = Json::parse(row[6].as<std::string>(), nullptr, false);
+      if (segments.is_array())
+        for (const auto& s : segments)
+          if (s.is_string()) r.account.segments.push_back(s.get<std::string>());
+      r.account.language = row[7].as<std::string>();
+      r.customer.name = row[8].as<std::string>();
+      r.customer.language = row[9].as<std::string>();
+      r.preferences_stored = !row[10].is_null();
+      if (r.preferences_stored) r.preferences = preferences_of(row, 10);
+    } catch (const std::runtime_error& e) {
+      out.unreadable.emplace(r.account.account_id, e.what());
+      continue;
     }
-    r.account.timezone = row[4].as<std::string>();
-    r.account.feeder = row[5].as<std::string>();
-    const auto segments = Json::parse(row[6].as<std::string>(), nullptr, false);
-    if (segments.is_array())
-      for (const auto& s : segments)
-        if (s.is_string()) r.account.segments.push_back(s.get<std::string>());
-    r.account.language = row[7].as<std::string>();
-    r.customer.name = row[8].as<std::string>();
-    r.customer.language = row[9].as<std::string>();
-    r.preferences_stored = !row[10].is_null();
-    if (r.preferences_stored) r.preferences = stored_preferences(row, 10);
     customer_ids.insert(r.customer.customer_id);
-    out.emplace(r.account.account_id, std::move(r));
+    out.contexts.emplace(r.account.account_id, std::move(r));
   }
   if (customer_ids.empty()) return out;
 
   std::map<std::string, std::vector<Contact>> contacts;
+  std::map<std::string, std::string> unreadable_customers;
   for (const auto& row : w.exec_params(kLoadContacts, to_pg_text_array({customer_ids.begin(), customer_ids.end()}))) {
-    Contact c;
-    c.id = row[1].as<long long>();
-    c.channel = parse_channel(row[2].as<std::string>()).value_or(Channel::sms);
-    c.address = row[3].as<std::string>();
-    c.verified = row[4].as<bool>();
-    c.source = row[5].as<std::string>();
-    c.consent = row[6].as<std::string>() == "opted_out" ? ConsentState::opted_out : ConsentState::opted_in;
-    contacts[row[0].as<std::string>()].push_back(std::move(c));
+    const auto customer_id = row[0].as<std::string>();
+    try {
+      Contact c;
+      c.id = row[1].as<long long>();
+      c.channel = channel_of(row[2]);
+      c.address = row[3].as<std::string>();
+      c.verified = row[4].as<bool>();
+      c.source = row[5].as<std::string>();
+      c.consent = consent_of(row[6]);
+      contacts[customer_id].push_back(std::move(c));
+    } catch (const std::runtime_error& e) {
+      unreadable_customers.emplace(customer_id, e.what());
+    }
   }
-  for (auto& [_, r] : out) {
-    auto it = contacts.find(r.customer.customer_id);
-    if (it != contacts.end()) r.contacts = it->second;
+  for (auto it = out.contexts.begin(); it != out.contexts.end();) {
+    auto& r = it->second;
+    if (const auto bad = unreadable_customers.find(r.customer.customer_id); bad != unreadable_customers.end()) {
+      out.unreadable.emplace(it->first, bad->second);
+      it = out.contexts.erase(it);
+      continue;
+    }
+    if (const auto found = contacts.find(r.customer.customer_id); found != contacts.end()) r.contacts = found->second;
     r.customer.contacts = r.contacts;
+    ++it;
   }
   return out;
 }
@@ -159,8 +165,8 @@ RecipientContexts load_recipients(pqxx::work& w, const std::vector<Event>& event
 bool goes_out(const Message& m) { return m.status == MessageStatus::queued || m.status == MessageStatus::scheduled; }
 
 // One COPY row, in kMessageColumns order. `not_before` is m.not_before formatted ("" when unset).
-void copy_message(CopyWriter& copy, CopyLine& line, std::int64_t id, const Message& m, const Json& decision,
-                  const std::string& not_before, const std::string& stamp) {
+void copy_message(CopyWriter& copy, CopyLine& line, std::int64_t id, const Message& m, const std::string& not_before,
+                  const std::string& stamp) {
   line.clear();
   line.integer(id)
       .integer(m.event_seq)
@@ -184,7 +190,7 @@ void copy_message(CopyWriter& copy, CopyLine& line, std::int64_t id, const Messa
       .text(m.encoding)
       .text(to_string(m.status))
       .text_or_null(m.suppression_reason, !m.suppression_reason.empty())
-      .text(decision.dump())
+      .text(m.decision.dump())
       .text_or_null(not_before, m.not_before.has_value())
       .text_or_null(m.expires_at ? format_time(*m.expires_at) : std::string(), m.expires_at.has_value())
       .text(stamp)
@@ -208,22 +214,88 @@ std::string to_pg_text_array(const std::vector<std::string>& values) {
   return out + "}";
 }
 
-std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, const DecideAll& decide_all) {
-  return in_transaction(db, [&](pqxx::work& w) -> std::size_t {
-    w.exec(kKeyedLookupsOnly);
-    const auto events = claim(w, limit);
-    if (events.empty()) return 0;
-    const auto outcomes = decide_all(events, load_recipients(w, events));
+struct IntakeBatch::Impl {
+  explicit Impl(Database& db) : lease(db) {}
+  ConnectionLease lease;
+  std::optional<pqxx::work> work;  // declared after the lease: ends (rolls back) before it
+  std::vector<Event> events;
+  RecipientContexts recipients;
+  std::vector<EventOutcome> rejected;
 
+  // Runs fn; a broken connection is dropped so that the pool opens a fresh one next time.
+  template <typename F>
+  auto guarded(F&& fn) {
+    try {
+      return fn();
+    } catch (const pqxx::broken_connection&) {
+      work.reset();
+      lease.discard();
+      throw;
+    }
+  }
+
+  void claim_and_load(std::size_t limit) {
+    work.emplace(lease.get());
+    work->exec(kKeyedLookupsOnly);
+    auto claimed = claim(*work, limit);
+    if (claimed.empty()) return;
+    auto loaded = load_recipients(*work, claimed);
+    recipients = std::move(loaded.contexts);
+    for (auto& e : claimed) {
+      if (const auto bad = loaded.unreadable.find(e.account_id); bad != loaded.unreadable.end()) {
+        EventOutcome o;
+        o.seq = e.seq;
+        o.rejection = invalid("account_id", "unreadable_recipient",
+                              "the stored data of account '" + e.account_id + "' cannot be read: " + bad->second);
+        rejected.push_back(std::move(o));
+      } else {
+        events.push_back(std::move(e));
+      }
+    }
+  }
+};
+
+IntakeBatch::IntakeBatch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+IntakeBatch::IntakeBatch(IntakeBatch&&) noexcept = default;
+IntakeBatch& IntakeBatch::operator=(IntakeBatch&&) noexcept = default;
+IntakeBatch::~IntakeBatch() = default;
+
+IntakeBatch IntakeBatch::open(Database& db, std::size_t limit) {
+  auto impl = std::make_unique<Impl>(db);
+  try {
+    impl->guarded([&] { impl->claim_and_load(limit); });
+  } catch (const pqxx::broken_connection&) {
+    // A pooled connection may have died with a Postgres restart; one fresh try.
+    impl->events.clear();
+    impl->rejected.clear();
+    impl->recipients.clear();
+    impl->guarded([&] { impl->claim_and_load(limit); });
+  }
+  return IntakeBatch(std::move(impl));
+}
+
+const std::vector<Event>& IntakeBatch::events() const { return impl_->events; }
+const RecipientContexts& IntakeBatch::recipients() const { return impl_->recipients; }
+const std::vector<EventOutcome>& IntakeBatch::rejected() const { return impl_->rejected; }
+std::size_t IntakeBatch::claimed() const { return impl_->events.size() + impl_->rejected.size(); }
+
+std::size_t IntakeBatch::commit(const std::vector<EventOutcome>& outcomes, TimePoint now) {
+  auto& i = *impl_;
+  if (!i.work) return 0;  // nothing was claimed
+  return i.guarded([&]() -> std::size_t {
+    auto& w = *i.work;
     const auto stamp = format_time(now);
     Json finished = Json::array();
     std::size_t message_count = 0;
-    for (const auto& o : outcomes) {
-      if (o.rejection) {
-        finished.push_back({{"seq", o.seq}, {"status", "rejected"}, {"error", to_json(*o.rejection)["error"]}});
-      } else {
-        finished.push_back({{"seq", o.seq}, {"status", "processed"}, {"error", nullptr}});
-        message_count += o.messages.size();
+    const std::vector<EventOutcome>* const lists[] = {&i.rejected, &outcomes};
+    for (const auto* list : lists) {
+      for (const auto& o : *list) {
+        if (o.rejection) {
+          finished.push_back({{"seq", o.seq}, {"status", "rejected"}, {"error", to_json(*o.rejection)["error"]}});
+        } else {
+          finished.push_back({{"seq", o.seq}, {"status", "processed"}, {"error", nullptr}});
+          message_count += o.messages.size();
+        }
       }
     }
     std::size_t due_count = 0;
@@ -242,12 +314,11 @@ std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, 
         std::size_t n = 0;
         for (const auto& o : outcomes) {
           if (o.rejection) continue;
-          for (std::size_t i = 0; i < o.messages.size(); ++i, ++n) {
-            const auto& m = o.messages[i];
+          for (const auto& m : o.messages) {
             std::string not_before = m.not_before ? format_time(*m.not_before) : std::string();
-            copy_message(copy, line, ids[n], m, i < o.decisions.size() ? o.decisions[i] : Json::object(), not_before,
-                         stamp);
+            copy_message(copy, line, ids[n], m, not_before, stamp);
             if (goes_out(m)) queued.emplace_back(ids[n], m.not_before ? std::move(not_before) : stamp);
+            ++n;
           }
         }
         copy.complete();
@@ -265,7 +336,9 @@ std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, 
     }
     w.exec_params(kFinishEvents, finished.dump(), stamp);
     if (due_count > 0) w.exec("NOTIFY herald_messages");
-    return events.size();
+    w.commit();
+    i.work.reset();
+    return due_count;
   });
 }
 

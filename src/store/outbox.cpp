@@ -2,6 +2,7 @@
 #include "herald/store/outbox.hpp"
 
 #include "pg.hpp"
+#include "repo_util.hpp"
 
 namespace herald::store {
 
@@ -80,6 +81,14 @@ WITH x AS (
 )
 SELECT count(*) FROM mine)SQL";
 
+// A lapsed lease not yet taken by another instance is still this owner's: renewing it locks
+// the row first, and a competing claim (SKIP LOCKED, then due_at re-checked) passes it by.
+const char* const kRenew = R"SQL(
+UPDATE herald.message_queue
+SET due_at = $3::timestamptz + make_interval(secs => $4)
+WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
+RETURNING message_id)SQL";
+
 const char* const kRelease = R"SQL(
 UPDATE herald.message_queue SET due_at = $2::timestamptz, lease_owner = NULL
 WHERE lease_owner = $1)SQL";
@@ -115,27 +124,33 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
       ClaimedMessage c;
       auto& m = c.message;
       m.id = row[0].as<long long>();
-      m.event_seq = row[1].is_null() ? 0 : row[1].as<long long>();
-      m.event_id = row[2].as<std::string>();
-      m.customer_id = row[3].as<std::string>();
-      m.account_id = row[4].as<std::string>();
-      m.contact_id = row[5].as<long long>();
-      m.channel = parse_channel(row[6].as<std::string>()).value_or(Channel::sms);
-      m.address = row[7].as<std::string>();
-      m.type = row[8].as<std::string>();
-      m.topic = parse_topic(row[9].as<std::string>()).value_or(Topic::other);
-      m.language = row[10].as<std::string>();
-      m.subject = row[11].as<std::string>();
-      m.body = row[12].as<std::string>();
-      m.html = row[13].as<std::string>();
-      m.unsubscribe_url = row[14].as<std::string>();
-      m.attempts = row[15].as<int>();
-      m.gateway = row[16].as<std::string>();
-      m.priority = row[17].as<int>();
-      m.urgent = row[18].as<bool>();
-      if (!row[19].is_null()) m.expires_at = TimePoint(std::chrono::microseconds(row[19].as<long long>()));
-      c.expired = row[20].as<bool>();
       m.status = MessageStatus::sending;
+      try {
+        m.event_seq = row[1].is_null() ? 0 : row[1].as<long long>();
+        m.event_id = row[2].as<std::string>();
+        m.customer_id = row[3].as<std::string>();
+        m.account_id = row[4].as<std::string>();
+        m.contact_id = row[5].as<long long>();
+        m.channel = channel_of(row[6]);
+        m.address = row[7].as<std::string>();
+        m.type = row[8].as<std::string>();
+        m.topic = topic_of(row[9]);
+        m.language = row[10].as<std::string>();
+        m.subject = row[11].as<std::string>();
+        m.body = row[12].as<std::string>();
+        m.html = row[13].as<std::string>();
+        m.unsubscribe_url = row[14].as<std::string>();
+        m.attempts = row[15].as<int>();
+        m.gateway = row[16].as<std::string>();
+        m.priority = row[17].as<int>();
+        m.urgent = row[18].as<bool>();
+        if (!row[19].is_null()) m.expires_at = TimePoint(std::chrono::microseconds(row[19].as<long long>()));
+        c.expired = row[20].as<bool>();
+      } catch (const std::runtime_error& e) {
+        // Leased like the rest so that the dispatcher ends it with this error: left in the
+        // queue, it would be claimed first again by every round.
+        c.unreadable = e.what();
+      }
       out.push_back(std::move(c));
     }
     return out;
@@ -169,6 +184,23 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
   }
   return in_transaction(db, [&](pqxx::work& w) {
     return static_cast<std::size_t>(w.exec_params(kRecord, rows.dump(), owner, format_time(now))[0][0].as<long long>());
+  });
+}
+
+std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
+                                       TimePoint now, std::chrono::seconds lease) {
+  if (ids.empty()) return {};
+  std::string array = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) array += ',';
+    array += std::to_string(ids[i]);
+  }
+  array += '}';
+  return in_transaction(db, [&](pqxx::work& w) {
+    std::vector<std::int64_t> kept;
+    for (const auto& row : w.exec_params(kRenew, owner, array, format_time(now), static_cast<double>(lease.count())))
+      kept.push_back(row[0].as<std::int64_t>());
+    return kept;
   });
 }
 

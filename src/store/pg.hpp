@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -11,6 +12,22 @@
 #include "herald/store/db.hpp"
 
 namespace herald::store {
+
+// A pooled connection held until destruction; opened (or reopened after a break) on get().
+class ConnectionLease {
+ public:
+  explicit ConnectionLease(Database& db);
+  ~ConnectionLease();
+  ConnectionLease(const ConnectionLease&) = delete;
+  ConnectionLease& operator=(const ConnectionLease&) = delete;
+  pqxx::connection& get();
+  // Drops a broken connection: the pool opens a fresh one on its next use.
+  void discard();
+
+ private:
+  Database::Impl& pool_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
 
 // Runs fn(pqxx::connection&) on a pooled connection. A broken connection is dropped and
 // the call retried once on a fresh one; other errors propagate.

@@ -58,6 +58,33 @@ Topic topic_of(const pqxx::field& f) { return parse_or_throw(parse_topic(text_of
 MessageStatus message_status_of(const pqxx::field& f) {
   return parse_or_throw(parse_message_status(text_of(f)), f, "message status");
 }
+ConsentState consent_of(const pqxx::field& f) {
+  return parse_or_throw(parse_consent_state(text_of(f)), f, "consent state");
+}
+
+Preferences preferences_of(const pqxx::row& row, int first) {
+  const auto& topics_field = row[first];
+  const auto topics = Json::parse(text_of(topics_field), nullptr, false);
+  if (!topics.is_object()) throw std::runtime_error("unexpected preferences topics in database: " + text_of(topics_field));
+  Preferences p;
+  for (const auto& [name, channels] : topics.items()) {
+    const auto topic = parse_topic(name);
+    if (!topic) throw std::runtime_error("unexpected topic in database preferences: " + name);
+    if (!channels.is_array())
+      throw std::runtime_error("unexpected channels of topic " + name + " in database preferences: " + channels.dump());
+    auto& set = p.topics[*topic];
+    for (const auto& c : channels) {
+      const auto channel = c.is_string() ? parse_channel(c.get<std::string>()) : std::nullopt;
+      if (!channel) throw std::runtime_error("unexpected channel in database preferences of topic " + name + ": " + c.dump());
+      set.insert(*channel);
+    }
+  }
+  p.quiet_hours.enabled = row[first + 1].as<bool>();
+  p.quiet_hours.start = LocalTime{row[first + 2].as<int>()};
+  p.quiet_hours.end = LocalTime{row[first + 3].as<int>()};
+  p.language = text_of(row[first + 4]);
+  return p;
+}
 
 std::vector<Contact> load_contacts(pqxx::transaction_base& t, std::string_view customer_id, bool active_only) {
   std::vector<Contact> out;
@@ -69,7 +96,7 @@ std::vector<Contact> load_contacts(pqxx::transaction_base& t, std::string_view c
     c.verified = row[3].as<bool>();
     c.active = row[4].as<bool>();
     c.source = row[5].c_str();
-    c.consent = parse_or_throw(parse_consent_state(row[6].c_str()), row[6], "consent state");
+    c.consent = consent_of(row[6]);
     out.push_back(std::move(c));
   }
   return out;
@@ -89,22 +116,7 @@ std::string topics_db_json(const Preferences& p) {
 std::optional<Preferences> load_preferences(pqxx::transaction_base& t, std::string_view customer_id, bool lock) {
   const auto r = t.exec_params(lock ? kSelectPreferencesForUpdate : kSelectPreferences, std::string(customer_id));
   if (r.empty()) return std::nullopt;
-  const auto row = r[0];
-  Preferences p;
-  const auto topics = Json::parse(row[0].c_str());
-  for (const auto& [name, channels] : topics.items()) {
-    auto topic = parse_topic(name);
-    if (!topic || !channels.is_array()) continue;  // a topic this build does not know
-    auto& set = p.topics[*topic];
-    for (const auto& c : channels)
-      if (c.is_string())
-        if (auto ch = parse_channel(c.get<std::string>())) set.insert(*ch);
-  }
-  p.quiet_hours.enabled = row[1].as<bool>();
-  p.quiet_hours.start = LocalTime{row[2].as<int>()};
-  p.quiet_hours.end = LocalTime{row[3].as<int>()};
-  p.language = row[4].c_str();
-  return p;
+  return preferences_of(r[0], 0);
 }
 
 void store_preferences(pqxx::transaction_base& t, std::string_view customer_id, const Preferences& p,

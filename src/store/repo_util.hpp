@@ -47,6 +47,14 @@ Json json_of(const pqxx::field& f);
 Channel channel_of(const pqxx::field& f);
 Topic topic_of(const pqxx::field& f);
 MessageStatus message_status_of(const pqxx::field& f);
+ConsentState consent_of(const pqxx::field& f);
+// Each throws std::runtime_error naming the unexpected value: a row this build cannot read is
+// an error, never a guess.
+
+// A preferences row read from `first` on: topics::text, quiet_hours_enabled, quiet_start,
+// quiet_end, language. An unknown topic or channel in topics, or topics not shaped
+// {"topic": ["channel", ...]}, throws.
+Preferences preferences_of(const pqxx::row& row, int first);
 
 // The contacts of a customer with their current (topic-less) consent: the newest
 // consent_events row for (channel, address), opted_in when there is none.

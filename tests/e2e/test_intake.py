@@ -57,6 +57,28 @@ def test_invalid_event_is_rejected_whole_and_stores_nothing(start_herald, databa
     assert database.scalar("SELECT count(*) FROM herald.events") == "0"
 
 
+def test_bill_ready_for_a_default_customer_writes_a_row_per_chosen_channel_only(start_herald, database):
+    # Default preferences (billing on sms + email) and contacts on all three channels: voice is
+    # reachable but not chosen, and gets no row.
+    h = start_herald({"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log"})
+    create_customer(h.cis, "C-7", phone="+12175550107", email="c7@example.com", voice=True, account_id="A-7")
+    post_event(h.cis, bill_ready("rows-1", "A-7"))
+    assert wait_event_processed(h.admin, "rows-1")["status"] == "processed"
+    rows = database.scalar("SELECT string_agg(channel || ':' || coalesce(suppression_reason, '-'), ',' "
+                           "ORDER BY channel) FROM herald.messages WHERE event_id = 'rows-1'")
+    print(f"bill.ready for a default customer wrote: {rows}")
+    assert rows == "email:-,sms:-", rows
+
+    # With billing switched off on every channel, one row says why the customer hears nothing.
+    p = h.cis.put("/v1/customers/C-7/preferences", preferences(billing=()))
+    assert p.status == 200, p
+    post_event(h.cis, bill_ready("rows-2", "A-7"))
+    assert wait_event_processed(h.admin, "rows-2")["status"] == "processed"
+    rows = database.scalar("SELECT string_agg(channel || ':' || status || ':' || suppression_reason, ',') "
+                           "FROM herald.messages WHERE event_id = 'rows-2'")
+    assert rows == "sms:suppressed:preference_off", rows
+
+
 def insert_event_sql(event_id: str, account_id: str, type_: str = "bill.ready", data=None) -> str:
     data = data or {"amount_due": "41.00", "due_date": "2099-01-31", "bill_url": "https://b.example/x"}
     return ("INSERT INTO herald.events (event_id, type, account_id, occurred_at, data) VALUES ("
@@ -92,6 +114,15 @@ def test_bad_row_inserted_directly_is_rejected_with_an_error(start_herald, datab
         assert ev["status"] == "rejected", ev
         assert ev.get("error"), ev
         assert ev["message_ids"] == [], ev
+    # Data the type's templates could not print is refused the same way as over HTTP.
+    for event_id, amount in (("db-abc", "abc"), ("db-negative", "-5.00"), ("db-huge", "1e308")):
+        database.sql(insert_event_sql(event_id, "A-1001", data={"amount_due": amount, "due_date": "2099-01-31"}))
+        ev = wait_event_processed(h.admin, event_id, timeout=10)
+        assert ev["status"] == "rejected", ev
+        assert ev["message_ids"] == [], ev
+        stored = database.scalar("SELECT status || ' ' || (error->>'field') || ' ' || (error->>'code') "
+                                 f"FROM herald.events WHERE event_id = {sql_literal(event_id)}")
+        assert stored == "rejected data.amount_due invalid_data", stored
     # The intake loop keeps going after a rejection.
     database.sql(insert_event_sql("db-good", "A-1001"))
     assert wait_event_processed(h.admin, "db-good")["status"] == "processed"

@@ -94,3 +94,33 @@ def test_check_config_names_the_bad_key(heraldd_binary):
         os.unlink(f.name)
     assert typo.returncode != 0
     assert "gateways.twilio.auth_tokn" in typo.stdout + typo.stderr, typo.stdout + typo.stderr
+
+
+def test_check_config_names_a_template_variable_its_type_does_not_declare(heraldd_binary, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    english = tmp_path / "templates" / "en"
+    english.mkdir(parents=True)
+    (english / "bill.ready.sms.mustache").write_text(
+        "Due {{data.amount_due_formatted}} by {{data.due_date_formatted}}, late fee {{data.late_fee_formatted}}")
+    config = tmp_path / "heraldd.toml"
+    rules = f'[rules]\ntemplates_dir = "{english.parent}"\n'
+
+    def check(text):
+        config.write_text(text)
+        return subprocess.run([heraldd_binary, "check-config", "--config", str(config)], env=env, cwd=SOURCE_DIR,
+                              capture_output=True, text=True)
+
+    undeclared = check(rules)
+    assert undeclared.returncode != 0
+    out = undeclared.stdout + undeclared.stderr
+    assert "en/bill.ready.sms: data.late_fee_formatted is not a declared field of bill.ready" in out, out
+
+    # Declaring the field in the config makes the same template pass.
+    declared = check(rules + '[rules.types."bill.ready".data]\nlate_fee = { kind = "money" }\n')
+    assert declared.returncode == 0, declared.stdout + declared.stderr
+
+    # A declaration that makes no sense is named by its key.
+    wrong_kind = check(rules + '[rules.types."bill.ready".data]\nlate_fee = { kind = "moneyy" }\n')
+    assert wrong_kind.returncode != 0
+    assert "rules.types.bill.ready.data.late_fee.kind" in wrong_kind.stdout + wrong_kind.stderr, \
+        wrong_kind.stdout + wrong_kind.stderr

@@ -196,7 +196,7 @@ TEST_F(EngineTest, ExpiredScheduledMessageIsSuppressedAtDispatch) {
 
 TEST_F(EngineTest, IntakeWorkersShareABacklogWithoutDoubling) {
   clock.set(at("2026-11-24T17:00:00Z"));
-  for (int i = 0; i < 40; ++i) insert_event("ev-" + std::to_string(i), "bill.ready", R"({"amount_due": "10.00"})");
+  for (int i = 0; i < 40; ++i) insert_event("ev-" + std::to_string(i), "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
   auto engine = make_engine("workers", [](engine::EngineConfig& c) {
     c.intake.batch_size = 3;
     c.intake.workers = 3;
@@ -214,19 +214,70 @@ TEST_F(EngineTest, IntakeWorkersShareABacklogWithoutDoubling) {
 TEST_F(EngineTest, IntakeOnlyAndDispatchOnlyInstancesSplitTheWork) {
   clock.set(at("2026-11-24T17:00:00Z"));
   auto dispatch_only = make_engine("dispatcher", [](engine::EngineConfig& c) { c.intake.workers = 0; });
-  dispatch_only->start();
-  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00"})");
-  // Nobody takes the event: it waits, unharmed, for an instance that does intake.
-  std::this_thread::sleep_for(600ms);
-  EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events"), "accepted");
-
   auto intake_only = make_engine("intake", [](engine::EngineConfig& c) { c.dispatch.workers = 0; });
-  intake_only->start();
-  EXPECT_EQ(wait_for_value("SELECT count(*) FROM herald.messages WHERE status = 'sent'", "2"), "2");
-  EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events"), "processed");
-  intake_only->stop();
+  dispatch_only->start();
+  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
+  dispatch_only->wake();
+  // The dispatch-only instance's round finds nothing to send and leaves the event to an
+  // instance that does intake.
+  EXPECT_EQ(dispatch_only->dispatch_once(), 0u);
+  EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events"), "accepted");
   dispatch_only->stop();
+
+  // The intake-only instance turns the event into messages and sends none of them: they wait
+  // for a dispatching instance.
+  intake_only->start();
+  EXPECT_EQ(wait_for_value("SELECT status FROM herald.events", "processed"), "processed");
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.messages WHERE status = 'queued'"), "2");
+  auto next_dispatcher = make_engine("dispatcher-2", [](engine::EngineConfig& c) { c.intake.workers = 0; });
+  next_dispatcher->start();
+  EXPECT_EQ(wait_for_value("SELECT count(*) FROM herald.messages WHERE status = 'sent'", "2"), "2");
+  intake_only->stop();
+  next_dispatcher->stop();
 }
+
+// Rows this build cannot read. The schema's CHECKs keep unknown channels out of contacts and
+// messages, but preferences.topics is free jsonb and messages.topic free text.
+
+TEST_F(EngineTest, UnreadablePreferencesRejectTheirEventsOnlyAndIntakeMovesOn) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  auto other = chicago_customer();
+  other.customer_id = "c-2";
+  other.accounts[0].account_id = "A-2";
+  other.contacts[0].address = "+12175550102";
+  other.contacts[1].address = "grace@example.com";
+  ASSERT_TRUE(store::upsert_customer(tdb.db(), other, rules_config.default_preferences, "test", clock.now()).ok());
+  tdb.exec("UPDATE herald.preferences SET topics = '{\"billing\": [\"pager\"]}' WHERE customer_id = 'c-1'");
+  insert_event("ev-bad-prefs", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})", "A-1");
+  insert_event("ev-good", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})", "A-2");
+  auto engine = make_engine();
+  EXPECT_EQ(engine->intake_once(), 2u);
+  EXPECT_EQ(tdb.query_value("SELECT status || ' ' || (error->>'code') || ' ' || (error->>'field') FROM herald.events "
+                            "WHERE event_id = 'ev-bad-prefs'"),
+            "rejected unreadable_recipient account_id");
+  const auto message = tdb.query_value("SELECT error->>'message' FROM herald.events WHERE event_id = 'ev-bad-prefs'");
+  EXPECT_NE(message.find("pager"), std::string::npos) << message;
+  EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events WHERE event_id = 'ev-good'"), "processed");
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.messages WHERE customer_id = 'c-1'"), "0");
+  EXPECT_NE(tdb.query_value("SELECT count(*) FROM herald.messages WHERE customer_id = 'c-2'"), "0");
+  EXPECT_EQ(engine->intake_once(), 0u);  // nothing left behind to be claimed again
+}
+
+TEST_F(EngineTest, MessageRowWithAnUnknownTopicFailsWithTheReasonAndTheOthersGo) {
+  clock.set(at("2026-11-24T17:00:00Z"));
+  insert_event("ev-1", "bill.ready", R"({"amount_due": "10.00", "due_date": "2026-12-10"})");
+  auto engine = make_engine();
+  ASSERT_EQ(engine->intake_once(), 1u);
+  tdb.exec("UPDATE herald.messages SET topic = 'marketing' WHERE channel = 'sms'");
+  EXPECT_EQ(engine->dispatch_once(), 2u);
+  EXPECT_EQ(message_field("sms", "status"), "failed");
+  EXPECT_NE(message_field("sms", "last_error").find("marketing"), std::string::npos) << message_field("sms", "last_error");
+  EXPECT_EQ(message_field("sms", "attempts"), "0");
+  EXPECT_EQ(message_field("email", "status"), "sent");
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.message_queue"), "0");  // nothing left to wedge the loop
+  EXPECT_EQ(engine->dispatch_once(), 0u);
+}
+
 
 }  // namespace
 }  // namespace herald

@@ -27,6 +27,25 @@ TEST_F(HttpCustomers, InvalidCustomerIsUnprocessableNamingTheField) {
   EXPECT_EQ(r.json()["error"]["field"], "accounts[0].timezone");
 }
 
+TEST_F(HttpCustomers, ControlCharacterInANameIsUnprocessableNotCut) {
+  auto body = customer_body("c1");
+  body["name"] = std::string("a\0b", 3);
+  auto r = call("PUT", "/v1/customers/c1", cis_key_, body);
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(r.json()["error"]["field"], "name");
+  EXPECT_EQ(r.json()["error"]["code"], "control_character");
+  body = customer_body("c1");
+  body["accounts"][0]["service_address"]["line1"] = "12 Main St\r\nBcc: x";
+  r = call("PUT", "/v1/customers/c1", cis_key_, body);
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(r.json()["error"]["field"], "accounts[0].service_address.line1");
+  EXPECT_EQ(call("GET", "/v1/customers/c1", admin_key_).status, 404);  // nothing stored
+  ASSERT_EQ(call("PUT", "/v1/customers/c1", cis_key_, customer_body("c1")).status, 200);
+  auto prefs = call("PUT", "/v1/customers/c1/preferences", cis_key_, Json{{"language", std::string("e\0s", 3)}});
+  ASSERT_EQ(prefs.status, 422) << prefs.body;
+  EXPECT_EQ(prefs.json()["error"]["field"], "language");
+}
+
 TEST_F(HttpCustomers, UnknownCustomerIsNotFound) {
   EXPECT_EQ(call("GET", "/v1/customers/nobody", cis_key_).status, 404);
   EXPECT_EQ(call("GET", "/v1/customers/nobody/preferences", cis_key_).status, 404);

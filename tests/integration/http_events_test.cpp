@@ -54,6 +54,35 @@ TEST_F(HttpEvents, UnknownAccountIsUnprocessableAndNothingStored) {
   EXPECT_EQ(db_->query_value("SELECT count(*) FROM herald.events"), "0");
 }
 
+TEST_F(HttpEvents, DataACustomerCouldNotReadIsUnprocessableNamingTheFieldAndNothingStored) {
+  int n = 0;
+  for (const Json& bad : {Json("abc"), Json("NaN"), Json(nullptr), Json("1e308"), Json("-5.00")}) {
+    Json e = event("bad-" + std::to_string(n++));
+    e["data"]["amount_due"] = bad;
+    auto r = call("POST", "/v1/events", cis_key_, e);
+    ASSERT_EQ(r.status, 422) << bad.dump() << " " << r.body;
+    EXPECT_EQ(r.json()["error"]["field"], "data.amount_due") << bad.dump();
+  }
+  Json no_date = event("bad-date");
+  no_date["data"]["due_date"] = "12/10/2026";
+  auto r = call("POST", "/v1/events", cis_key_, no_date);
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(r.json()["error"]["field"], "data.due_date");
+  EXPECT_EQ(db_->query_value("SELECT count(*) FROM herald.events"), "0");
+
+  // In a batch each bad event is rejected alone, with the same error.
+  Json bad = event("batch-bad");
+  bad["data"].erase("amount_due");
+  auto batch = call("POST", "/v1/events/batch", cis_key_, Json{{"events", {event("batch-good"), bad}}});
+  ASSERT_EQ(batch.status, 207) << batch.body;
+  auto results = batch.json()["results"];
+  EXPECT_EQ(results[0]["status"], "accepted");
+  EXPECT_EQ(results[1]["status"], "rejected");
+  EXPECT_EQ(results[1]["error"]["field"], "data.amount_due");
+  EXPECT_EQ(results[1]["error"]["code"], "required");
+  EXPECT_EQ(db_->query_value("SELECT string_agg(event_id, ',') FROM herald.events"), "batch-good");
+}
+
 TEST_F(HttpEvents, MissingFieldsAreUnprocessable) {
   auto r = call("POST", "/v1/events", cis_key_, Json{{"type", "bill.ready"}});
   EXPECT_EQ(r.status, 422);

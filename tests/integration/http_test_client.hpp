@@ -188,15 +188,12 @@ inline HttpResponse http_call(std::uint16_t port, std::string method, std::strin
   return http_exchange(port, spec);
 }
 
-// Event types the tests post; the rest of RulesConfig keeps its defaults.
+// Event types the tests post, as built in (with their declared data fields); the rest of
+// RulesConfig keeps its defaults.
 inline rules::RulesConfig test_rules() {
   rules::RulesConfig r;
-  for (const char* t : {"bill.ready", "bill.due_soon", "payment.received"}) {
-    EventTypeRule rule;
-    rule.type = t;
-    rule.topic = Topic::billing;
-    r.types[t] = rule;
-  }
+  const rules::RulesConfig built_in = rules::default_rules_config();
+  for (const char* t : {"bill.ready", "bill.due_soon", "payment.received"}) r.types[t] = built_in.types.at(t);
   r.default_preferences.topics = {{Topic::billing, {Channel::sms, Channel::email}},
                                   {Topic::outage, {Channel::sms}},
                                   {Topic::other, {Channel::email}}};

@@ -8,7 +8,7 @@
 
 #include "herald/domain/deployment.hpp"
 #include "herald/domain/error.hpp"
-#include "herald/engine/engine.hpp"
+#include "herald/engine/config.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/decide.hpp"
@@ -44,8 +44,8 @@ Environment process_environment();
 Result<Config> load_config(const std::string& path, const Environment& env);
 
 // Everything check-config verifies beyond parsing: gateways can be built from their
-// settings, every channel's gateways exist, templates compile. Returns problems, each
-// naming its key.
+// settings, every channel's gateways exist, templates compile and use only the data fields
+// their event types declare. Returns problems, each naming its key.
 std::vector<ApiError> validate_config(const Config& config);
 
 }  // namespace herald::app

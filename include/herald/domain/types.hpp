@@ -163,6 +163,20 @@ struct Message {
   std::optional<TimePoint> not_before, expires_at;
   TimePoint created_at{};
   std::string unsubscribe_url;  // email: one-click List-Unsubscribe target
+  Json decision = Json::object();  // why the rules made it so: rules that fired, local time, window
+};
+
+// One field an event type's `data` may carry: templates may use only declared fields, and
+// intake accepts an event only when each declared field holds a value of its kind.
+enum class DataKind { text, money, number, integer, date, datetime, url, choice };
+struct DataField {
+  DataKind kind = DataKind::text;
+  bool required = false;
+  bool negative = false;           // money, number, integer: below zero allowed (a credit)
+  bool multiline = false;          // text: may hold line breaks and tabs
+  std::size_t max_length = 512;    // text, url, choice: bytes
+  double max = 1e9;                // money, number, integer: the largest magnitude accepted
+  std::vector<std::string> choices;  // choice: the values accepted
 };
 
 // Per event type: which topic it belongs to and how it is treated.
@@ -174,6 +188,7 @@ struct EventTypeRule {
   Seconds ttl{Seconds(72 * 3600)};  // expires this long after the event occurred
   std::string expires_at_field;   // data field (a date) after which the message is stale
   int priority = 0;
+  std::map<std::string, DataField> data;  // declared data fields by name
 };
 
 std::string format_time(TimePoint t);  // RFC 3339, UTC, "Z"

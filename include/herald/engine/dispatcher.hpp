@@ -1,49 +1,72 @@
 // Choosing a gateway per leased message and turning send results into outbox updates.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <random>
+#include <mutex>
 #include <vector>
 
-#include "herald/engine/engine.hpp"
+#include "herald/engine/config.hpp"
 #include "herald/rules/delivery_policy.hpp"
 #include "herald/store/outbox.hpp"
 
 namespace herald::engine {
 
-// Owns the per-gateway rate limits and circuit breakers of one instance. Used from the
-// dispatch thread only.
+// Owns the per-gateway rate limits and circuit breakers of one instance. Several dispatch
+// workers call handle() at once: each gateway's bucket and breaker sit behind their own small
+// lock, taken only to pick a gateway or record an answer, never across a send.
 class Dispatcher {
  public:
   Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes);
 
-  // Sends what can be sent now and returns one update per claimed message.
-  std::vector<store::MessageUpdate> handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now);
+  // Of the given message ids, those whose lease this instance still holds (renewed).
+  using LeaseCheck = std::function<std::vector<std::int64_t>(const std::vector<std::int64_t>&)>;
+  using SteadyTime = std::chrono::steady_clock::time_point;
 
-  // For tests: make backoff deterministic.
+  // Sends what can be sent now and returns one update per claimed message, except those whose
+  // lease was lost before their send (they belong to whoever holds them now). Each gateway's
+  // share of the batch is sent concurrently with the others', so a slow provider holds up only
+  // its own messages. `leased_at`: when the batch was claimed. Before each chunk but a first
+  // one sent right after the claim, `still_leased` (when given) says which messages may go.
+  std::vector<store::MessageUpdate> handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
+                                           const LeaseCheck& still_leased = {},
+                                           SteadyTime leased_at = std::chrono::steady_clock::now());
+
+  // For tests: make backoff deterministic. Set before the dispatcher is shared.
   void set_random(std::function<double()> random01) { random01_ = std::move(random01); }
 
  private:
   struct Route {
-    GatewaySlot slot;
+    Route(GatewaySlot s, rules::TokenBucket b, rules::CircuitBreaker c)
+        : slot(std::move(s)), bucket(std::move(b)), breaker(std::move(c)) {}
+    const GatewaySlot slot;
+    std::mutex mu;  // guards bucket and breaker
     rules::TokenBucket bucket;
     rules::CircuitBreaker breaker;
   };
+  using Chain = std::vector<std::unique_ptr<Route>>;
   struct Pick {
     Route* route = nullptr;
     std::size_t index = 0;
   };
 
+  const Chain* chain(Channel channel) const;
   Pick pick(Channel channel, const std::string& preferred, TimePoint now, std::chrono::microseconds& wait);
   store::MessageUpdate outcome(const store::ClaimedMessage& c, const gateways::SendResult& r, std::size_t route_index,
                                TimePoint now);
+  // Sends one gateway's messages in chunks until half the lease is spent; appends one update
+  // per message still leased.
+  void send_group(Channel channel, std::size_t route_index, const std::vector<const store::ClaimedMessage*>& members,
+                  TimePoint now, SteadyTime leased_at, const LeaseCheck& still_leased,
+                  std::vector<store::MessageUpdate>& updates);
+  double random01();
 
-  DispatchConfig config_;
-  std::map<Channel, std::vector<std::unique_ptr<Route>>> routes_;
+  const DispatchConfig config_;
+  std::map<Channel, Chain> routes_;  // built once; only the routes' buckets and breakers change
   std::function<double()> random01_;
-  std::mt19937_64 rng_{std::random_device{}()};
 };
 
 }  // namespace herald::engine

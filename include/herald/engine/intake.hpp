@@ -11,7 +11,7 @@ namespace herald::engine {
 
 // For each event: rejects an unknown type, a missing account or non-object data (the same
 // checks the HTTP intake makes, for rows a CIS inserted directly); otherwise runs the
-// rules and turns every decision into a message. Pure.
+// rules and turns every decision into a message that carries its explanation. Pure.
 std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events, const store::RecipientContexts& recipients,
                                                const rules::RulesConfig& rules, const rules::TemplateStore& templates,
                                                TimePoint now);

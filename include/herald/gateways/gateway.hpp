@@ -53,6 +53,10 @@ class Gateway {
   // results. One attempt per message per call: retrying is the caller's job. Blocking; safe to
   // call from several threads (calls on one gateway are serialized).
   virtual std::vector<SendResult> send_batch(const std::vector<OutboundMessage>& batch) = 0;
+  // How many sends it has in flight at once (0: no limit). A caller that checks its leases
+  // before each call hands it no more than this, so that no send of the call starts long
+  // after the check (a transport queues what exceeds its concurrency).
+  virtual std::size_t max_concurrent() const { return 0; }
 };
 
 // Settings values are strings (numbers as decimal text). Keys per type:

@@ -39,18 +39,22 @@ struct RulesConfig {
 // bill.due_soon expires at the end of its data.due_date (no "bill due" after the due date);
 // payment.scheduled at the end of data.scheduled_date, appointment.scheduled at the end of
 // data.appointment_date, disconnection.scheduled at the end of data.disconnection_date.
+// Each type declares the data fields its shipped templates use (config/templates/README.md),
+// money non-negative and at most 10^9, so an event that would print a blank is refused.
 RulesConfig default_rules_config();
 
-// Decisions for each channel (sms, email, voice), in that order:
-// - not chosen (preferences, or regulatory_channels for regulatory types) and no contact on
-//   the channel: no decision;
-// - not chosen but a contact exists: suppressed "preference_off";
+// Decisions for each chosen channel (preferences, or regulatory_channels for regulatory
+// types), in the order sms, email, voice:
 // - chosen, no active verified contact: suppressed "no_contact";
 // - the contact opted out: suppressed "opted_out";
 // - no template in the language or the default: suppressed "no_template";
 // - the account's time zone is unknown: suppressed "invalid_timezone";
 // - it would expire before it may be sent: suppressed "expired";
 // - otherwise queued (may go now) or scheduled (held until the window opens), not_before set.
+// A channel the customer did not choose gets no decision: a row per unchosen channel would
+// say nothing and cost a write per recipient. When no channel at all is chosen for the topic,
+// one decision, suppressed "preference_off", says why the customer hears nothing (on the
+// first channel with a contact, sms when there is none).
 // An event type missing from cfg.types yields no decisions (the caller rejects the event).
 // Events with occurred_at unset (TimePoint{}) count as occurring at `now`.
 std::vector<Decision> decide(const Event& e, const RecipientContext& r, const RulesConfig& cfg, const TemplateStore& t,

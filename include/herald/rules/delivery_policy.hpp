@@ -1,9 +1,11 @@
-// Delivery pacing: full-jitter retry backoff, token-bucket rate limits, per-gateway circuit breakers.
-// Plain values over an injected time; not thread-safe: the dispatcher serialises all use
-// (one owner per bucket and breaker).
+// Delivery pacing and policy: full-jitter retry backoff, token-bucket rate limits, per-gateway
+// circuit breakers, and what to do after one send attempt. Plain values over an injected time;
+// buckets and breakers are not thread-safe: their owner locks each one.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <optional>
 
 #include "herald/domain/types.hpp"
 
@@ -51,5 +53,47 @@ class CircuitBreaker {
   TimePoint opened_at_{};
   std::optional<TimePoint> probe_started_;
 };
+
+// What a provider said about one send attempt, reduced to what the policy needs.
+struct AttemptAnswer {
+  enum Kind {
+    accepted,   // the provider took the message
+    refused,    // permanent: the provider refused this message
+    opted_out,  // permanent: the recipient opted out at the provider
+    transient,  // try again: network, timeout, 429, 5xx, SMTP 4xx
+  };
+  Kind kind = transient;
+  int http_status = 0;  // 429 marks a rate limit: the gateway is healthy, only busy
+  std::optional<std::chrono::microseconds> retry_after;  // the provider asked to wait this long
+};
+
+struct RetryPolicy {
+  int max_attempts = 5;
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_cap{300000};
+};
+
+// What happens to the message after an attempt, and what the attempt says about the gateway.
+struct AttemptVerdict {
+  enum Next {
+    sent,      // done
+    failed,    // done: refused, or opted out (record the opt-out)
+    dead,      // done: a transient failure on the last allowed attempt
+    failover,  // again at once, on the chain's next gateway
+    retry,     // again after `delay`, on the same gateway
+  };
+  enum Health { healthy, unhealthy, unknown };  // for the gateway's circuit breaker
+  Next next = retry;
+  Health gateway = unknown;
+  std::chrono::microseconds delay{0};  // retry only
+  std::size_t next_route = 0;          // failover only: index in the channel's chain
+};
+
+// attempt: the 1-based number of the attempt just made; route_index / chain_size: where it
+// was made in the channel's failover chain. A rate limit (429) waits on the same gateway; any
+// other transient failure moves to the next gateway when the chain has one, and otherwise
+// waits a full-jitter backoff (at least retry_after).
+AttemptVerdict judge_attempt(const AttemptAnswer& answer, int attempt, std::size_t route_index, std::size_t chain_size,
+                             const RetryPolicy& policy, double random01);
 
 }  // namespace herald::rules

@@ -76,6 +76,16 @@ class TemplateStore {
 
   std::vector<std::string> languages() const;
 
+  // Each loaded template ("en/bill.ready.sms", "en/bill.ready.email.subject") with its event
+  // type and the names its tags use ("data.amount_due_formatted"; a name inside a {{#data}}
+  // section is read as data.<name>), for check-config.
+  struct Usage {
+    std::string name;
+    std::string type;
+    std::vector<std::string> variables;
+  };
+  std::vector<Usage> usages() const;
+
  private:
   struct Compiled;
   using Key = std::tuple<std::string, std::string, Channel, std::string>;  // language, type, channel, part

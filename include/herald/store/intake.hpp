@@ -1,9 +1,11 @@
-// The intake loop's SQL: claim new events, load their recipients, write messages and outcomes.
+// The intake loop's unit of work: one transaction that claims new events, loads their recipients
+// and writes the messages the engine decided on.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,23 +16,48 @@
 
 namespace herald::store {
 
-// What one claimed event became: the messages to write, or why it was rejected.
+// What one claimed event became: its messages (each carrying its own decision), or why it
+// was rejected.
 struct EventOutcome {
   std::int64_t seq = 0;
   std::optional<ApiError> rejection;
   std::vector<Message> messages;
-  std::vector<Json> decisions;  // one explanation per message, same order
 };
 
 // Everything the rules need about the recipients of a batch, keyed by account id.
 using RecipientContexts = std::map<std::string, RecipientContext>;
 
-// In one transaction: claims up to `limit` accepted events (FOR UPDATE SKIP LOCKED, oldest
-// first), loads their recipients, calls `decide_all`, inserts the messages it returns,
-// marks the events processed or rejected, and NOTIFYs herald_messages when any message is
-// due. Returns the number of events claimed. `now` stamps created_at/processed_at.
-using DecideAll = std::function<std::vector<EventOutcome>(const std::vector<Event>&, const RecipientContexts&)>;
-std::size_t process_event_batch(Database& db, std::size_t limit, TimePoint now, const DecideAll& decide_all);
+// One intake transaction, open for the life of the object. open() claims up to `limit`
+// accepted events (FOR UPDATE SKIP LOCKED, oldest first) and loads their recipients; the
+// caller decides what each event becomes and hands the outcomes to commit(), which writes the
+// messages and their queue rows, marks the events processed or rejected, NOTIFYs
+// herald_messages when any message is due, and commits. Destroyed without commit(), it rolls
+// back: the events go back to the next claim.
+class IntakeBatch {
+ public:
+  static IntakeBatch open(Database& db, std::size_t limit);
+  IntakeBatch(IntakeBatch&&) noexcept;
+  IntakeBatch& operator=(IntakeBatch&&) noexcept;
+  ~IntakeBatch();
+
+  // The claimed events whose recipients could be read, for the rules.
+  const std::vector<Event>& events() const;
+  const RecipientContexts& recipients() const;
+  // Claimed events already rejected because a stored row of their recipient cannot be read
+  // (an unknown channel or topic, say); commit() records them with the rest.
+  const std::vector<EventOutcome>& rejected() const;
+  // Every event claimed: events() plus rejected().
+  std::size_t claimed() const;
+
+  // Writes the outcomes of events() (any order) and the rejected ones, and commits.
+  // `now` stamps created_at/processed_at. Returns the number of messages due to be sent.
+  std::size_t commit(const std::vector<EventOutcome>& outcomes, TimePoint now);
+
+ private:
+  struct Impl;
+  explicit IntakeBatch(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // Postgres array literal for a text[] parameter: {"a","b\"c"}.
 std::string to_pg_text_array(const std::vector<std::string>& values);

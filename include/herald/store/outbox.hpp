@@ -15,6 +15,9 @@ namespace herald::store {
 struct ClaimedMessage {
   Message message;
   bool expired = false;  // expires_at has passed: to be suppressed, not sent
+  // Set when the row cannot be read (e.g. a topic this build does not know): the message is
+  // to be failed with this error, never sent as a guess.
+  std::string unreadable;
 };
 
 // Leases up to `limit` messages whose queue row is due at `now` (waiting to be sent, waiting
@@ -56,6 +59,12 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
                                     TimePoint now);
 
 // Puts every message leased by `owner` back in the queue, due now (graceful shutdown).
+// Of `ids`, the messages still leased by `owner`, their leases pushed to now + lease. Asked
+// before a send, and as the heartbeat of sends in flight: a message missing from the answer
+// lost its lease (another instance may have it now) and must not be sent.
+std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
+                                       TimePoint now, std::chrono::seconds lease);
+
 std::size_t release_leases(Database& db, const std::string& owner, TimePoint now);
 
 // Counts of scheduled/queued/sending messages, for the queue-depth gauge.

@@ -2,6 +2,8 @@
 #include "herald/engine/dispatcher.hpp"
 
 #include <deque>
+#include <future>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -18,6 +20,7 @@ class ScriptedGateway : public gateways::Gateway {
   Channel channel() const override { return Channel::sms; }
   std::vector<gateways::SendResult> send_batch(const std::vector<gateways::OutboundMessage>& batch) override {
     std::vector<gateways::SendResult> out;
+    calls.push_back(batch.size());
     for (const auto& m : batch) {
       sent.push_back(m);
       if (script.empty()) {
@@ -29,8 +32,11 @@ class ScriptedGateway : public gateways::Gateway {
     }
     return out;
   }
+  std::size_t max_concurrent() const override { return concurrency; }
   std::deque<gateways::SendResult> script;
   std::vector<gateways::OutboundMessage> sent;
+  std::vector<std::size_t> calls;  // messages per send_batch call
+  std::size_t concurrency = 0;
 
  private:
   std::string name_;
@@ -222,6 +228,138 @@ TEST_F(DispatcherTest, MessagesNotSentBeforeHalfTheLeaseIsSpentWaitForTheNextRou
     EXPECT_EQ(*u.due_at, kNow);
   }
   EXPECT_TRUE(primary->sent.empty());
+}
+
+// A gateway whose sends wait until the test lets them go.
+class HeldGateway : public gateways::Gateway {
+ public:
+  HeldGateway(std::string name, Channel channel, std::shared_future<void> release)
+      : name_(std::move(name)), channel_(channel), release_(std::move(release)) {}
+  const std::string& name() const override { return name_; }
+  Channel channel() const override { return channel_; }
+  std::vector<gateways::SendResult> send_batch(const std::vector<gateways::OutboundMessage>& batch) override {
+    started.set_value();
+    // A bound only so that a dispatcher that never lets the other gateway send fails the test
+    // instead of hanging it.
+    released_in_time = release_.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+    return std::vector<gateways::SendResult>(batch.size(), {gateways::SendOutcome::sent, "P", 201, "", "", std::nullopt, 1});
+  }
+  std::promise<void> started;
+  bool released_in_time = false;
+
+ private:
+  std::string name_;
+  Channel channel_;
+  std::shared_future<void> release_;
+};
+
+// Records its sends and lets a held gateway go.
+class ReleasingGateway : public gateways::Gateway {
+ public:
+  ReleasingGateway(std::string name, Channel channel, std::promise<void>& release)
+      : name_(std::move(name)), channel_(channel), release_(release) {}
+  const std::string& name() const override { return name_; }
+  Channel channel() const override { return channel_; }
+  std::vector<gateways::SendResult> send_batch(const std::vector<gateways::OutboundMessage>& batch) override {
+    sent += batch.size();
+    release_.set_value();
+    return std::vector<gateways::SendResult>(batch.size(), {gateways::SendOutcome::sent, "P", 250, "", "", std::nullopt, 1});
+  }
+  std::size_t sent = 0;
+
+ private:
+  std::string name_;
+  Channel channel_;
+  std::promise<void>& release_;
+};
+
+TEST(DispatcherOverlap, AStuckGatewayDoesNotHoldUpAnotherGatewaysShareOfTheBatch) {
+  std::promise<void> release;
+  auto slow_sms = std::make_shared<HeldGateway>("slow-sms", Channel::sms, release.get_future().share());
+  auto email = std::make_shared<ReleasingGateway>("email", Channel::email, release);
+  std::map<Channel, std::vector<GatewaySlot>> routes;
+  routes[Channel::sms].push_back({slow_sms, 1000, 1000});
+  routes[Channel::email].push_back({email, 1000, 1000});
+  Dispatcher d(DispatchConfig{}, routes);
+  auto sms = claimed(1);
+  auto mail = claimed(2);
+  mail.message.channel = Channel::email;
+  mail.message.address = "ada@example.com";
+  // The SMS is sent first (and held until the email has gone): one after the other, this never ends.
+  const auto updates = d.handle({sms, mail}, kNow);
+  EXPECT_TRUE(slow_sms->released_in_time);
+  EXPECT_EQ(email->sent, 1u);
+  ASSERT_EQ(updates.size(), 2u);
+  for (const auto& u : updates) EXPECT_EQ(u.status, MessageStatus::sent);
+}
+
+TEST(DispatcherOverlap, TwoWorkersSendToDifferentGatewaysAtTheSameTime) {
+  std::promise<void> release;
+  auto slow_sms = std::make_shared<HeldGateway>("slow-sms", Channel::sms, release.get_future().share());
+  auto email = std::make_shared<ReleasingGateway>("email", Channel::email, release);
+  std::map<Channel, std::vector<GatewaySlot>> routes;
+  routes[Channel::sms].push_back({slow_sms, 1000, 1000});
+  routes[Channel::email].push_back({email, 1000, 1000});
+  Dispatcher d(DispatchConfig{}, routes);
+  auto mail = claimed(2);
+  mail.message.channel = Channel::email;
+  mail.message.address = "ada@example.com";
+  auto sms_worker = std::async(std::launch::async, [&] { return d.handle({claimed(1)}, kNow); });
+  slow_sms->started.get_future().wait();  // the SMS send is in progress
+  const auto email_updates = d.handle({mail}, kNow);
+  ASSERT_EQ(email_updates.size(), 1u);
+  EXPECT_EQ(email_updates[0].status, MessageStatus::sent);
+  const auto sms_updates = sms_worker.get();
+  EXPECT_TRUE(slow_sms->released_in_time);
+  ASSERT_EQ(sms_updates.size(), 1u);
+  EXPECT_EQ(sms_updates[0].status, MessageStatus::sent);
+}
+
+// Lease checks: before each chunk (but a first one sent right after the claim) the dispatcher
+// asks which messages are still leased, and sends only those.
+
+std::vector<std::int64_t> ids_sent(const ScriptedGateway& g) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : g.sent) out.push_back(m.id);
+  return out;
+}
+
+TEST_F(DispatcherTest, ChunksAreNoLargerThanWhatTheGatewaySendsAtOnce) {
+  auto d = make(false);
+  primary->concurrency = 2;
+  d.handle({claimed(1), claimed(2), claimed(3), claimed(4), claimed(5)}, kNow);
+  EXPECT_EQ(primary->calls, (std::vector<std::size_t>{2, 2, 1}));
+}
+
+TEST_F(DispatcherTest, MessagesWhoseLeaseLapsedBeforeTheirChunkAreNotSentNorReported) {
+  auto d = make(false);
+  primary->concurrency = 2;
+  std::vector<std::vector<std::int64_t>> asked;
+  const auto still_leased = [&](const std::vector<std::int64_t>& ids) {
+    asked.push_back(ids);
+    std::vector<std::int64_t> kept;
+    for (auto id : ids)
+      if (id != 3) kept.push_back(id);  // message 3 was taken over by another instance
+    return kept;
+  };
+  const auto updates = d.handle({claimed(1), claimed(2), claimed(3), claimed(4)}, kNow, still_leased);
+  // The first chunk went out on the claim's word; the second was checked.
+  EXPECT_EQ(asked, (std::vector<std::vector<std::int64_t>>{{3, 4}}));
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2, 4}));
+  std::vector<std::int64_t> reported;
+  for (const auto& u : updates) reported.push_back(u.id);
+  EXPECT_EQ(reported, (std::vector<std::int64_t>{1, 2, 4}));
+}
+
+TEST_F(DispatcherTest, AClaimOlderThanAQuarterOfTheLeaseIsCheckedBeforeTheFirstChunk) {
+  config.lease = std::chrono::seconds(40);
+  auto d = make(false);
+  // Claimed 15 s ago (a process frozen in between, say): past a quarter of the lease, before half.
+  const auto leased_at = std::chrono::steady_clock::now() - std::chrono::seconds(15);
+  const auto nothing_leased = [](const std::vector<std::int64_t>&) { return std::vector<std::int64_t>{}; };
+  const auto updates = d.handle({claimed(1), claimed(2)}, kNow, nothing_leased, leased_at);
+  EXPECT_TRUE(primary->sent.empty());
+  EXPECT_TRUE(updates.empty());
 }
 
 }  // namespace

@@ -74,7 +74,7 @@ class Decide : public ::testing::Test {
 
 TEST_F(Decide, BillReadyAtNoonGoesNowOnTheChosenChannels) {
   auto ds = run(bill_, kNoon);
-  ASSERT_EQ(ds.size(), 3u);
+  ASSERT_EQ(ds.size(), 2u);
   const Decision& sms = on(ds, Channel::sms);
   EXPECT_EQ(sms.status, MessageStatus::queued);
   EXPECT_EQ(sms.not_before, kNoon);
@@ -93,11 +93,8 @@ TEST_F(Decide, BillReadyAtNoonGoesNowOnTheChosenChannels) {
   EXPECT_NE(email.body.find("View your bill: https://pay.example.com/b?x=1&y=2"), std::string::npos);
   EXPECT_NE(email.html.find("href=\"https://pay.example.com/b?x=1&amp;y=2\""), std::string::npos);
   EXPECT_EQ(email.segments, 0);
-  // Voice has a contact but billing by voice is off.
-  const Decision& voice = on(ds, Channel::voice);
-  EXPECT_EQ(voice.status, MessageStatus::suppressed);
-  EXPECT_EQ(voice.suppression_reason, "preference_off");
-  EXPECT_TRUE(voice.body.empty());
+  // Voice has a contact but billing by voice is off: nothing to say about it.
+  EXPECT_FALSE(has(ds, Channel::voice));
 }
 
 TEST_F(Decide, ExpiryIsOccurredAtPlusTtl) {
@@ -111,6 +108,40 @@ TEST_F(Decide, ChannelNeitherChosenNorReachableGetsNoDecision) {
   auto ds = run(bill_, kNoon);
   EXPECT_EQ(ds.size(), 2u);
   EXPECT_FALSE(has(ds, Channel::voice));
+}
+
+TEST_F(Decide, UnchosenChannelsGetNoDecisionEvenWhenSomeChosenOneIsSuppressed) {
+  r_.preferences.topics[Topic::billing] = {Channel::sms};
+  r_.contacts[0].consent = ConsentState::opted_out;
+  auto ds = run(bill_, kNoon);
+  ASSERT_EQ(ds.size(), 1u);  // not email, not voice, though both have contacts
+  EXPECT_EQ(ds[0].channel, Channel::sms);
+  EXPECT_EQ(ds[0].suppression_reason, "opted_out");
+}
+
+TEST_F(Decide, TopicSwitchedOffEntirelyRecordsOnePreferenceOff) {
+  r_.preferences.topics[Topic::billing].clear();
+  auto ds = run(bill_, kNoon);
+  ASSERT_EQ(ds.size(), 1u);
+  const Decision& d = ds[0];
+  EXPECT_EQ(d.status, MessageStatus::suppressed);
+  EXPECT_EQ(d.suppression_reason, "preference_off");
+  EXPECT_EQ(d.channel, Channel::sms);  // the first channel with a contact
+  ASSERT_TRUE(d.contact);
+  EXPECT_EQ(d.contact->id, 1);
+  EXPECT_EQ(d.explanation["chosen_by"], "none");
+  EXPECT_EQ(d.explanation["reason"], "preference_off");
+  EXPECT_TRUE(d.body.empty());
+  // Reachable only by email: the row names email; reachable nowhere: still one row.
+  r_.contacts = {contact(2, Channel::email, "ada@example.com")};
+  ds = run(bill_, kNoon);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].channel, Channel::email);
+  r_.contacts.clear();
+  ds = run(bill_, kNoon);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].suppression_reason, "preference_off");
+  EXPECT_FALSE(ds[0].contact);
 }
 
 TEST_F(Decide, ChosenChannelWithoutAVerifiedContactIsNoContact) {
@@ -201,7 +232,7 @@ TEST_F(Decide, UrgentTypeOverridesQuietHours) {
   EXPECT_EQ(sms.explanation["rule"]["urgent"], true);
   EXPECT_NE(sms.body.find("since November 20, 2026 at 10:30 PM CST"), std::string::npos) << sms.body;
   EXPECT_EQ(on(ds, Channel::voice).status, MessageStatus::queued);
-  EXPECT_EQ(on(ds, Channel::email).suppression_reason, "preference_off");
+  EXPECT_FALSE(has(ds, Channel::email));
 }
 
 TEST_F(Decide, DueSoonHeldPastTheDueDateIsExpired) {
@@ -299,8 +330,10 @@ TEST_F(Decide, RegulatoryNoticeIgnoresPreferenceOffButNotOptOut) {
   EXPECT_EQ(sms.priority, 2);
   EXPECT_NE(sms.body.find("December 1, 2026"), std::string::npos);
   EXPECT_EQ(on(ds, Channel::email).status, MessageStatus::queued);
-  // Voice is not a regulatory channel by default: the preference still decides.
-  EXPECT_EQ(on(ds, Channel::voice).suppression_reason, "preference_off");
+  // Voice is not a regulatory channel by default: the preference still decides, and with the
+  // notice going out elsewhere there is no preference_off row.
+  EXPECT_EQ(ds.size(), 2u);
+  EXPECT_FALSE(has(ds, Channel::voice));
   r_.contacts[0].consent = ConsentState::opted_out;
   EXPECT_EQ(on(run(notice, kNoon), Channel::sms).suppression_reason, "opted_out");
 }

@@ -131,5 +131,61 @@ TEST(SystemClock, IsCloseToTheSystemTime) {
   EXPECT_LT(std::chrono::abs(diff), Seconds(5));
 }
 
+// judge_attempt: what one send attempt leads to.
+
+const RetryPolicy kPolicy{3, milliseconds(1000), milliseconds(60000)};
+
+AttemptAnswer transient(int http_status, std::optional<microseconds> retry_after = std::nullopt) {
+  return {AttemptAnswer::transient, http_status, retry_after};
+}
+
+TEST(JudgeAttempt, AcceptedIsSentAndTheGatewayHealthy) {
+  const auto v = judge_attempt({AttemptAnswer::accepted, 201, std::nullopt}, 1, 0, 2, kPolicy, 0.5);
+  EXPECT_EQ(v.next, AttemptVerdict::sent);
+  EXPECT_EQ(v.gateway, AttemptVerdict::healthy);
+}
+
+TEST(JudgeAttempt, RefusalAndOptOutAreFinalButTheGatewayIsHealthy) {
+  for (auto kind : {AttemptAnswer::refused, AttemptAnswer::opted_out}) {
+    const auto v = judge_attempt({kind, 400, std::nullopt}, 1, 0, 2, kPolicy, 0.5);
+    EXPECT_EQ(v.next, AttemptVerdict::failed);
+    EXPECT_EQ(v.gateway, AttemptVerdict::healthy);
+  }
+}
+
+TEST(JudgeAttempt, ServerErrorFailsOverToTheNextGatewayInTheChain) {
+  auto v = judge_attempt(transient(500), 1, 0, 3, kPolicy, 0.5);
+  EXPECT_EQ(v.next, AttemptVerdict::failover);
+  EXPECT_EQ(v.next_route, 1u);
+  EXPECT_EQ(v.gateway, AttemptVerdict::unhealthy);
+  v = judge_attempt(transient(500), 2, 2, 3, kPolicy, 0.5);
+  EXPECT_EQ(v.next_route, 0u);  // the chain wraps around
+}
+
+TEST(JudgeAttempt, ServerErrorWithoutBackupRetriesAfterFullJitterBackoff) {
+  const auto v = judge_attempt(transient(503), 2, 0, 1, kPolicy, 0.5);
+  EXPECT_EQ(v.next, AttemptVerdict::retry);
+  EXPECT_EQ(v.delay, milliseconds(2000));  // 0.5 * min(cap, 1 s * 2^2)
+  EXPECT_EQ(v.gateway, AttemptVerdict::unhealthy);
+}
+
+TEST(JudgeAttempt, RateLimitWaitsOnTheSameGatewayAtLeastRetryAfterAndSaysNothingOfItsHealth) {
+  const auto v = judge_attempt(transient(429, Seconds(7)), 1, 0, 2, kPolicy, 0.5);
+  EXPECT_EQ(v.next, AttemptVerdict::retry);
+  EXPECT_EQ(v.delay, Seconds(7));
+  EXPECT_EQ(v.gateway, AttemptVerdict::unknown);
+}
+
+TEST(JudgeAttempt, BackoffLongerThanRetryAfterIsKept) {
+  const auto v = judge_attempt(transient(429, Seconds(1)), 2, 0, 1, kPolicy, 1.0);
+  EXPECT_EQ(v.delay, Seconds(4));
+}
+
+TEST(JudgeAttempt, TransientFailureOnTheLastAttemptIsDeadEvenWithABackup) {
+  const auto v = judge_attempt(transient(500), 3, 0, 2, kPolicy, 0.5);
+  EXPECT_EQ(v.next, AttemptVerdict::dead);
+  EXPECT_EQ(v.gateway, AttemptVerdict::unhealthy);
+}
+
 }  // namespace
 }  // namespace herald::rules
