@@ -1,149 +1,15 @@
-// Loading heraldd.toml and HERALD_* overrides into Config, with errors that name the key.
+// Loading heraldd.toml and HERALD_* overrides into Config: every key, its type and range.
 #include "herald/app/config.hpp"
 
-#include <filesystem>
-#include <set>
 #include <sstream>
 
-#include <toml++/toml.h>
-
 #include "herald/rules/event_data.hpp"
-#include "herald/rules/templates.hpp"
 
-extern char** environ;
+#include "config_reader.hpp"
 
 namespace herald::app {
 
 namespace {
-
-// Flattened settings: "http.port" -> "8080"; arrays become comma-separated text.
-using Flat = std::map<std::string, std::string>;
-
-const std::set<std::string> kSections = {"database", "http",     "auth",     "utility",  "rules",
-                                         "intake",   "dispatch", "channels", "gateways", "server"};
-
-ApiError config_error(const std::string& key, const std::string& message) {
-  return {ErrorKind::invalid, "invalid_config", key + ": " + message, key};
-}
-
-std::string node_text(const toml::node& n) {
-  if (auto s = n.value<std::string>()) return *s;
-  if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
-  if (n.is_integer()) return std::to_string(*n.value<std::int64_t>());
-  if (n.is_floating_point()) {
-    std::ostringstream o;
-    o << *n.value<double>();
-    return o.str();
-  }
-  if (auto a = n.as_array()) {
-    std::string out;
-    for (const auto& e : *a) out += (out.empty() ? "" : ",") + node_text(e);
-    return out;
-  }
-  return "";
-}
-
-void flatten(const toml::table& t, const std::string& prefix, Flat& out, std::vector<ApiError>& errors) {
-  for (const auto& [k, v] : t) {
-    const auto key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (key == "rules.types") continue;  // type names contain dots: read separately
-    if (auto sub = v.as_table()) {
-      flatten(*sub, key, out, errors);
-    } else if (v.is_array() || v.is_value()) {
-      out[key] = node_text(v);
-    } else {
-      errors.push_back(config_error(key, "unsupported value"));
-    }
-  }
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(text);
-  while (std::getline(in, item, ',')) {
-    const auto b = item.find_first_not_of(" \t");
-    const auto e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
-
-// Typed readers that record an error naming the key when the text does not fit.
-struct Reader {
-  const Flat& flat;
-  std::set<std::string>& used;
-  std::vector<ApiError>& errors;
-
-  const std::string* find(const std::string& key) {
-    auto it = flat.find(key);
-    if (it == flat.end()) return nullptr;
-    used.insert(key);
-    return &it->second;
-  }
-  void text(const std::string& key, std::string& out) {
-    if (auto v = find(key)) out = *v;
-  }
-  template <typename Int>
-  void integer(const std::string& key, Int& out, long long min, long long max) {
-    auto v = find(key);
-    if (!v) return;
-    try {
-      std::size_t pos = 0;
-      const auto n = std::stoll(*v, &pos);
-      if (pos != v->size() || n < min || n > max) throw std::out_of_range("range");
-      out = static_cast<Int>(n);
-    } catch (const std::exception&) {
-      errors.push_back(config_error(key, "expected an integer between " + std::to_string(min) + " and " +
-                                             std::to_string(max) + ", got '" + *v + "'"));
-    }
-  }
-  void number(const std::string& key, double& out, double min) {
-    auto v = find(key);
-    if (!v) return;
-    try {
-      std::size_t pos = 0;
-      const auto n = std::stod(*v, &pos);
-      if (pos != v->size() || n < min) throw std::out_of_range("range");
-      out = n;
-    } catch (const std::exception&) {
-      errors.push_back(config_error(key, "expected a number ≥ " + std::to_string(min) + ", got '" + *v + "'"));
-    }
-  }
-  void boolean(const std::string& key, bool& out) {
-    auto v = find(key);
-    if (!v) return;
-    if (*v == "true" || *v == "1") out = true;
-    else if (*v == "false" || *v == "0") out = false;
-    else errors.push_back(config_error(key, "expected true or false, got '" + *v + "'"));
-  }
-  template <typename Rep, typename Period>
-  void duration(const std::string& key, std::chrono::duration<Rep, Period>& out, long long min, long long max) {
-    long long n = out.count();
-    integer(key, n, min, max);
-    out = std::chrono::duration<Rep, Period>(n);
-  }
-  void local_time(const std::string& key, LocalTime& out) {
-    auto v = find(key);
-    if (!v) return;
-    if (auto t = parse_local_time(*v)) out = *t;
-    else errors.push_back(config_error(key, "expected HH:MM, got '" + *v + "'"));
-  }
-  void channels(const std::string& key, std::set<Channel>& out) {
-    auto v = find(key);
-    if (!v) return;
-    out.clear();
-    for (const auto& name : split_list(*v)) {
-      if (auto c = parse_channel(name)) out.insert(*c);
-      else errors.push_back(config_error(key, "unknown channel '" + name + "' (sms, email, voice)"));
-    }
-  }
-};
 
 // [rules.types."bill.ready".data] amount_due = { kind = "money", required = true }: a field
 // declared here replaces the built-in declaration of that name; the type's other fields stay.
@@ -340,48 +206,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
     if (!used.count(key)) errors.push_back(config_error(key, "unknown key"));
 }
 
-// HERALD_HTTP_PORT -> "http.port"; HERALD_GATEWAYS_TWILIO_AUTH_TOKEN -> "gateways.twilio.auth_token".
-// Variables whose section is not a config section (HERALD_CONFIG, HERALD_TEST_...) are ignored.
-void apply_environment(const Environment& env, Flat& flat, std::map<std::string, std::string>& origin) {
-  for (const auto& [name, value] : env) {
-    if (name.rfind("HERALD_", 0) != 0) continue;
-    const auto rest = lower(name.substr(7));
-    const auto us = rest.find('_');
-    if (us == std::string::npos) continue;
-    const auto section = rest.substr(0, us);
-    if (!kSections.count(section)) continue;
-    auto key = rest.substr(us + 1);
-    if (section == "gateways") {
-      const auto us2 = key.find('_');
-      if (us2 == std::string::npos) continue;
-      key = key.substr(0, us2) + "." + key.substr(us2 + 1);
-    } else if (section == "rules" && key.rfind("default_preferences_", 0) == 0) {
-      key = "default_preferences." + key.substr(20);
-    } else if (section == "http" && key.rfind("rate_limits_", 0) == 0) {
-      key = "rate_limits." + key.substr(12);
-    }
-    flat[section + "." + key] = value;
-    origin[section + "." + key] = name;
-  }
-}
-
-std::string default_config_path(const Environment& env) {
-  if (auto it = env.find("HERALD_CONFIG"); it != env.end() && !it->second.empty()) return it->second;
-  if (std::filesystem::exists("config/heraldd.toml")) return "config/heraldd.toml";
-  return "";
-}
-
 }  // namespace
-
-Environment process_environment() {
-  Environment env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  return env;
-}
 
 Result<Config> load_config(const std::string& explicit_path, const Environment& env) {
   Config c;
@@ -417,35 +242,6 @@ Result<Config> load_config(const std::string& explicit_path, const Environment& 
     return e;
   }
   return c;
-}
-
-std::vector<ApiError> validate_config(const Config& c) {
-  std::vector<ApiError> problems;
-  for (const auto& [channel, names] : c.channels) {
-    const auto key = "channels." + std::string(to_string(channel));
-    for (const auto& name : names) {
-      auto it = c.gateways.find(name);
-      if (it == c.gateways.end()) {
-        problems.push_back(config_error(key, "no gateway named '" + name + "'"));
-        continue;
-      }
-      auto g = it->second;
-      g.channel = channel;
-      auto made = gateways::make_gateway(g);
-      if (!made) problems.push_back(made.error());
-    }
-  }
-  if (!std::filesystem::is_directory(c.templates_dir)) {
-    problems.push_back(config_error("rules.templates_dir", "not a directory: " + c.templates_dir));
-  } else {
-    rules::TemplateStore templates(c.templates_dir);
-    for (const auto& bad : templates.validate()) problems.push_back(config_error("rules.templates_dir", bad));
-    for (const auto& bad : rules::undeclared_template_variables(templates, c.rules))
-      problems.push_back(config_error("rules.templates_dir", bad));
-  }
-  if (!std::filesystem::is_directory(c.migrations_dir))
-    problems.push_back(config_error("server.migrations_dir", "not a directory: " + c.migrations_dir));
-  return problems;
 }
 
 }  // namespace herald::app

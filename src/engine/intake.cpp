@@ -50,11 +50,11 @@ std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events,
     const auto rule = rules.types.find(e.type);
     const auto recipient = recipients.find(e.account_id);
     if (rule == rules.types.end()) {
-      o.rejection = unprocessable("type", "unknown_event_type", "unknown event type '" + e.type + "'");
+      o.rejection = invalid("type", "unknown_event_type", "unknown event type '" + e.type + "'");
     } else if (e.account_id.empty() || recipient == recipients.end()) {
-      o.rejection = unprocessable("account_id", "unknown_account", "no active account '" + e.account_id + "'");
+      o.rejection = invalid("account_id", "unknown_account", "no active account '" + e.account_id + "'");
     } else if (!e.data.is_object()) {
-      o.rejection = unprocessable("data", "invalid_data", "data must be a JSON object");
+      o.rejection = invalid("data", "invalid_data", "data must be a JSON object");
     } else if (auto bad = rules::validate_event_data(e.data, rule->second)) {
       o.rejection = std::move(*bad);
     } else {

@@ -288,7 +288,7 @@ Result<Rendered> TemplateStore::render_prepared(std::string_view type, Channel c
     }
   }
   if (chosen.empty()) {
-    return ApiError{ErrorKind::unprocessable, "no_template",
+    return ApiError{ErrorKind::invalid, "no_template",
                     "no " + std::string(to_string(channel)) + " template for " + std::string(type) + " in " +
                         std::string(language) + " or " + std::string(default_language),
                     ""};
@@ -318,7 +318,7 @@ Result<Rendered> TemplateStore::render_prepared(std::string_view type, Channel c
     r.body = collapse_blank_lines(trim_trailing_space(render_part("")));
   }
   if (!failure.empty()) {
-    return ApiError{ErrorKind::unprocessable, "render_failed",
+    return ApiError{ErrorKind::invalid, "render_failed",
                     std::string(type) + " " + std::string(to_string(channel)) + ": " + failure, ""};
   }
   return r;

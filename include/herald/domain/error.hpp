@@ -20,13 +20,6 @@ enum class ErrorKind {
   invalid,                 // readable, but a value breaks a rule (names the field)
   rate_limited,            // too many requests; try again later
   unavailable,             // a dependency is down; try again later
-
-  // Former names, kept while callers move to the ones above. Remove once unused.
-  bad_request = malformed,
-  unauthorized = unauthenticated,
-  unsupported_media = unsupported_media_type,
-  payload_too_large = too_large,
-  unprocessable = invalid,
 };
 
 struct ApiError {
@@ -43,13 +36,6 @@ inline ApiError invalid(std::string field, std::string code, std::string message
 // Input that cannot be read.
 inline ApiError malformed(std::string field, std::string code, std::string message) {
   return {ErrorKind::malformed, std::move(code), std::move(message), std::move(field)};
-}
-// Former names of invalid() and malformed(). Remove once unused.
-inline ApiError unprocessable(std::string field, std::string code, std::string message) {
-  return invalid(std::move(field), std::move(code), std::move(message));
-}
-inline ApiError bad_request(std::string field, std::string code, std::string message) {
-  return malformed(std::move(field), std::move(code), std::move(message));
 }
 
 // A value or the reason there is none.

@@ -9,8 +9,8 @@
 
 namespace herald {
 
-// Parses text into JSON, rejecting nesting deeper than max_depth (bad_request, code
-// "json_too_deep") and malformed text (bad_request, code "invalid_json").
+// Parses text into JSON, rejecting nesting deeper than max_depth (malformed, code
+// "json_too_deep") and text that is not JSON (malformed, code "invalid_json").
 Result<Json> parse_json_body(std::string_view text, int max_depth = 32);
 
 // PUT /v1/customers/{id}. Phone numbers are normalised to E.164 with default_region;

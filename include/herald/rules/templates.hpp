@@ -59,7 +59,7 @@ class TemplateStore {
            std::string_view source);
 
   // Tries `language`, then its primary subtag ("en-US" -> "en"), then default_language.
-  // Neither has the template -> unprocessable error, code "no_template".
+  // Neither has the template -> invalid error, code "no_template".
   Result<Rendered> render(std::string_view type, Channel channel, std::string_view language,
                           std::string_view default_language, const Json& context) const;
   // The same with a context converted beforehand, plus top-level string values that shadow

@@ -323,7 +323,7 @@ TEST(ParsePreferences, KeepsTheBaseForAbsentKeys) {
 // ---- errors
 
 TEST(ApiErrorJson, NamesTheFieldOnlyWhenThereIsOne) {
-  Json with = to_json(unprocessable("accounts[0].timezone", "invalid_timezone", "bad zone"));
+  Json with = to_json(invalid("accounts[0].timezone", "invalid_timezone", "bad zone"));
   EXPECT_EQ(with, Json::parse(R"({"error": {"code": "invalid_timezone", "message": "bad zone",
                                             "field": "accounts[0].timezone"}})"));
   Json without = to_json(ApiError{ErrorKind::not_found, "not_found", "no such customer", ""});

@@ -273,20 +273,36 @@ class ReleasingGateway : public gateways::Gateway {
   std::promise<void>& release_;
 };
 
-TEST(DispatcherOverlap, AStuckGatewayDoesNotHoldUpAnotherGatewaysShareOfTheBatch) {
+// An SMS gateway that holds its send until the email gateway has sent: if the two were sent
+// one after the other, the SMS would wait forever.
+struct StuckSmsAndEmail {
   std::promise<void> release;
-  auto slow_sms = std::make_shared<HeldGateway>("slow-sms", Channel::sms, release.get_future().share());
-  auto email = std::make_shared<ReleasingGateway>("email", Channel::email, release);
-  std::map<Channel, std::vector<GatewaySlot>> routes;
-  routes[Channel::sms].push_back({slow_sms, 1000, 1000});
-  routes[Channel::email].push_back({email, 1000, 1000});
-  Dispatcher d(DispatchConfig{}, routes);
-  auto sms = claimed(1);
-  auto mail = claimed(2);
-  mail.message.channel = Channel::email;
-  mail.message.address = "ada@example.com";
+  std::shared_ptr<HeldGateway> slow_sms =
+      std::make_shared<HeldGateway>("slow-sms", Channel::sms, release.get_future().share());
+  std::shared_ptr<ReleasingGateway> email = std::make_shared<ReleasingGateway>("email", Channel::email, release);
+  Dispatcher dispatcher{DispatchConfig{}, routes()};
+  store::ClaimedMessage mail = email_message(2);
+
+  std::map<Channel, std::vector<GatewaySlot>> routes() {
+    std::map<Channel, std::vector<GatewaySlot>> out;
+    out[Channel::sms].push_back({slow_sms, 1000, 1000});
+    out[Channel::email].push_back({email, 1000, 1000});
+    return out;
+  }
+  static store::ClaimedMessage email_message(std::int64_t id) {
+    auto m = claimed(id);
+    m.message.channel = Channel::email;
+    m.message.address = "ada@example.com";
+    return m;
+  }
+};
+
+TEST(DispatcherOverlap, AStuckGatewayDoesNotHoldUpAnotherGatewaysShareOfTheBatch) {
+  StuckSmsAndEmail s;
+  auto& slow_sms = s.slow_sms;
+  auto& email = s.email;
   // The SMS is sent first (and held until the email has gone): one after the other, this never ends.
-  const auto updates = d.handle({sms, mail}, kNow);
+  const auto updates = s.dispatcher.handle({claimed(1), s.mail}, kNow);
   EXPECT_TRUE(slow_sms->released_in_time);
   EXPECT_EQ(email->sent, 1u);
   ASSERT_EQ(updates.size(), 2u);
@@ -294,19 +310,11 @@ TEST(DispatcherOverlap, AStuckGatewayDoesNotHoldUpAnotherGatewaysShareOfTheBatch
 }
 
 TEST(DispatcherOverlap, TwoWorkersSendToDifferentGatewaysAtTheSameTime) {
-  std::promise<void> release;
-  auto slow_sms = std::make_shared<HeldGateway>("slow-sms", Channel::sms, release.get_future().share());
-  auto email = std::make_shared<ReleasingGateway>("email", Channel::email, release);
-  std::map<Channel, std::vector<GatewaySlot>> routes;
-  routes[Channel::sms].push_back({slow_sms, 1000, 1000});
-  routes[Channel::email].push_back({email, 1000, 1000});
-  Dispatcher d(DispatchConfig{}, routes);
-  auto mail = claimed(2);
-  mail.message.channel = Channel::email;
-  mail.message.address = "ada@example.com";
-  auto sms_worker = std::async(std::launch::async, [&] { return d.handle({claimed(1)}, kNow); });
+  StuckSmsAndEmail s;
+  auto& slow_sms = s.slow_sms;
+  auto sms_worker = std::async(std::launch::async, [&] { return s.dispatcher.handle({claimed(1)}, kNow); });
   slow_sms->started.get_future().wait();  // the SMS send is in progress
-  const auto email_updates = d.handle({mail}, kNow);
+  const auto email_updates = s.dispatcher.handle({s.mail}, kNow);
   ASSERT_EQ(email_updates.size(), 1u);
   EXPECT_EQ(email_updates[0].status, MessageStatus::sent);
   const auto sms_updates = sms_worker.get();
