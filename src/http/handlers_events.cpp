@@ -15,16 +15,13 @@ namespace {
 
 constexpr std::size_t kMaxBatch = 1000;
 
-// Shape, known type, data fit for the type; the account's existence is checked by the caller
-// (one query per batch).
-Result<Event> validate_event(const Context& ctx, const Json& body) {
-  auto event = parse_event(body);
-  if (!event) return event.error();
-  const auto rule = ctx.services.rules.types.find(event->type);
+// A known type and data that fits it; the shape is parse_event's, the account's existence is
+// checked by the caller (one query per batch).
+std::optional<ApiError> check_type_and_data(const Context& ctx, const Event& event) {
+  const auto rule = ctx.services.rules.types.find(event.type);
   if (rule == ctx.services.rules.types.end())
-    return invalid("type", "unknown_event_type", "unknown event type '" + event->type + "'");
-  if (auto bad = rules::validate_event_data(event->data, rule->second)) return *bad;
-  return event;
+    return invalid("type", "unknown_event_type", "unknown event type '" + event.type + "'");
+  return rules::validate_event_data(event.data, rule->second);
 }
 
 ApiError unknown_account(const std::string& id) {
@@ -38,29 +35,44 @@ ApiError idempotency_conflict(const std::string& id) {
 
 }  // namespace
 
+// Where an event seen before stands now: the original result of a repeated post.
+Response original_result(const Context& ctx, const std::string& event_id) {
+  auto view = store::get_event(ctx.services.db, event_id);
+  if (!view) return json_response(200, Json{{"event_id", event_id}, {"status", "accepted"}});
+  return json_response(200, views::event_json(*view));
+}
+
 Response post_event(Context& ctx) {
   auto body = ctx.json_body();
   if (!body) return error_response(body.error());
-  auto event = validate_event(ctx, *body);
+  auto event = parse_event(*body);
   if (!event) return error_response(event.error());
-  if (store::existing_account_ids(ctx.services.db, {event->account_id}).empty())
-    return error_response(unknown_account(event->account_id));
+  store::EventInsert insert{*event, event_body_hash(*body)};
 
-  auto results = store::insert_events(ctx.services.db, {store::EventInsert{*event, event_body_hash(*body)}});
+  auto refusal = check_type_and_data(ctx, *event);
+  if (!refusal && store::existing_account_ids(ctx.services.db, {event->account_id}).empty())
+    refusal = unknown_account(event->account_id);
+  if (refusal) {
+    // Idempotency answers first: a reused event_id is a conflict (or a repeat) whatever the
+    // new body holds.
+    const auto prior = store::stored_outcomes(ctx.services.db, {insert}).at(0);
+    if (!prior) return error_response(*refusal);
+    if (*prior == store::InsertOutcome::conflict)
+      return error_response(idempotency_conflict(event->event_id));
+    return original_result(ctx, event->event_id);
+  }
+
+  auto results = store::insert_events(ctx.services.db, {std::move(insert)});
   const auto& result = results.at(0);
   switch (result.outcome) {
     case store::InsertOutcome::accepted:
-      return json_response(202, Json{{"event_id", event->event_id}, {"status", "accepted"}});
-    case store::InsertOutcome::duplicate: {
-      // The original result: where that event stands now.
-      auto view = store::get_event(ctx.services.db, event->event_id);
-      if (!view) return json_response(200, Json{{"event_id", event->event_id}, {"status", "accepted"}});
-      return json_response(200, views::event_json(*view));
-    }
+      return json_response(202, Json{{"event_id", result.event_id}, {"status", "accepted"}});
+    case store::InsertOutcome::duplicate:
+      return original_result(ctx, result.event_id);
     case store::InsertOutcome::conflict:
-      return error_response(idempotency_conflict(event->event_id));
+      return error_response(idempotency_conflict(result.event_id));
   }
-  return error_response(idempotency_conflict(event->event_id));
+  return error_response(idempotency_conflict(result.event_id));
 }
 
 Response post_event_batch(Context& ctx) {
@@ -75,8 +87,9 @@ Response post_event_batch(Context& ctx) {
 
   struct Slot {
     Json result;
-    std::optional<Event> event;
+    std::optional<Event> event;  // parsed; empty when the item has no readable shape
     std::string hash;
+    bool refused = false;        // invalid type, data or account: not stored
   };
   std::vector<Slot> slots(items.size());
   std::vector<std::string> accounts;
@@ -85,14 +98,20 @@ Response post_event_batch(Context& ctx) {
     auto& slot = slots[i];
     slot.result = {{"event_id", item.is_object() && item.contains("event_id") && item["event_id"].is_string()
                                     ? Json(item["event_id"]) : Json(nullptr)}};
-    auto event = validate_event(ctx, item);
+    auto event = parse_event(item);
     if (!event) {
       slot.result["status"] = "rejected";
       slot.result["error"] = to_json(event.error())["error"];
       continue;
     }
-    accounts.push_back(event->account_id);
     slot.hash = event_body_hash(item);
+    if (auto refusal = check_type_and_data(ctx, *event)) {
+      slot.result["status"] = "rejected";
+      slot.result["error"] = to_json(*refusal)["error"];
+      slot.refused = true;
+    } else {
+      accounts.push_back(event->account_id);
+    }
     slot.event = std::move(*event);
   }
 
@@ -101,18 +120,33 @@ Response post_event_batch(Context& ctx) {
     auto found = store::existing_account_ids(ctx.services.db, accounts);
     known.insert(found.begin(), found.end());
   }
-  std::vector<store::EventInsert> inserts;
-  std::vector<std::size_t> insert_slot;
+  std::vector<store::EventInsert> inserts, refused;
+  std::vector<std::size_t> insert_slot, refused_slot;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     auto& slot = slots[i];
     if (!slot.event) continue;
-    if (!known.count(slot.event->account_id)) {
+    if (!slot.refused && !known.count(slot.event->account_id)) {
       slot.result["status"] = "rejected";
       slot.result["error"] = to_json(unknown_account(slot.event->account_id))["error"];
-      continue;
+      slot.refused = true;
     }
-    inserts.push_back({std::move(*slot.event), std::move(slot.hash)});
-    insert_slot.push_back(i);
+    (slot.refused ? refused : inserts).push_back({std::move(*slot.event), std::move(slot.hash)});
+    (slot.refused ? refused_slot : insert_slot).push_back(i);
+  }
+  // Idempotency answers first, as for one event: a refused item whose event_id is taken is a
+  // conflict, or a repeat of what is stored.
+  if (!refused.empty()) {
+    const auto prior = store::stored_outcomes(ctx.services.db, refused);
+    for (std::size_t k = 0; k < refused.size(); ++k) {
+      if (!prior[k]) continue;
+      auto& out = slots[refused_slot[k]].result;
+      if (*prior[k] == store::InsertOutcome::duplicate) {
+        out["status"] = "duplicate";
+        out.erase("error");
+      } else {
+        out["error"] = to_json(idempotency_conflict(refused[k].event.event_id))["error"];
+      }
+    }
   }
   if (!inserts.empty()) {
     auto results = store::insert_events(ctx.services.db, inserts);

@@ -32,6 +32,12 @@ const char* const kSelectEvent =
     "   WHERE m.event_seq = e.seq)"
     " FROM herald.events e WHERE e.event_id = $1";
 
+// A stored row's body hash against a request's: a row the CIS inserted directly has no hash
+// to compare, so reusing its id is a conflict.
+InsertOutcome compare_with_stored(const std::optional<std::string>& stored_hash, const std::string& body_hash) {
+  return stored_hash && *stored_hash == body_hash ? InsertOutcome::duplicate : InsertOutcome::conflict;
+}
+
 // Inserts one batch in one transaction and fills results (input order).
 void insert_batch(Database& db, const std::vector<EventInsert>& events, const std::string& rows_text,
                   std::vector<EventInsertResult>& results);
@@ -122,14 +128,30 @@ void insert_batch(Database& db, const std::vector<EventInsert>& events, const st
         throw std::runtime_error("event " + id + " neither inserted nor found");
       }
       r.seq = s->second.seq;
-      // A row the CIS inserted directly has no hash to compare: reusing its id is a conflict.
-      r.outcome = s->second.hash && *s->second.hash == events[i].body_hash ? InsertOutcome::duplicate
-                                                                           : InsertOutcome::conflict;
+      r.outcome = compare_with_stored(s->second.hash, events[i].body_hash);
     }
   });
 }
 
 }  // namespace
+
+std::vector<std::optional<InsertOutcome>> stored_outcomes(Database& db, const std::vector<EventInsert>& events) {
+  std::vector<std::optional<InsertOutcome>> out(events.size());
+  if (events.empty()) return out;
+  Json ids = Json::array();
+  for (const auto& e : events) ids.push_back(e.event.event_id);
+  std::unordered_map<std::string, std::optional<std::string>> stored;
+  with_connection(db, [&](pqxx::connection& c) {
+    stored.clear();
+    pqxx::nontransaction n(c);
+    for (const auto& row : n.exec_params(kSelectStoredHashes, ids.dump()))
+      stored[row[0].c_str()] = row[2].is_null() ? std::nullopt : std::optional<std::string>(row[2].c_str());
+  });
+  for (std::size_t i = 0; i < events.size(); ++i)
+    if (auto s = stored.find(events[i].event.event_id); s != stored.end())
+      out[i] = compare_with_stored(s->second, events[i].body_hash);
+  return out;
+}
 
 std::optional<StoredEvent> get_event(Database& db, std::string_view event_id) {
   std::optional<StoredEvent> out;

@@ -38,6 +38,41 @@ TEST_F(HttpEvents, NewEventIsAcceptedThenSameBodyIsDuplicateThenOtherBodyConflic
   EXPECT_EQ(db_->query_value("SELECT data->>'amount_due' FROM herald.events WHERE event_id = 'e-1'"), "82.17");
 }
 
+TEST_F(HttpEvents, ReusedEventIdWithABodyInvalidForItsTypeConflictsBeforeTheDataIsJudged) {
+  ASSERT_EQ(call("POST", "/v1/events", cis_key_, event("e-reused")).status, 202);
+  Json missing_due_date = event("e-reused");
+  missing_due_date["data"].erase("due_date");
+  auto other = call("POST", "/v1/events", cis_key_, missing_due_date);
+  ASSERT_EQ(other.status, 409) << other.body;
+  EXPECT_EQ(other.json()["error"]["code"], "idempotency_conflict");
+  auto elsewhere = call("POST", "/v1/events", cis_key_, event("e-reused", "82.17", "bill.ready", "A-missing"));
+  ASSERT_EQ(elsewhere.status, 409) << elsewhere.body;
+
+  // A fresh id with the same bad body is judged on its data.
+  missing_due_date["event_id"] = "e-fresh";
+  auto fresh = call("POST", "/v1/events", cis_key_, missing_due_date);
+  ASSERT_EQ(fresh.status, 422) << fresh.body;
+  EXPECT_EQ(fresh.json()["error"]["field"], "data.due_date");
+  EXPECT_EQ(db_->query_value("SELECT count(*) FROM herald.events"), "1");
+}
+
+TEST_F(HttpEvents, BatchItemReusingAnEventIdWithAnInvalidBodyIsAConflict) {
+  ASSERT_EQ(call("POST", "/v1/events", cis_key_, event("b-taken")).status, 202);
+  Json bad = event("b-taken");
+  bad["data"]["amount_due"] = "abc";
+  Json bad_fresh = bad;
+  bad_fresh["event_id"] = "b-free";
+  auto r = call("POST", "/v1/events/batch", cis_key_, Json{{"events", {bad, bad_fresh}}});
+  ASSERT_EQ(r.status, 207) << r.body;
+  auto results = r.json()["results"];
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["status"], "rejected");
+  EXPECT_EQ(results[0]["error"]["code"], "idempotency_conflict");
+  EXPECT_EQ(results[1]["status"], "rejected");
+  EXPECT_EQ(results[1]["error"]["field"], "data.amount_due");
+  EXPECT_EQ(db_->query_value("SELECT count(*) FROM herald.events"), "1");
+}
+
 TEST_F(HttpEvents, UnknownTypeIsUnprocessableNamingTheField) {
   auto r = call("POST", "/v1/events", cis_key_, event("e-2", "1", "bill.unheard_of"));
   ASSERT_EQ(r.status, 422);

@@ -30,6 +30,12 @@ struct EventInsertResult {
 // One transaction, one multi-row statement per batch; source 'api'. Results in input order.
 std::vector<EventInsertResult> insert_events(Database& db, const std::vector<EventInsert>& events);
 
+// For events that will not be stored (their type, data or account is invalid): whether their
+// event_id is already taken. In input order: duplicate (stored with the same body hash),
+// conflict (another body, or a row the CIS inserted directly), or empty when the id is free.
+// Idempotency answers first: a reused event_id with another body is a conflict whatever it holds.
+std::vector<std::optional<InsertOutcome>> stored_outcomes(Database& db, const std::vector<EventInsert>& events);
+
 // An event as stored, with where it stands and the messages it made.
 struct StoredEvent {
   Event event;
