@@ -121,7 +121,8 @@ export function assertNoPageErrors(page) {
 function safeName(s) { return s.replace(/[^A-Za-z0-9._-]+/g, '-'); }
 
 // Screenshots of the page as it stands at desktop and phone width (light) and desktop (dark),
-// and axe-core on each: serious and critical violations fail the test. `ready` is awaited after
+// and axe-core on each: serious and critical violations fail the test, and so does a page wider
+// than the screen. `ready` is awaited after
 // each resize (e.g. a locator that must be visible).
 export async function checkPage(page, name, { suite = 'web', ready } = {}) {
   const dir = path.join(outputDir, safeName(suite));
@@ -133,6 +134,9 @@ export async function checkPage(page, name, { suite = 'web', ready } = {}) {
     await page.setViewportSize(viewport);
     await page.emulateMedia({ colorScheme: scheme });
     if (ready) await ready();
+    // Nothing may need sideways scrolling at any width (WCAG 1.4.10 reflow at 360 px).
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (overflow > 0) failures.push(`${label}: the page is ${overflow} px wider than the ${viewport.width} px screen`);
     const file = path.join(dir, `${safeName(name)}-${label}.png`);
     await page.screenshot({ path: file, fullPage: true });
     shots.push(file);
@@ -144,7 +148,7 @@ export async function checkPage(page, name, { suite = 'web', ready } = {}) {
   }
   await page.setViewportSize(viewports.desktop);
   await page.emulateMedia({ colorScheme: 'light' });
-  if (failures.length) throw new Error(`axe found serious or critical violations on ${name}:\n  ${failures.join('\n  ')}`);
+  if (failures.length) throw new Error(`${name} fails the page checks (axe: serious or critical violations; reflow):\n  ${failures.join('\n  ')}`);
   return shots;
 }
 

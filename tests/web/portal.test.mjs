@@ -32,8 +32,8 @@ async function preferencesOf(id) {
 }
 
 test('a customer turns outage texts on, sets quiet hours and Spanish, saves; all of it persists', async () => {
-  await putCustomer(stack, 'flow', { name: 'Ada Lovelace', phone: '+12175550101', email: 'ada@example.com' }, quietOff);
-  const { url } = await portalUrl(stack, 'flow');
+  await putCustomer(stack, '1001', { name: 'Ada Lovelace', phone: '+12175550101', email: 'ada@example.com' }, quietOff);
+  const { url } = await portalUrl(stack, '1001');
   const page = await openPage(browser);
   await page.goto(url);
   await page.getByRole('heading', { level: 1, name: 'Hello, Ada Lovelace' }).waitFor();
@@ -72,7 +72,7 @@ test('a customer turns outage texts on, sets quiet hours and Spanish, saves; all
   assert.equal(await page.getByLabel('Idioma de esta página y de nuestros mensajes').inputValue(), 'es');
   await checkPage(page, 'preferences-es', { suite: SUITE });
 
-  const prefs = await preferencesOf('flow');
+  const prefs = await preferencesOf('1001');
   assert.deepEqual(prefs.topics.outage.channels, ['sms']);
   assert.deepEqual(prefs.topics.billing.channels, ['email']);
   assert.deepEqual(prefs.quiet_hours, { enabled: true, start: '22:00', end: '07:00' });
@@ -101,6 +101,18 @@ test('every switch is named by its topic and channel, and the required notices a
   assert.match(await page.locator(`#${hint}`).textContent(), /phone number/);
   assertNoPageErrors(page);
   await page.context().close();
+
+  // Switches slide only for those who have not asked for less motion.
+  const transition = async (reducedMotion) => {
+    const p = await openPage(browser, { reducedMotion });
+    await p.goto((await portalUrl(stack, 'names')).url);
+    await p.getByRole('heading', { level: 1 }).waitFor();
+    const seconds = await p.locator('input.switch').first().evaluate((el) => getComputedStyle(el, '::before').transitionDuration);
+    await p.context().close();
+    return seconds;
+  };
+  assert.notEqual(await transition('no-preference'), '0s');
+  assert.equal(await transition('reduce'), '0s');
 });
 
 test('the server refusing a choice shows its error next to the topic it names', async () => {
