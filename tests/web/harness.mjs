@@ -224,3 +224,19 @@ export async function tabTo(page, locator, max = 80) {
   }
   throw new Error(`the keyboard did not reach ${locator} within ${max} Tab presses`);
 }
+
+// Runs fn(page) on a fresh page (its own context: cookies and sessionStorage start empty) and
+// closes it; a failure also reports what the page itself complained about (script errors, CSP
+// refusals), which a timed-out wait would otherwise hide.
+export async function withPage(browser, options, fn) {
+  const page = await openPage(browser, options);
+  try {
+    await fn(page);
+    assertNoPageErrors(page);
+  } catch (e) {
+    if (page.problems.length) e.message += `\nthe page reported:\n  ${page.problems.join('\n  ')}`;
+    throw e;
+  } finally {
+    await page.context().close();
+  }
+}
