@@ -129,7 +129,9 @@ test('contacts show their state: verified, waiting for confirmation, opted out',
     assert.equal(await state('stella@example.com').textContent(), 'Verified');
     if (pending.status === 202) assert.equal(await state('stella.new@example.com').textContent(), 'Waiting for confirmation');
     // An opted-out number cannot be chosen for texts, and the page says what would make it usable.
-    assert.equal(await page.getByRole('checkbox', { name: 'Outage alerts by text message', exact: true }).isDisabled(), true);
+    const texts = page.getByRole('checkbox', { name: 'Outage alerts by text message', exact: true });
+    assert.equal(await texts.isDisabled(), true);
+    assert.match(await page.locator(`#${await texts.getAttribute('aria-describedby')}`).textContent(), /opted out of texts/);
     await checkPage(page, 'contact-states', { suite: SUITE });
   });
 });
