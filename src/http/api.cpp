@@ -48,7 +48,7 @@ const RouteSpec kRoutes[] = {
     {"GET", "/v1/openapi.json", Access::open, handlers::openapi},
 
     {"PUT", "/v1/customers/{id}", Access::cis_or_admin, handlers::put_customer},
-    {"GET", "/v1/customers/{id}", Access::cis_or_admin, handlers::get_customer},
+    {"GET", "/v1/customers/{id}", Access::customer_or_staff, handlers::get_customer},
     {"POST", "/v1/customers/{id}/portal-tokens", Access::cis_or_admin, handlers::create_portal_token},
     {"GET", "/v1/customers/{id}/preferences", Access::customer_or_staff, handlers::get_preferences},
     {"PUT", "/v1/customers/{id}/preferences", Access::customer_or_staff, handlers::put_preferences},
@@ -70,6 +70,7 @@ const RouteSpec kRoutes[] = {
 
     {"GET", "/portal/*", Access::open, handlers::static_file},
     {"GET", "/admin/*", Access::open, handlers::static_file},
+    {"GET", "/vendor/*", Access::open, handlers::static_file},
 };
 
 // Names an API key in the rate limiter without keeping the key itself in memory.

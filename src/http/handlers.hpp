@@ -43,7 +43,7 @@ Response livez(Context&);
 Response readyz(Context&);
 Response metrics(Context&);
 Response openapi(Context&);
-Response static_file(Context&);  // /portal/* and /admin/*
+Response static_file(Context&);  // /portal/*, /admin/* and /vendor/* (the pages' libraries)
 
 // customers (cis | admin), preferences (the customer itself | cis | admin)
 Response put_customer(Context&);
