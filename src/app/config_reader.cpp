@@ -12,6 +12,7 @@ namespace {
 
 const std::set<std::string> kSections = {"database", "http",     "auth",     "utility",  "rules",
                                          "intake",   "dispatch", "channels", "gateways", "server",
+                                         "cis",
                                          "contacts"};
 
 std::string lower(std::string s) {

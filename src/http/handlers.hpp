@@ -68,6 +68,10 @@ Response list_messages(Context&);
 Response get_message(Context&);
 Response volume_report(Context&);
 
+// admin console reads
+Response search_customers(Context&);
+Response gateway_report(Context&);
+
 // providers and public links (their own credentials)
 Response twilio_status(Context&);
 Response unsubscribe_page(Context&);
