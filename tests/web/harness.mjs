@@ -240,3 +240,10 @@ export async function withPage(browser, options, fn) {
     await page.context().close();
   }
 }
+
+// One SQL statement against the stack's database (to set up what no API offers yet).
+export async function sql(stack, statement) {
+  const { stdout } = await promisify(execFile)('/usr/lib/postgresql/15/bin/psql',
+    [stack.database_url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', statement]);
+  return stdout.trim();
+}

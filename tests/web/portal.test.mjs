@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  checkPage, launchBrowser, poll, portalUrl, putCustomer, startStack, tabTo, waitForMail, withPage,
+  checkPage, launchBrowser, poll, portalUrl, putCustomer, sql, startStack, tabTo, waitForMail, withPage,
 } from './harness.mjs';
 
 const SUITE = 'portal';
@@ -112,6 +112,28 @@ test('every switch is named by its topic and channel, and the required notices a
   };
   assert.notEqual(await transition('no-preference'), '0s');
   assert.equal(await transition('reduce'), '0s');
+});
+
+test('contacts show their state: verified, waiting for confirmation, opted out', async () => {
+  await putCustomer(stack, 'states', { name: 'Stella States', phone: '+12175550108', email: 'stella@example.com' }, quietOff);
+  // The number texted STOP (recorded the way the SMS keyword path records it).
+  await sql(stack, "INSERT INTO herald.consent_events (channel, address, state, source, evidence) " +
+    "VALUES ('sms', '+12175550108', 'opted_out', 'sms', 'STOP')");
+  const { token, url } = await portalUrl(stack, 'states');
+  const pending = await stack.api('POST', '/v1/customers/states/contacts', { token, body: { channel: 'email', address: 'stella.new@example.com' } });
+  await withPage(browser, {}, async (page) => {
+    await page.goto(url);
+    await page.getByRole('heading', { level: 1, name: 'Hello, Stella States' }).waitFor();
+    const state = (address) => page.locator('.contact').filter({ hasText: address }).locator('.state');
+    assert.equal(await state('+12175550108').textContent(), 'Opted out');
+    assert.equal(await state('stella@example.com').textContent(), 'Verified');
+    if (pending.status === 202) assert.equal(await state('stella.new@example.com').textContent(), 'Waiting for confirmation');
+    // An opted-out number cannot be chosen for texts, and the page says what would make it usable.
+    const texts = page.getByRole('checkbox', { name: 'Outage alerts by text message', exact: true });
+    assert.equal(await texts.isDisabled(), true);
+    assert.match(await page.locator(`#${await texts.getAttribute('aria-describedby')}`).textContent(), /opted out of texts/);
+    await checkPage(page, 'contact-states', { suite: SUITE });
+  });
 });
 
 test('the server refusing a choice shows its error next to the topic it names', async () => {

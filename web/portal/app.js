@@ -190,7 +190,7 @@
       </section>`;
   }
 
-  function Topics({ t, form, setForm, reachable, errors }) {
+  function Topics({ t, form, setForm, reachable, optedOut, errors }) {
     const toggle = (topic, channel, on) => {
       const next = new Set(form.topics[topic]);
       if (on) next.add(channel);
@@ -211,6 +211,7 @@
                 ${CHANNELS.map((channel) => {
                   const id = `switch-${topic}-${channel}`;
                   const usable = reachable.has(channel);
+                  const why = optedOut.has(channel) ? t.optedOutHint[channel] : t.needsContact[channel];
                   const hintId = `${id}-hint`;
                   const name = t.switchName(t.topics[topic], t.channelsInSentence[channel]);
                   return html`
@@ -221,7 +222,7 @@
                         aria-describedby=${usable ? undefined : hintId}
                         onChange=${(e) => toggle(topic, channel, e.currentTarget.checked)} />
                       <label for=${id}><span class="visually-hidden">${name}</span><span aria-hidden="true">${t.channels[channel]}</span></label>
-                      ${usable ? null : html`<p class="hint" id=${hintId}>${t.needsContact[channel]}</p>`}
+                      ${usable ? null : html`<p class="hint" id=${hintId}>${why}</p>`}
                     </div>`;
                 })}
               </div>
@@ -469,7 +470,10 @@
     };
     const announce = (text, error) => setStatus({ text, error: !!error });
 
-    const reachable = new Set((prefs.contacts || []).filter((c) => c.verified && c.consent !== 'opted_out').map((c) => c.channel));
+    const contacts = prefs.contacts || [];
+    const reachable = new Set(contacts.filter((c) => c.verified && c.consent !== 'opted_out').map((c) => c.channel));
+    // Channels whose only verified contacts opted out: the hint says so instead of "add one".
+    const optedOut = new Set(contacts.filter((c) => c.verified && c.consent === 'opted_out' && !reachable.has(c.channel)).map((c) => c.channel));
 
     const save = async (e) => {
       e.preventDefault();
@@ -520,7 +524,7 @@
         <p>${t.intro}</p>
         <${Accounts} t=${t} customer=${customer} />
         <form id="preferences" onSubmit=${save} noValidate>
-          <${Topics} t=${t} form=${form} setForm=${setForm} reachable=${reachable} errors=${errors} />
+          <${Topics} t=${t} form=${form} setForm=${setForm} reachable=${reachable} optedOut=${optedOut} errors=${errors} />
           <${QuietHours} t=${t} form=${form} setForm=${setForm} customer=${customer} errors=${errors} />
           <div class="save-bar">
             <button type="submit" class="primary" disabled=${saving}>${saving ? t.saving : t.save}</button>

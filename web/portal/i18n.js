@@ -32,6 +32,11 @@
       email: 'Add and confirm an email address to use email.',
       voice: 'Needs a confirmed phone number for calls.',
     },
+    optedOutHint: {
+      sms: 'Your mobile number is opted out of texts. Reply START to one of our texts to opt back in.',
+      email: 'Your email address is unsubscribed.',
+      voice: 'Your phone number is opted out of calls.',
+    },
     regulatoryName: 'Notices required by law',
     regulatoryState: 'always on',
     regulatoryWhy: 'The law requires us to send some notices, such as a warning before service is disconnected, so they cannot be switched off.',
@@ -108,6 +113,11 @@
       sms: 'Agregue y confirme un número móvil para recibir mensajes de texto.',
       email: 'Agregue y confirme un correo electrónico para recibir correos.',
       voice: 'Necesita un número de teléfono confirmado para recibir llamadas.',
+    },
+    optedOutHint: {
+      sms: 'Su número móvil está dado de baja de los mensajes de texto. Responda START a uno de nuestros mensajes para volver a recibirlos.',
+      email: 'Su correo electrónico está dado de baja.',
+      voice: 'Su número de teléfono está dado de baja de las llamadas.',
     },
     regulatoryName: 'Avisos exigidos por la ley',
     regulatoryState: 'siempre activos',
