@@ -6,7 +6,7 @@
 
   const A = window.heraldAdmin;
   const { html, api, go, num, ms, percent, Notice } = A;
-  const { useState, useEffect, useRef } = window.preactHooks;
+  const { useState, useEffect, useRef, useMemo } = window.preactHooks;
 
   const pad = (n) => String(n).padStart(2, '0');
   const dayString = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
@@ -22,15 +22,20 @@
   const PALETTE_LIGHT = ['#0a58a6', '#b3261e', '#0a6630', '#7a4500', '#6a1b9a', '#00695c', '#ad1457', '#37474f'];
   const PALETTE_DARK = ['#8cc3ff', '#ff9c9c', '#7edb9e', '#f1c36c', '#d7a8ff', '#72d6c9', '#ff9ccf', '#cfd8dc'];
 
-  // Counts per bucket for each value of one group column: {buckets: [ms...], series: {value: [n...]}}.
-  function pivot(rows, column) {
-    const buckets = [...new Set(rows.map((r) => r.bucket))].sort();
+  // Counts per bucket for each value of one group column: {buckets: [iso...], series: {value: [n...]}}.
+  // Every bucket of the range is present (empty ones count 0), cut in UTC as the server cuts them.
+  function pivot(rows, column, fromIso, toIso, bucket) {
+    const step = bucket === 'hour' ? 3600e3 : 86400e3;
+    const start = Math.floor(new Date(fromIso).getTime() / step) * step;
+    const buckets = [];
+    for (let t = start; t < new Date(toIso).getTime(); t += step) buckets.push(t);
     const index = new Map(buckets.map((b, i) => [b, i]));
     const series = {};
     for (const r of rows) {
       const key = r[column] == null ? '(none)' : r[column];
       if (!series[key]) series[key] = new Array(buckets.length).fill(0);
-      series[key][index.get(r.bucket)] += r.count;
+      const i = index.get(new Date(r.bucket).getTime());
+      if (i !== undefined) series[key][i] += r.count;
     }
     return { buckets, series };
   }
@@ -68,7 +73,7 @@
         legend: { live: false },
         cursor: { show: false },
       };
-      const plotData = [data.buckets.map((b) => new Date(b).getTime() / 1000), ...names.map((n) => data.series[n])];
+      const plotData = [data.buckets.map((b) => b / 1000), ...names.map((n) => data.series[n])];
       el.innerHTML = '';
       const plot = new window.uPlot(opts, plotData, el);
       const resize = () => plot.setSize({ width: Math.max(280, el.clientWidth), height: 260 });
@@ -158,8 +163,11 @@
       e.preventDefault();
       go('/reports', form);
     };
-    const byChannel = volume.rows && pivot(volume.rows, 'channel');
-    const byType = volume.rows && pivot(volume.rows, 'type');
+    const [byChannel, byType] = useMemo(() => {
+      if (!volume.rows) return [null, null];
+      const shown = range(fromDay, toDay);
+      return [pivot(volume.rows, 'channel', shown.from, shown.to, bucket), pivot(volume.rows, 'type', shown.from, shown.to, bucket)];
+    }, [volume]);
     const volumeCsv = () => A.download(`herald-volume-${fromDay}-${toDay}.csv`,
       A.csv([['bucket', 'channel', 'type', 'count'], ...volume.rows.map((r) => [r.bucket, r.channel, r.type, r.count])]));
     const gatewaysCsv = () => A.download(`herald-gateways-${fromDay}-${toDay}.csv`, A.csv([
