@@ -100,6 +100,23 @@ const char* const kDeactivateContact =
 const char* const kEndVerifications =
     "UPDATE herald.contact_verifications SET status = 'removed' WHERE contact_id = $1 AND status = 'pending'";
 
+// What still waits for the removed contact (its code text, alerts queued for it) is cancelled;
+// a message a dispatch holds leased is left to it, as an opt-out leaves it.
+const char* const kCancelWaiting = R"SQL(
+WITH waiting AS (
+  SELECT q.message_id
+  FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id
+  WHERE m.contact_id = $1 AND (q.lease_owner IS NULL OR q.due_at <= $2::timestamptz)
+  ORDER BY q.message_id
+  FOR UPDATE OF q SKIP LOCKED
+), ended AS (
+  DELETE FROM herald.message_queue q USING waiting w WHERE q.message_id = w.message_id
+  RETURNING q.message_id
+)
+UPDATE herald.messages m
+SET status = 'suppressed', suppression_reason = 'cancelled', updated_at = $2::timestamptz
+FROM ended WHERE m.id = ended.message_id)SQL";
+
 const char* const kConsentHistory = R"SQL(
 SELECT ce.id, ce.channel, ce.address, coalesce(ce.topic, ''), ce.state, ce.source, ce.evidence, ce.recorded_at
 FROM herald.consent_events ce
@@ -284,6 +301,7 @@ Result<bool> remove_web_contact(Database& db, std::string_view customer_id, Chan
                       "this contact came from the utility's records: switch it off in preferences instead", ""};
     w.exec_params(kDeactivateContact, contact->id, format_time(now));
     w.exec_params(kEndVerifications, contact->id);
+    w.exec_params(kCancelWaiting, contact->id, format_time(now));
     return true;
   });
 }

@@ -200,8 +200,12 @@ TEST_F(HttpContacts, OnlyContactsAddedOnTheWebCanBeRemovedAndTheirHistoryStays) 
   put_customer("c1");
   EXPECT_EQ(sql("SELECT active::text FROM herald.contacts WHERE address = '" + std::string(kNewPhone) + "'"), "true");
 
+  // Its code text had not gone out yet: removing the contact cancels it.
   r = call("DELETE", "/v1/customers/c1/contacts/sms/%2B12175550199", customer_token("c1"));
   ASSERT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(sql("SELECT status || ' ' || suppression_reason FROM herald.messages WHERE type = 'contact.verification'"),
+            "suppressed cancelled");
+  EXPECT_EQ(sql("SELECT count(*) FROM herald.message_queue"), "0");
   EXPECT_EQ(sql("SELECT active::text FROM herald.contacts WHERE address = '" + std::string(kNewPhone) + "'"), "false");
   const auto prefs = call("GET", "/v1/customers/c1/preferences", customer_token("c1")).body;
   EXPECT_EQ(prefs.find(kNewPhone), std::string::npos) << prefs;
