@@ -43,6 +43,7 @@ struct Services {
   std::vector<std::string> twilio_auth_tokens;
   std::function<bool()> ready;  // database reachable and migrations current
   const rules::Clock& clock;
+  std::vector<std::string> kannel_webhook_tokens;  // any kannel gateway's webhook_token
 };
 
 class Server {

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace herald::rules {
+namespace herald {
 
 struct SmsEncodingInfo {
   std::string encoding;  // "GSM-7" or "UCS-2"
@@ -18,4 +18,4 @@ struct SmsEncodingInfo {
 // Invalid UTF-8 bytes count as U+FFFD (forcing UCS-2), as a provider would send them.
 SmsEncodingInfo sms_encoding(std::string_view utf8);
 
-}  // namespace herald::rules
+}  // namespace herald
