@@ -43,7 +43,7 @@ Response livez(Context&);
 Response readyz(Context&);
 Response metrics(Context&);
 Response openapi(Context&);
-Response static_file(Context&);  // /portal/* and /admin/*
+Response static_file(Context&);  // /portal/*, /admin/* and /vendor/* (the pages' libraries)
 
 // customers (cis | admin), preferences (the customer itself | cis | admin)
 Response put_customer(Context&);
@@ -61,6 +61,10 @@ Response get_event(Context&);
 Response list_messages(Context&);
 Response get_message(Context&);
 Response volume_report(Context&);
+
+// admin console reads
+Response search_customers(Context&);
+Response gateway_report(Context&);
 
 // providers and public links (their own credentials)
 Response twilio_status(Context&);
