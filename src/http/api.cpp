@@ -60,8 +60,10 @@ const RouteSpec kRoutes[] = {
     {"GET", "/v1/messages", Access::admin, handlers::list_messages},
     {"GET", "/v1/messages/{message_id}", Access::admin, handlers::get_message},
     {"GET", "/v1/reports/volume", Access::admin, handlers::volume_report},
+    {"GET", "/v1/inbound", Access::admin, handlers::list_inbound},
 
     {"POST", "/v1/webhooks/twilio/status", Access::open, handlers::twilio_status},
+    {"POST", "/v1/webhooks/twilio/sms", Access::open, handlers::twilio_sms},
     {"GET", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_page},
     {"POST", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_confirm},
 
@@ -185,7 +187,8 @@ std::optional<Response> Api::Impl::rate_limited(const Context& ctx, Handler hand
   checks.emplace_back(std::string(to_string(who.role)),
                       customer ? &limits.customer : who.role == Role::admin ? &limits.admin : &limits.cis);
   const auto reveal = ctx.query_value("reveal");
-  if ((handler == handlers::list_messages || handler == handlers::get_message) && (reveal == "1" || reveal == "true"))
+  if ((handler == handlers::list_messages || handler == handlers::get_message || handler == handlers::list_inbound) &&
+      (reveal == "1" || reveal == "true"))
     checks.emplace_back("reveal", &limits.reveal);
   if (handler == handlers::create_portal_token) checks.emplace_back("portal_token", &limits.portal_token);
 

@@ -61,9 +61,11 @@ Response get_event(Context&);
 Response list_messages(Context&);
 Response get_message(Context&);
 Response volume_report(Context&);
+Response list_inbound(Context&);
 
 // providers and public links (their own credentials)
 Response twilio_status(Context&);
+Response twilio_sms(Context&);
 Response unsubscribe_page(Context&);
 Response unsubscribe_confirm(Context&);
 
