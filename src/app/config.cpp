@@ -290,6 +290,17 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.text("server.migrations_dir", c.migrations_dir);
   r.text("server.log_level", c.log_level);
 
+  r.text("cis.actions_url", c.cis.actions_url);
+  r.text("cis.secret", c.cis.secret);
+  r.duration("cis.timeout_ms", c.cis.timeout, 100, 120000);
+  r.integer("cis.max_attempts", c.cis.max_attempts, 1, 10);
+  r.text("cis.ca_file", c.cis.ca_file);
+  if (!c.cis.actions_url.empty() && c.cis.actions_url.rfind("http://", 0) != 0 &&
+      c.cis.actions_url.rfind("https://", 0) != 0)
+    errors.push_back(config_error("cis.actions_url", "expected an http:// or https:// URL"));
+  if (!c.cis.actions_url.empty() && c.cis.secret.empty())
+    errors.push_back(config_error("cis.secret", "required when cis.actions_url is set (it signs every action)"));
+
   for (const auto& [key, _] : flat)
     if (!used.count(key)) errors.push_back(config_error(key, "unknown key"));
 }

@@ -11,7 +11,8 @@ namespace herald::app {
 namespace {
 
 const std::set<std::string> kSections = {"database", "http",     "auth",     "utility",  "rules",
-                                         "intake",   "dispatch", "channels", "gateways", "server"};
+                                         "intake",   "dispatch", "channels", "gateways", "server",
+                                         "cis"};
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -42,6 +42,14 @@ store::MessageUpdate base_update(const Message& m) {
   return u;
 }
 
+// A message whose address opted out after it was queued: suppressed, never sent.
+store::MessageUpdate opted_out_update(const Message& m) {
+  auto u = base_update(m);
+  u.status = MessageStatus::suppressed;
+  u.suppression_reason = "opted_out";
+  return u;
+}
+
 std::string error_text(const gateways::SendResult& r) {
   return r.error_code.empty() ? r.detail : r.error_code + ": " + r.detail;
 }
@@ -216,9 +224,16 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index,
       std::vector<std::int64_t> ids;
       ids.reserve(sending.size());
       for (const auto* c : sending) ids.push_back(c->message.id);
-      const auto kept_ids = still_leased(ids);
+      const auto check = still_leased(ids);
       checked_at = started;
-      const std::set<std::int64_t> kept(kept_ids.begin(), kept_ids.end());
+      const std::set<std::int64_t> kept(check.leased.begin(), check.leased.end());
+      const std::set<std::int64_t> opted_out(check.opted_out.begin(), check.opted_out.end());
+      // Opted out since the claim: still ours, ended here so that the record removes them.
+      std::erase_if(sending, [&](const auto* c) {
+        if (!opted_out.count(c->message.id)) return false;
+        updates.push_back(opted_out_update(c->message));
+        return true;
+      });
       const auto lost = std::erase_if(sending, [&](const auto* c) { return !kept.count(c->message.id); });
       if (lost > 0) {
         lease_lost().inc(static_cast<double>(lost));
@@ -257,6 +272,10 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
       u.status = MessageStatus::failed;
       u.last_error = "message row cannot be read: " + c.unreadable;
       updates.push_back(std::move(u));
+      continue;
+    }
+    if (c.opted_out) {
+      updates.push_back(opted_out_update(m));
       continue;
     }
     if (c.expired) {

@@ -197,7 +197,7 @@ struct Engine::Impl {
     const auto claim_seconds = seconds_since(started);
     const auto send_started = SteadyClock::now();
     const auto still_leased = [this](const std::vector<std::int64_t>& ids) {
-      return store::renew_leases(db, config.instance_id, ids, clock.now(), config.dispatch.lease);
+      return store::check_before_send(db, config.instance_id, ids, clock.now(), config.dispatch.lease);
     };
     const InFlight::Hold held(in_flight, claimed);  // the heartbeat keeps their leases until recorded
     const auto updates = dispatcher.handle(claimed, clock.now(), still_leased, started);

@@ -191,7 +191,8 @@ store::InboundOutcome InboundPipeline::Impl::act(std::int64_t inbound_id, const 
       // A stopped number has nothing left to answer.
       store::cancel_open_conversations(db, Channel::sms, from, now);
       if (consent == ConsentState::opted_out) return out;  // one confirmation only
-      store::record_consent(db, Channel::sms, from, std::nullopt, ConsentState::opted_out, "sms", evidence, now);
+      // Suppresses what is still waiting for the number in the same transaction.
+      store::record_opt_out(db, Channel::sms, from, std::nullopt, "sms", evidence, now);
       out.reply = texts.opted_out;
       return out;
     case rules::Intent::opt_in:

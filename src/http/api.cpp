@@ -48,7 +48,7 @@ const RouteSpec kRoutes[] = {
     {"GET", "/v1/openapi.json", Access::open, handlers::openapi},
 
     {"PUT", "/v1/customers/{id}", Access::cis_or_admin, handlers::put_customer},
-    {"GET", "/v1/customers/{id}", Access::cis_or_admin, handlers::get_customer},
+    {"GET", "/v1/customers/{id}", Access::customer_or_staff, handlers::get_customer},
     {"POST", "/v1/customers/{id}/portal-tokens", Access::cis_or_admin, handlers::create_portal_token},
     {"GET", "/v1/customers/{id}/preferences", Access::customer_or_staff, handlers::get_preferences},
     {"PUT", "/v1/customers/{id}/preferences", Access::customer_or_staff, handlers::put_preferences},
@@ -62,6 +62,9 @@ const RouteSpec kRoutes[] = {
     {"GET", "/v1/reports/volume", Access::admin, handlers::volume_report},
     {"GET", "/v1/inbound", Access::admin, handlers::list_inbound},
 
+    {"GET", "/v1/customers", Access::admin, handlers::search_customers},
+    {"GET", "/v1/reports/gateways", Access::admin, handlers::gateway_report},
+
     {"POST", "/v1/webhooks/twilio/status", Access::open, handlers::twilio_status},
     {"POST", "/v1/webhooks/twilio/sms", Access::open, handlers::twilio_sms},
     {"GET", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_page},
@@ -69,6 +72,7 @@ const RouteSpec kRoutes[] = {
 
     {"GET", "/portal/*", Access::open, handlers::static_file},
     {"GET", "/admin/*", Access::open, handlers::static_file},
+    {"GET", "/vendor/*", Access::open, handlers::static_file},
 };
 
 // Names an API key in the rate limiter without keeping the key itself in memory.
@@ -187,8 +191,9 @@ std::optional<Response> Api::Impl::rate_limited(const Context& ctx, Handler hand
   checks.emplace_back(std::string(to_string(who.role)),
                       customer ? &limits.customer : who.role == Role::admin ? &limits.admin : &limits.cis);
   const auto reveal = ctx.query_value("reveal");
-  if ((handler == handlers::list_messages || handler == handlers::get_message || handler == handlers::list_inbound) &&
-      (reveal == "1" || reveal == "true"))
+  const bool reveals = handler == handlers::list_messages || handler == handlers::get_message ||
+                       handler == handlers::search_customers || handler == handlers::list_inbound;
+  if (reveals && (reveal == "1" || reveal == "true"))
     checks.emplace_back("reveal", &limits.reveal);
   if (handler == handlers::create_portal_token) checks.emplace_back("portal_token", &limits.portal_token);
 

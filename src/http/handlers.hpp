@@ -43,7 +43,7 @@ Response livez(Context&);
 Response readyz(Context&);
 Response metrics(Context&);
 Response openapi(Context&);
-Response static_file(Context&);  // /portal/* and /admin/*
+Response static_file(Context&);  // /portal/*, /admin/* and /vendor/* (the pages' libraries)
 
 // customers (cis | admin), preferences (the customer itself | cis | admin)
 Response put_customer(Context&);
@@ -62,6 +62,10 @@ Response list_messages(Context&);
 Response get_message(Context&);
 Response volume_report(Context&);
 Response list_inbound(Context&);
+
+// admin console reads
+Response search_customers(Context&);
+Response gateway_report(Context&);
 
 // providers and public links (their own credentials)
 Response twilio_status(Context&);

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <map>
 
+#include <openssl/sha.h>
+
 namespace herald::http {
 
 namespace fs = std::filesystem;
@@ -53,6 +55,47 @@ std::string content_type_for(const fs::path& file) {
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto it = kTypes.find(ext);
   return it == kTypes.end() ? "application/octet-stream" : it->second;
+}
+
+std::string entity_tag(std::string_view content) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(content.data()), content.size(), md);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string tag = "\"";
+  for (std::size_t i = 0; i < 16; ++i) {
+    tag += kHex[md[i] >> 4];
+    tag += kHex[md[i] & 15];
+  }
+  return tag + "\"";
+}
+
+bool none_match_hits(std::string_view if_none_match, std::string_view etag) {
+  auto opaque = [](std::string_view t) { return t.substr(0, 2) == "W/" ? t.substr(2) : t; };
+  const auto mine = opaque(etag);
+  std::string_view rest = if_none_match;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == "*" || (!item.empty() && opaque(item) == mine)) return true;
+  }
+  return false;
+}
+
+std::string content_security_policy(std::string_view section) {
+  // Everything from this server, nothing inline, no plugins, never framed by another site.
+  // Pages set element styles from script (CSSOM), which style-src does not restrict.
+  std::string style = "style-src 'self'";
+  // The console shows an email's HTML in a sandboxed srcdoc frame (no scripts, opaque origin).
+  // Such a frame inherits this policy, and emails carry their styles inline; the console's own
+  // markup is rendered by the library, which escapes text, so it has no inline style to inject.
+  // Images stay 'self' and data: only, so a previewed email cannot call a tracker.
+  if (section == "admin") style += " 'unsafe-inline'";
+  return "default-src 'self'; script-src 'self'; " + style +
+         "; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+         "form-action 'self'; frame-ancestors 'none'";
 }
 
 }  // namespace herald::http

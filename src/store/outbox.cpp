@@ -1,6 +1,9 @@
 // Outbox SQL: lease due messages in batches, write send outcomes and attempts, release leases.
 #include "herald/store/outbox.hpp"
 
+#include <set>
+
+#include "opt_out.hpp"
 #include "pg.hpp"
 #include "repo_util.hpp"
 
@@ -73,11 +76,6 @@ WITH x AS (
          coalesce(x.detail, ''), x.provider_id
   FROM x JOIN mine USING (id)
   WHERE x.attempted
-), consent AS (
-  INSERT INTO herald.consent_events (channel, address, state, source, evidence)
-  SELECT x.channel, x.address, 'opted_out', 'provider', 'message:' || x.id || ' error ' || coalesce(x.error_code, '')
-  FROM x JOIN mine USING (id)
-  WHERE x.provider_opt_out
 ), conversations AS (
   INSERT INTO herald.conversations (message_id, channel, address, customer_id, account_id, expected, context,
                                     opened_at, expires_at)
@@ -88,7 +86,15 @@ WITH x AS (
   FROM x JOIN mine USING (id) JOIN herald.messages m ON m.id = x.id LEFT JOIN herald.events e ON e.seq = m.event_seq
   WHERE x.status = 'sent' AND x.conversation IS NOT NULL AND jsonb_typeof(x.conversation) = 'object'
 )
-SELECT count(*) FROM mine)SQL";
+SELECT id FROM mine)SQL";
+
+// Takes the consent buckets of the opt-outs a provider reported, in bucket order, before the
+// statement above locks any queue row (0006, 0007).
+const char* const kLockConsentBuckets = "SELECT herald.consent_lock_contacts($1::jsonb)";
+
+// The dispatch side of 0007's ordering: the caller holds these messages' queue rows; the
+// function takes their consent buckets shared and then reads consent.
+const char* const kOptedOut = "SELECT herald.opted_out_messages($1::bigint[])";
 
 // A lapsed lease not yet taken by another instance is still this owner's: renewing it locks
 // the row first, and a competing claim (SKIP LOCKED, then due_at re-checked) passes it by.
@@ -97,6 +103,24 @@ UPDATE herald.message_queue
 SET due_at = $3::timestamptz + make_interval(secs => $4)
 WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
 RETURNING message_id)SQL";
+
+std::string id_array(const std::vector<std::int64_t>& ids) {
+  std::string array = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) array += ',';
+    array += std::to_string(ids[i]);
+  }
+  array += '}';
+  return array;
+}
+
+// Of `ids` (whose queue rows this transaction holds), those whose address is opted out.
+std::set<std::int64_t> opted_out_of(pqxx::transaction_base& t, const std::vector<std::int64_t>& ids) {
+  std::set<std::int64_t> out;
+  if (ids.empty()) return out;
+  for (const auto& row : t.exec_params(kOptedOut, id_array(ids))) out.insert(row[0].as<std::int64_t>());
+  return out;
+}
 
 const char* const kRelease = R"SQL(
 UPDATE herald.message_queue SET due_at = $2::timestamptz, lease_owner = NULL
@@ -162,6 +186,13 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
       }
       out.push_back(std::move(c));
     }
+    // Consent is read after the lease, under the consent lock (0007): an opt-out that
+    // committed before this point is seen here, a later one waits for this commit.
+    std::vector<std::int64_t> ids;
+    ids.reserve(out.size());
+    for (const auto& c : out) ids.push_back(c.message.id);
+    const auto opted_out = opted_out_of(w, ids);
+    for (auto& c : out) c.opted_out = opted_out.count(c.message.id) > 0;
     return out;
   });
 }
@@ -192,23 +223,46 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
                     {"address", u.address},
                     {"conversation", u.conversation}});
   }
+  Json opt_out_addresses = Json::array();
+  for (const auto& u : updates)
+    if (u.provider_opt_out) opt_out_addresses.push_back({{"channel", to_string(u.channel)}, {"address", u.address}});
   return in_transaction(db, [&](pqxx::work& w) {
-    return static_cast<std::size_t>(w.exec_params(kRecord, rows.dump(), owner, format_time(now))[0][0].as<long long>());
+    if (!opt_out_addresses.empty()) w.exec_params(kLockConsentBuckets, opt_out_addresses.dump());
+    std::set<std::int64_t> mine;
+    for (const auto& row : w.exec_params(kRecord, rows.dump(), owner, format_time(now)))
+      mine.insert(row[0].as<std::int64_t>());
+    // A provider that says the recipient opted out (Twilio 21610) is an opt-out like STOP:
+    // recorded once per message this owner still held, and the address's other waiting
+    // messages stop with it.
+    for (const auto& u : updates) {
+      if (!u.provider_opt_out || !mine.count(u.id)) continue;
+      opt_out_in(w, u.channel, u.address, std::nullopt, "provider",
+                 "message:" + std::to_string(u.id) + " error " + u.error_code, now);
+    }
+    return mine.size();
+  });
+}
+
+SendCheck check_before_send(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
+                                    TimePoint now, std::chrono::seconds lease) {
+  SendCheck out;
+  if (ids.empty()) return out;
+  return in_transaction(db, [&](pqxx::work& w) {
+    for (const auto& row : w.exec_params(kRenew, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
+      out.leased.push_back(row[0].as<std::int64_t>());
+    const auto opted_out = opted_out_of(w, out.leased);
+    std::erase_if(out.leased, [&](std::int64_t id) { return opted_out.count(id) > 0; });
+    out.opted_out.assign(opted_out.begin(), opted_out.end());
+    return out;
   });
 }
 
 std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
                                        TimePoint now, std::chrono::seconds lease) {
   if (ids.empty()) return {};
-  std::string array = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) array += ',';
-    array += std::to_string(ids[i]);
-  }
-  array += '}';
   return in_transaction(db, [&](pqxx::work& w) {
     std::vector<std::int64_t> kept;
-    for (const auto& row : w.exec_params(kRenew, owner, array, format_time(now), static_cast<double>(lease.count())))
+    for (const auto& row : w.exec_params(kRenew, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
       kept.push_back(row[0].as<std::int64_t>());
     return kept;
   });

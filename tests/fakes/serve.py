@@ -6,6 +6,7 @@ integration tests): prints "PORT <n>" once it listens, writes one JSON line per 
     serve.py twilio --record FILE [--account-sid SID --auth-token TOKEN]
                     [--reply TO=accept|too_many_requests[:SECONDS]|opted_out|server_error|slow:SECONDS ...]
     serve.py smtp --record FILE [--login USER:PASSWORD] [--refuse ADDRESS=REPLY ...]
+    serve.py cis --record FILE [--secret SECRET] [--max-skew SECONDS]   (scripted over /_control/*)
 """
 from __future__ import annotations
 
@@ -83,6 +84,13 @@ def start_smtp(args, record: JsonLines):
     return sink.start()
 
 
+def start_cis(args, record: JsonLines):
+    from fake_cis import FakeCis
+
+    skew = None if args.max_skew < 0 else args.max_skew
+    return FakeCis(args.secret, max_skew_seconds=skew, on_request=record.write).start()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="fake", required=True)
@@ -93,12 +101,16 @@ def main() -> None:
     sm = sub.add_parser("smtp")
     sm.add_argument("--login", metavar="USER:PASSWORD")
     sm.add_argument("--refuse", action="append", default=[], metavar="ADDRESS=REPLY")
-    for p in (tw, sm):
+    ci = sub.add_parser("cis")
+    ci.add_argument("--secret", default="test-cis-secret")
+    ci.add_argument("--max-skew", type=float, default=300.0, metavar="SECONDS", help="negative: not checked")
+    for p in (tw, sm, ci):
         p.add_argument("--record", required=True, metavar="FILE")
     args = ap.parse_args()
 
     record = JsonLines(args.record)
-    server = start_twilio(args, record) if args.fake == "twilio" else start_smtp(args, record)
+    starters = {"twilio": start_twilio, "smtp": start_smtp, "cis": start_cis}
+    server = starters[args.fake](args, record)
     print("PORT", server.port, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # the fakes' threads are daemons: nothing to wait for
     threading.Event().wait()

@@ -37,10 +37,23 @@ TEST_F(HttpAuth, CustomerTokenReachesOwnPreferencesOnly) {
   EXPECT_EQ(call("PUT", "/v1/customers/cb/preferences", token, Json::object()).status, 404);
 }
 
+TEST_F(HttpAuth, CustomerTokenReadsItsOwnCustomerOnlyAndCannotReplaceIt) {
+  put_customer("ca", "+12175550101");
+  put_customer("cb", "+12175550102");
+  auto token = customer_token("ca");
+  auto own = call("GET", "/v1/customers/ca", token);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(own.json()["customer_id"], "ca");
+  auto other = call("GET", "/v1/customers/cb", token);
+  EXPECT_EQ(other.status, 404);  // another customer looks like no customer
+  EXPECT_EQ(other.body.find("+12175550102"), std::string::npos);
+  EXPECT_EQ(call("PUT", "/v1/customers/ca", token, customer_body("ca")).status, 403);
+  EXPECT_EQ(call("POST", "/v1/customers/ca/portal-tokens", token).status, 403);
+}
+
 TEST_F(HttpAuth, CustomerTokenOnCisAndAdminRoutesIsForbidden) {
   put_customer("ca");
   auto token = customer_token("ca");
-  EXPECT_EQ(call("GET", "/v1/customers/ca", token).status, 403);
   EXPECT_EQ(call("POST", "/v1/events", token, Json::object()).status, 403);
   EXPECT_EQ(call("GET", "/v1/messages", token).status, 403);
 }

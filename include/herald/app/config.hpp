@@ -8,6 +8,7 @@
 
 #include "herald/domain/deployment.hpp"
 #include "herald/domain/error.hpp"
+#include "herald/engine/cis.hpp"
 #include "herald/engine/config.hpp"
 #include "herald/engine/inbound.hpp"
 #include "herald/gateways/gateway.hpp"
@@ -35,6 +36,8 @@ struct Config {
   // On SIGTERM /readyz answers 503 this long, listener still open, before it closes.
   std::chrono::seconds drain_delay{5};
   std::string log_level = "info";
+  // [cis]: where actions (balance, payment, registration lookup) go; no actions_url: none.
+  engine::CisConfig cis;
 };
 
 using Environment = std::map<std::string, std::string>;

@@ -22,15 +22,17 @@ class Dispatcher {
  public:
   Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes);
 
-  // Of the given message ids, those whose lease this instance still holds (renewed).
-  using LeaseCheck = std::function<std::vector<std::int64_t>(const std::vector<std::int64_t>&)>;
+  // Of the given message ids, those whose lease this instance still holds (renewed) and may
+  // be sent, and those still held whose address opted out (store::check_before_send).
+  using LeaseCheck = std::function<store::SendCheck(const std::vector<std::int64_t>&)>;
   using SteadyTime = std::chrono::steady_clock::time_point;
 
   // Sends what can be sent now and returns one update per claimed message, except those whose
   // lease was lost before their send (they belong to whoever holds them now). Each gateway's
   // share of the batch is sent concurrently with the others', so a slow provider holds up only
   // its own messages. `leased_at`: when the batch was claimed. Before each chunk but a first
-  // one sent right after the claim, `still_leased` (when given) says which messages may go.
+  // one sent right after the claim, `still_leased` (when given) says which messages may go;
+  // a message claimed or checked as opted out is suppressed (`opted_out`), never sent.
   std::vector<store::MessageUpdate> handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
                                            const LeaseCheck& still_leased = {},
                                            SteadyTime leased_at = std::chrono::steady_clock::now());

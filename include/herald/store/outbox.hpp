@@ -15,6 +15,7 @@ namespace herald::store {
 struct ClaimedMessage {
   Message message;
   bool expired = false;  // expires_at has passed: to be suppressed, not sent
+  bool opted_out = false;  // the address opted out (read after the lease): to be suppressed, not sent
   // Set when the row cannot be read (e.g. a topic this build does not know): the message is
   // to be failed with this error, never sent as a guess.
   std::string unreadable;
@@ -22,7 +23,8 @@ struct ClaimedMessage {
 
 // Leases up to `limit` messages whose queue row is due at `now` (waiting to be sent, waiting
 // for a retry, or leased by an instance whose lease lapsed) for `lease`, oldest due first,
-// FOR UPDATE SKIP LOCKED. Only the queue row is written.
+// FOR UPDATE SKIP LOCKED. Only the queue row is written. Then, in the same transaction and
+// under the consent lock, marks those whose address has opted out (see 0007).
 std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& owner, std::size_t limit,
                                                TimePoint now, std::chrono::seconds lease);
 
@@ -61,13 +63,25 @@ struct MessageUpdate {
 std::size_t record_dispatch_results(Database& db, const std::string& owner, const std::vector<MessageUpdate>& updates,
                                     TimePoint now);
 
-// Puts every message leased by `owner` back in the queue, due now (graceful shutdown).
-// Of `ids`, the messages still leased by `owner`, their leases pushed to now + lease. Asked
-// before a send, and as the heartbeat of sends in flight: a message missing from the answer
-// lost its lease (another instance may have it now) and must not be sent.
+// Of `ids`, the messages still leased by `owner`, their leases pushed to now + lease: the
+// heartbeat of sends in flight. A message missing from the answer lost its lease (another
+// instance may have it now).
 std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
                                        TimePoint now, std::chrono::seconds lease);
 
+// The check before a chunk is sent: renews the leases of `ids` still held by `owner` as
+// renew_leases does, then reads their addresses' consent under the consent lock (0007).
+// `leased`: may be sent now; `opted_out`: still leased, to be suppressed, never sent; an id in
+// neither lost its lease. The heartbeat renews with renew_leases instead: a message it keeps
+// may be in a provider's hands already and is recorded by its send's outcome.
+struct SendCheck {
+  std::vector<std::int64_t> leased;
+  std::vector<std::int64_t> opted_out;
+};
+SendCheck check_before_send(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
+                                    TimePoint now, std::chrono::seconds lease);
+
+// Puts every message leased by `owner` back in the queue, due now (graceful shutdown).
 std::size_t release_leases(Database& db, const std::string& owner, TimePoint now);
 
 // Counts of scheduled/queued/sending messages, for the queue-depth gauge.

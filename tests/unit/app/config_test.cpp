@@ -57,6 +57,24 @@ TEST_F(ConfigFile, RateLimitsComeFromTheirTableAndTheEnvironment) {
   EXPECT_EQ(c->http.rate_limits.admin.per_second, http::RateLimits{}.admin.per_second);
 }
 
+TEST_F(ConfigFile, CisActionsComeFromTheirTableAndTheEnvironment) {
+  const auto c = load_config(write("[cis]\nactions_url = \"https://cis.example.com/actions\"\ntimeout_ms = 2500\n"),
+                             {{"HERALD_CIS_SECRET", "s3cret"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->cis.actions_url, "https://cis.example.com/actions");
+  EXPECT_EQ(c->cis.secret, "s3cret");
+  EXPECT_EQ(c->cis.timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c->cis.max_attempts, 2);
+
+  const auto unsigned_cis = load_config(write("[cis]\nactions_url = \"https://cis.example.com/actions\"\n"), {});
+  ASSERT_FALSE(unsigned_cis.ok());
+  EXPECT_EQ(unsigned_cis.error().field, "cis.secret");
+  const auto bad_url = load_config(write("[cis]\nactions_url = \"cis.example.com\"\nsecret = \"x\"\n"), {});
+  ASSERT_FALSE(bad_url.ok());
+  EXPECT_EQ(bad_url.error().field, "cis.actions_url");
+  EXPECT_FALSE(load_config(write("[cis]\nsecret = \"x\"\n"), {})->cis.configured());
+}
+
 TEST_F(ConfigFile, DrainDelayMustFitInTheShutdownGrace) {
   const auto ok = load_config(write("[server]\ndrain_delay_seconds = 2\nshutdown_grace_seconds = 10\n"), {});
   ASSERT_TRUE(ok.ok()) << ok.error().message;

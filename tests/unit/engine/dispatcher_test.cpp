@@ -345,10 +345,10 @@ TEST_F(DispatcherTest, MessagesWhoseLeaseLapsedBeforeTheirChunkAreNotSentNorRepo
   std::vector<std::vector<std::int64_t>> asked;
   const auto still_leased = [&](const std::vector<std::int64_t>& ids) {
     asked.push_back(ids);
-    std::vector<std::int64_t> kept;
+    store::SendCheck check;
     for (auto id : ids)
-      if (id != 3) kept.push_back(id);  // message 3 was taken over by another instance
-    return kept;
+      if (id != 3) check.leased.push_back(id);  // message 3 was taken over by another instance
+    return check;
   };
   const auto updates = d.handle({claimed(1), claimed(2), claimed(3), claimed(4)}, kNow, still_leased);
   // The first chunk went out on the claim's word; the second was checked.
@@ -364,10 +364,48 @@ TEST_F(DispatcherTest, AClaimOlderThanAQuarterOfTheLeaseIsCheckedBeforeTheFirstC
   auto d = make(false);
   // Claimed 15 s ago (a process frozen in between, say): past a quarter of the lease, before half.
   const auto leased_at = std::chrono::steady_clock::now() - std::chrono::seconds(15);
-  const auto nothing_leased = [](const std::vector<std::int64_t>&) { return std::vector<std::int64_t>{}; };
+  const auto nothing_leased = [](const std::vector<std::int64_t>&) { return store::SendCheck{}; };
   const auto updates = d.handle({claimed(1), claimed(2)}, kNow, nothing_leased, leased_at);
   EXPECT_TRUE(primary->sent.empty());
   EXPECT_TRUE(updates.empty());
+}
+
+// Opt-outs: a message whose address opted out is suppressed, whether the claim saw it or the
+// check before its chunk did; the rest of the chunk still goes.
+
+TEST_F(DispatcherTest, AMessageClaimedAsOptedOutIsSuppressedNotSent) {
+  auto d = make(false);
+  auto stopped = claimed(2);
+  stopped.opted_out = true;
+  const auto updates = d.handle({claimed(1), stopped}, kNow);
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1}));
+  ASSERT_EQ(updates.size(), 2u);
+  for (const auto& u : updates) {
+    if (u.id != 2) continue;
+    EXPECT_EQ(u.status, MessageStatus::suppressed);
+    EXPECT_EQ(u.suppression_reason, "opted_out");
+    EXPECT_FALSE(u.due_at.has_value());
+    EXPECT_FALSE(u.attempted);
+  }
+}
+
+TEST_F(DispatcherTest, AMessageOptedOutBeforeItsChunkIsSuppressedAndTheRestOfTheChunkGoes) {
+  auto d = make(false);
+  primary->concurrency = 2;
+  const auto check = [&](const std::vector<std::int64_t>& ids) {
+    store::SendCheck c;
+    for (auto id : ids) (id == 4 ? c.opted_out : c.leased).push_back(id);
+    return c;
+  };
+  const auto updates = d.handle({claimed(1), claimed(2), claimed(3), claimed(4)}, kNow, check);
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2, 3}));
+  ASSERT_EQ(updates.size(), 4u);
+  for (const auto& u : updates) {
+    EXPECT_EQ(u.status, u.id == 4 ? MessageStatus::suppressed : MessageStatus::sent) << u.id;
+    if (u.id == 4) {
+      EXPECT_EQ(u.suppression_reason, "opted_out");
+    }
+  }
 }
 
 }  // namespace

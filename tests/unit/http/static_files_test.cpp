@@ -54,3 +54,30 @@ TEST(StaticFiles, ContentTypesByExtension) {
   EXPECT_EQ(content_type_for("a/style.css"), "text/css; charset=utf-8");
   EXPECT_EQ(content_type_for("a/blob.bin"), "application/octet-stream");
 }
+
+TEST(StaticFiles, EntityTagFollowsTheContent) {
+  EXPECT_EQ(entity_tag("abc"), entity_tag("abc"));
+  EXPECT_NE(entity_tag("abc"), entity_tag("abd"));
+  EXPECT_EQ(entity_tag("abc").size(), 34u);  // quoted 32 hex digits
+}
+
+TEST(StaticFiles, IfNoneMatchUsesWeakComparison) {
+  const auto tag = entity_tag("x");
+  EXPECT_TRUE(none_match_hits(tag, tag));
+  EXPECT_TRUE(none_match_hits("W/" + tag, tag));
+  EXPECT_TRUE(none_match_hits("\"a\" ,  " + tag + " ", tag));
+  EXPECT_TRUE(none_match_hits("*", tag));
+  EXPECT_FALSE(none_match_hits("\"a\", \"b\"", tag));
+  EXPECT_FALSE(none_match_hits("", tag));
+  EXPECT_FALSE(none_match_hits(",,", tag));
+}
+
+TEST(StaticFiles, PolicyForbidsInlineScriptAndFraming) {
+  for (auto section : {"portal", "admin", "vendor"}) {
+    auto csp = content_security_policy(section);
+    EXPECT_NE(csp.find("default-src 'self'"), std::string::npos) << section;
+    EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << section;
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << section;
+  }
+  EXPECT_EQ(content_security_policy("portal").find("unsafe-inline"), std::string::npos);
+}
