@@ -100,6 +100,23 @@ const char* const kDeactivateContact =
 const char* const kEndVerifications =
     "UPDATE herald.contact_verifications SET status = 'removed' WHERE contact_id = $1 AND status = 'pending'";
 
+// What still waits for the removed contact (its code text, alerts queued for it) is cancelled;
+// a message a dispatch holds leased is left to it, as an opt-out leaves it.
+const char* const kCancelWaiting = R"SQL(
+WITH waiting AS (
+  SELECT q.message_id
+  FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id
+  WHERE m.contact_id = $1 AND (q.lease_owner IS NULL OR q.due_at <= $2::timestamptz)
+  ORDER BY q.message_id
+  FOR UPDATE OF q SKIP LOCKED
+), ended AS (
+  DELETE FROM herald.message_queue q USING waiting w WHERE q.message_id = w.message_id
+  RETURNING q.message_id
+)
+UPDATE herald.messages m
+SET status = 'suppressed', suppression_reason = 'cancelled', updated_at = $2::timestamptz
+FROM ended WHERE m.id = ended.message_id)SQL";
+
 const char* const kConsentHistory = R"SQL(
 SELECT ce.id, ce.channel, ce.address, coalesce(ce.topic, ''), ce.state, ce.source, ce.evidence, ce.recorded_at
 FROM herald.consent_events ce
@@ -158,12 +175,12 @@ Result<StartedVerification> start_contact_verification(Database& db, std::string
                                                        Seconds* retry_after) {
   const std::string channel_name(to_string(channel));
   return transact<StartedVerification>(db, [&](pqxx::work& w) -> Result<StartedVerification> {
+    // The consent lock first, as a customer upsert takes its buckets before the customer row
+    // (no cycle between the two); it also serialises starts for one address across customers.
+    lock_consent(w, channel, address);
     const auto customer = w.exec_params(kLockCustomer, std::string(customer_id));
     if (customer.empty()) return not_found("customer_not_found", "no such customer");
     const std::string account_id = customer[0][1].c_str();
-
-    // The address's consent lock also serialises starts for one address across customers.
-    lock_consent(w, channel, address);
     auto wait = over_limit(w.exec_params(kStartsByCustomer, std::string(customer_id), format_time(now)),
                            settings.sends_per_hour_per_customer, now);
     if (!wait)
@@ -216,6 +233,8 @@ VerifyResult verify_contact_code(Database& db, std::string_view customer_id, Cha
   // Committed whatever the answer: a wrong code must count.
   return in_transaction(db, [&](pqxx::work& w) {
     VerifyResult out;
+    // The consent lock before the contact row, in the order opt-outs and customer upserts take them.
+    lock_consent(w, channel, address);
     const auto contact = contact_row(w, customer_id, channel, address);
     if (!contact || !contact->active) return out;
     if (contact->verified) {
@@ -246,7 +265,6 @@ VerifyResult verify_contact_code(Database& db, std::string_view customer_id, Cha
       out.attempts_left = std::max(0, max_attempts - failed);
       return out;
     }
-    lock_consent(w, channel, address);
     mark_verified(w, verification_id, contact->id, "code", now);
     insert_consent(w, channel, address, std::nullopt, ConsentState::opted_in, "web",
                    "verification:" + std::to_string(verification_id) + " code_hash:" + stored_hash.substr(0, 12), now);
@@ -284,6 +302,7 @@ Result<bool> remove_web_contact(Database& db, std::string_view customer_id, Chan
                       "this contact came from the utility's records: switch it off in preferences instead", ""};
     w.exec_params(kDeactivateContact, contact->id, format_time(now));
     w.exec_params(kEndVerifications, contact->id);
+    w.exec_params(kCancelWaiting, contact->id, format_time(now));
     return true;
   });
 }

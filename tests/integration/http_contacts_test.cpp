@@ -200,8 +200,12 @@ TEST_F(HttpContacts, OnlyContactsAddedOnTheWebCanBeRemovedAndTheirHistoryStays) 
   put_customer("c1");
   EXPECT_EQ(sql("SELECT active::text FROM herald.contacts WHERE address = '" + std::string(kNewPhone) + "'"), "true");
 
+  // Its code text had not gone out yet: removing the contact cancels it.
   r = call("DELETE", "/v1/customers/c1/contacts/sms/%2B12175550199", customer_token("c1"));
   ASSERT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(sql("SELECT status || ' ' || suppression_reason FROM herald.messages WHERE type = 'contact.verification'"),
+            "suppressed cancelled");
+  EXPECT_EQ(sql("SELECT count(*) FROM herald.message_queue"), "0");
   EXPECT_EQ(sql("SELECT active::text FROM herald.contacts WHERE address = '" + std::string(kNewPhone) + "'"), "false");
   const auto prefs = call("GET", "/v1/customers/c1/preferences", customer_token("c1")).body;
   EXPECT_EQ(prefs.find(kNewPhone), std::string::npos) << prefs;
@@ -328,6 +332,34 @@ TEST_F(HttpContacts, AnUnverifiedWebContactReceivesNothingUntilConfirmed) {
   post_bill("bill-2");
   EXPECT_EQ(sql("SELECT status || ' ' || address FROM herald.messages WHERE event_id = 'bill-2' AND channel = 'sms'"),
             "queued " + std::string(kNewPhone));
+}
+
+}  // namespace
+}  // namespace herald::test
+
+namespace herald::test {
+namespace {
+
+TEST_F(HttpContacts, TheMessageLogHidesTheCodeAndTheSignInLink) {
+  put_customer("c1");
+  ASSERT_EQ(add_phone().status, 202);
+  const auto code = sent_code();
+  ASSERT_EQ(add("c1", Json{{"channel", "email"}, {"address", "new@example.com"}}).status, 202);
+  const auto token_in_link = sql("SELECT substring(body from 'token=([^&]+)') FROM herald.messages"
+                                 " WHERE type = 'contact.verification' AND channel = 'email'");
+  ASSERT_FALSE(token_in_link.empty());
+
+  auto page = call("GET", "/v1/messages?type=contact.verification&reveal=1", admin_key_);
+  ASSERT_EQ(page.status, 200) << page.body;
+  ASSERT_EQ(page.json()["items"].size(), 2u);
+  EXPECT_EQ(page.body.find(code), std::string::npos) << page.body;
+  for (const auto& item : page.json()["items"]) {
+    auto detail = call("GET", "/v1/messages/" + std::to_string(item["id"].get<std::int64_t>()) + "?reveal=1", admin_key_);
+    ASSERT_EQ(detail.status, 200);
+    EXPECT_EQ(detail.body.find(code), std::string::npos) << detail.body;
+    EXPECT_EQ(detail.body.find(token_in_link), std::string::npos) << detail.body;
+    EXPECT_NE(detail.json()["body"].get<std::string>().find("******"), std::string::npos) << detail.body;
+  }
 }
 
 }  // namespace

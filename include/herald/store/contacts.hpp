@@ -96,7 +96,8 @@ std::optional<ConfirmedContact> confirm_contact_by_reply(Database& db, std::stri
                                                          std::string_view inbound_id, TimePoint now);
 
 // Removes a contact the customer added on the web: the row stays (inactive) with its messages
-// and consent history; pending verifications end. not_found contact_not_found when the customer
+// and consent history; pending verifications end and its messages still waiting (the code text,
+// alerts) are suppressed as `cancelled`. not_found contact_not_found when the customer
 // has no such active contact; conflict contact_from_cis for a contact the CIS supplied (it can
 // be switched off in preferences, not removed).
 Result<bool> remove_web_contact(Database& db, std::string_view customer_id, Channel channel, std::string_view address,
