@@ -258,6 +258,21 @@ TEST_F(HttpInbound, TwoAccountsOnOneNumberAskWhichAndTheAnswerCarriesOn) {
   EXPECT_NE(reply_of(sms("BAL", "SM-bal2")).find("Which account?"), std::string::npos);
 }
 
+TEST_F(HttpInbound, YesConfirmsANumberAddedOnTheWebElseOptsIn) {
+  put_customer("c1");
+  auto added = call("POST", "/v1/customers/c1/contacts", customer_token("c1"),
+                    Json{{"channel", "sms"}, {"address", "+12175550199"}});
+  ASSERT_EQ(added.status, 202) << added.body;
+  auto reply = reply_of(sms("Yes!", "SM-yes", "+12175550199"));
+  EXPECT_NE(reply.find("confirmed"), std::string::npos) << reply;
+  EXPECT_EQ(db_->query_value("SELECT verified::text FROM herald.contacts WHERE address = '+12175550199'"), "true");
+  EXPECT_EQ(db_->query_value("SELECT matched FROM herald.inbound_messages"), "contact_confirmed");
+  // No verification waits any more: the next YES is an opt-in.
+  sms("STOP", "SM-stop", "+12175550199");
+  EXPECT_NE(reply_of(sms("YES", "SM-yes2", "+12175550199")).find("subscribed"), std::string::npos);
+  EXPECT_EQ(db_->query_value("SELECT consent FROM herald.contacts WHERE address = '+12175550199'"), "opted_in");
+}
+
 TEST_F(HttpInbound, InboundListIsMaskedPagedAndFiltered) {
   put_customer("c1", "+12175550101");
   put_customer("c2", "+12175550102");

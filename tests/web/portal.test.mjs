@@ -231,6 +231,7 @@ test('a customer adds an email, a wrong code is refused by the field, the right 
     await page.getByLabel('Email address').fill(address);
     await page.getByRole('button', { name: 'Send code' }).click();
     await page.getByText(`We sent a 6-digit code to ${address}.`).waitFor();
+    await page.locator('.contact').filter({ hasText: address }).getByText('Waiting for confirmation').waitFor();
     await checkPage(page, 'add-contact-code', { suite: SUITE });
 
     const mail = await waitForMail(stack, (m) => m.to.includes(address));
