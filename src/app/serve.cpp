@@ -145,7 +145,7 @@ int run_serve(const Config& config) {
   Readiness readiness(db, config.migrations_dir);
   // Listens at once, the database or not: /livez answers, /readyz says 503 until started.
   http::Server server(config.http, http::Services{db, rules, config.public_urls, secret, twilio_tokens,
-                                                  [&] { return readiness.ready(); }, clock});
+                                                  [&] { return readiness.ready(); }, clock, &templates});
   server.start_closed();
   const auto port = server.listen();
   spdlog::info("heraldd listening on {}:{} (instance {})", config.http.address, port, engine_config.instance_id);
