@@ -5,7 +5,7 @@
 
   const A = window.heraldAdmin;
   const { html, api, href, go, when, num, Status, Notice } = A;
-  const { useState, useEffect } = window.preactHooks;
+  const { useState, useEffect, useRef } = window.preactHooks;
 
   const FILTERS = ['customer_id', 'account_id', 'address', 'channel', 'type', 'topic', 'status', 'from', 'to', 'q'];
 
@@ -58,7 +58,12 @@
     const reveal = params.get('reveal') === '1';
     const query = params.toString();
 
-    useEffect(() => { setForm(applied); }, [query]);
+    // The form follows the address when it changes (back, a link), not on the first render:
+    // that would wipe what was typed before the effect ran.
+    const shownQuery = useRef(query);
+    useEffect(() => {
+      if (shownQuery.current !== query) { shownQuery.current = query; setForm(applied); }
+    }, [query]);
     useEffect(() => {
       let live = true;
       setState({ loading: true });

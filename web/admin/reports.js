@@ -163,8 +163,9 @@
     const [engagement, setEngagement] = useState(null);
     const key = fromDay + toDay + bucket;
 
+    const shownKey = useRef(key);
     useEffect(() => {
-      setForm({ from: fromDay, to: toDay, bucket });
+      if (shownKey.current !== key) { shownKey.current = key; setForm({ from: fromDay, to: toDay, bucket }); }
       let live = true;
       const r = range(fromDay, toDay);
       setVolume({ loading: true });
