@@ -175,12 +175,12 @@ Result<StartedVerification> start_contact_verification(Database& db, std::string
                                                        Seconds* retry_after) {
   const std::string channel_name(to_string(channel));
   return transact<StartedVerification>(db, [&](pqxx::work& w) -> Result<StartedVerification> {
+    // The consent lock first, as a customer upsert takes its buckets before the customer row
+    // (no cycle between the two); it also serialises starts for one address across customers.
+    lock_consent(w, channel, address);
     const auto customer = w.exec_params(kLockCustomer, std::string(customer_id));
     if (customer.empty()) return not_found("customer_not_found", "no such customer");
     const std::string account_id = customer[0][1].c_str();
-
-    // The address's consent lock also serialises starts for one address across customers.
-    lock_consent(w, channel, address);
     auto wait = over_limit(w.exec_params(kStartsByCustomer, std::string(customer_id), format_time(now)),
                            settings.sends_per_hour_per_customer, now);
     if (!wait)
@@ -233,6 +233,8 @@ VerifyResult verify_contact_code(Database& db, std::string_view customer_id, Cha
   // Committed whatever the answer: a wrong code must count.
   return in_transaction(db, [&](pqxx::work& w) {
     VerifyResult out;
+    // The consent lock before the contact row, in the order opt-outs and customer upserts take them.
+    lock_consent(w, channel, address);
     const auto contact = contact_row(w, customer_id, channel, address);
     if (!contact || !contact->active) return out;
     if (contact->verified) {
@@ -263,7 +265,6 @@ VerifyResult verify_contact_code(Database& db, std::string_view customer_id, Cha
       out.attempts_left = std::max(0, max_attempts - failed);
       return out;
     }
-    lock_consent(w, channel, address);
     mark_verified(w, verification_id, contact->id, "code", now);
     insert_consent(w, channel, address, std::nullopt, ConsentState::opted_in, "web",
                    "verification:" + std::to_string(verification_id) + " code_hash:" + stored_hash.substr(0, 12), now);

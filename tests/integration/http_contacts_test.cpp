@@ -336,3 +336,31 @@ TEST_F(HttpContacts, AnUnverifiedWebContactReceivesNothingUntilConfirmed) {
 
 }  // namespace
 }  // namespace herald::test
+
+namespace herald::test {
+namespace {
+
+TEST_F(HttpContacts, TheMessageLogHidesTheCodeAndTheSignInLink) {
+  put_customer("c1");
+  ASSERT_EQ(add_phone().status, 202);
+  const auto code = sent_code();
+  ASSERT_EQ(add("c1", Json{{"channel", "email"}, {"address", "new@example.com"}}).status, 202);
+  const auto token_in_link = sql("SELECT substring(body from 'token=([^&]+)') FROM herald.messages"
+                                 " WHERE type = 'contact.verification' AND channel = 'email'");
+  ASSERT_FALSE(token_in_link.empty());
+
+  auto page = call("GET", "/v1/messages?type=contact.verification&reveal=1", admin_key_);
+  ASSERT_EQ(page.status, 200) << page.body;
+  ASSERT_EQ(page.json()["items"].size(), 2u);
+  EXPECT_EQ(page.body.find(code), std::string::npos) << page.body;
+  for (const auto& item : page.json()["items"]) {
+    auto detail = call("GET", "/v1/messages/" + std::to_string(item["id"].get<std::int64_t>()) + "?reveal=1", admin_key_);
+    ASSERT_EQ(detail.status, 200);
+    EXPECT_EQ(detail.body.find(code), std::string::npos) << detail.body;
+    EXPECT_EQ(detail.body.find(token_in_link), std::string::npos) << detail.body;
+    EXPECT_NE(detail.json()["body"].get<std::string>().find("******"), std::string::npos) << detail.body;
+  }
+}
+
+}  // namespace
+}  // namespace herald::test

@@ -273,8 +273,11 @@
       </section>`;
   }
 
-  function Contacts({ t, customer, call, reload, announce, linked }) {
+  function Contacts({ t, customer, call, reload, linked }) {
     const [busy, setBusy] = useState(false);
+    // What happened to a contact is said here, next to the contacts, not by the Save button.
+    const [status, setStatus] = useState(null);
+    const announce = (text, error) => setStatus({ text, error: !!error });
     const remove = async (contact) => {
       setBusy(true);
       const r = await call('DELETE', `/v1/customers/${encodeURIComponent(customer.customer_id)}/contacts/` +
@@ -308,6 +311,7 @@
                 </li>`;
             })}
           </ul>`}
+        <p role="status" class=${status && status.error ? 'status contact-status status-error' : 'status contact-status'}>${status ? status.text : ''}</p>
         <${AddContact} t=${t} customer=${customer} call=${call} reload=${reload} announce=${announce} linked=${linked} />
       </section>`;
   }
@@ -344,6 +348,7 @@
         setError({});
         setCode('');
         setPending({ channel: kind, address: address.trim(), expires_at: r.data && r.data.expires_at });
+        await reload(); // the new contact appears in the list, waiting for confirmation
       } else {
         setError({ address: errorText(t, r.data && r.data.error) || t.notSaved });
         addressInput.current && addressInput.current.focus();
@@ -531,7 +536,7 @@
             <p role="status" class=${status && status.error ? 'status status-error' : 'status'}>${status ? status.text : ''}</p>
           </div>
         </form>
-        <${Contacts} t=${t} customer=${customer} call=${call} reload=${reload} announce=${announce} linked=${linked} />
+        <${Contacts} t=${t} customer=${customer} call=${call} reload=${reload} linked=${linked} />
         <${History} t=${t} consent=${consent} customer=${customer} call=${call} />
       </main>`;
   }
