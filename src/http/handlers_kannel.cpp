@@ -65,20 +65,21 @@ Response kannel_dlr(Context& ctx) {
   const auto reply = ctx.query_value("reply");
   const Json raw = {{"id", *id}, {"status", *type}, {"reply", reply}};
   const auto provider_id = gateways::kannel_provider_id(*id);
-  const auto outcome =
-      store::apply_delivery_receipt(ctx.services.db, provider_id, *status, smsc_error_code(reply), raw, ctx.now);
-  if (!outcome.matched) {
-    // A DLR can overtake the dispatcher recording the send it reports on: ask smsbox to call
-    // again (its http-request-retry) rather than lose it. Anything else is not ours.
-    if (store::message_awaits_outcome(ctx.services.db, *id)) {
-      spdlog::info("http: kannel DLR {} for message {} before its send was recorded; asking again", *type, *id);
-      auto r = error_response(ErrorKind::unavailable, "not_yet_recorded",
-                              "the send this report is about is not recorded yet; try again");
-      r.set_header("Retry-After", "1");
-      return r;
-    }
-    spdlog::info("http: kannel DLR {} for unknown message {}", *type, *id);
+  const auto apply = [&] {
+    return store::apply_delivery_receipt(ctx.services.db, provider_id, *status, smsc_error_code(reply), raw, ctx.now);
+  };
+  if (apply().matched) return done();
+  // A DLR can overtake the dispatcher recording the send it reports on: ask smsbox to call
+  // again (its http-request-retry) rather than lose it.
+  if (store::message_awaits_outcome(ctx.services.db, *id)) {
+    spdlog::info("http: kannel DLR {} for message {} before its send was recorded; asking again", *type, *id);
+    auto r = error_response(ErrorKind::unavailable, "not_yet_recorded",
+                            "the send this report is about is not recorded yet; try again");
+    r.set_header("Retry-After", "1");
+    return r;
   }
+  // Out of the queue now, but the send may have been recorded between the two looks.
+  if (!apply().matched) spdlog::info("http: kannel DLR {} for unknown message {}", *type, *id);
   return done();
 }
 

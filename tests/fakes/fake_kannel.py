@@ -66,11 +66,13 @@ class SendRequest:
 
 
 class FakeKannel:
-    def __init__(self, username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD):
+    def __init__(self, username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD, on_request=None):
         self.username = username
         self.password = password
+        self.on_request = on_request  # called with each SendRequest before it is answered
         self.requests: list[SendRequest] = []
         self._queue: list[Reply] = []
+        self._behaviour: dict[str, Reply] = {}
         self._lock = threading.Lock()
         self._server: Optional[http.server.ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -137,18 +139,28 @@ class FakeKannel:
         with self._lock:
             self._queue.extend(replies)
 
+    def set_behaviour(self, to: str, reply: Reply) -> None:
+        """Every request to this number gets this reply."""
+        with self._lock:
+            self._behaviour[to] = reply
+
     def _reply_to(self, params: dict) -> tuple[int, str]:
         with self._lock:
             if params.get("username") != self.username or params.get("password") != self.password:
                 reply = Reply(403, "Authorization failed for sendsms")
             elif not params.get("to"):
                 reply = Reply(400, "Missing receiver number, rejected")
+            elif params["to"] in self._behaviour:
+                reply = self._behaviour[params["to"]]
             elif self._queue:
                 reply = self._queue.pop(0)
             else:
                 reply = Reply.accept()
-            self.requests.append(SendRequest(params, reply.status, reply.body))
-            return reply.status, reply.body
+            request = SendRequest(params, reply.status, reply.body)
+            self.requests.append(request)
+        if self.on_request:
+            self.on_request(request)
+        return reply.status, reply.body
 
     @property
     def accepted(self) -> list[SendRequest]:

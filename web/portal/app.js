@@ -45,7 +45,9 @@
     }
   }
 
-  function api(token) {
+  // Calls the API as the customer; a 401 (the token expired while the page was open) ends the
+  // session through onExpired instead of showing an error the customer cannot fix.
+  function api(token, onExpired) {
     return async function call(method, path, body) {
       const headers = { Authorization: 'Bearer ' + token };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -57,6 +59,7 @@
       try {
         data = await r.json();
       } catch (e) { /* an empty or non-JSON answer */ }
+      if (r.status === 401 && onExpired) onExpired();
       return { status: r.status, ok: r.ok, data };
     };
   }
@@ -550,7 +553,10 @@
     const [language, setLanguage] = useState(browserLanguage);
     const firstLoad = useRef(true);
     const customerId = token && customerOf(token);
-    const call = token ? api(token) : null;
+    const call = token ? api(token, () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      setPhase('expired');
+    }) : null;
 
     const load = async () => {
       if (!customerId) {
