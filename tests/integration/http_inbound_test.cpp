@@ -136,6 +136,18 @@ TEST_F(HttpInbound, ReplayedWebhookIsStoredAndActedOnOnce) {
   EXPECT_EQ(count("herald.consent_events WHERE state = 'opted_out'"), "1");
 }
 
+TEST_F(HttpInbound, AReplayWhoseFirstDeliveryWasNeverAnsweredIsHandledOnce) {
+  put_customer("c1");
+  // The process that stored it died before acting: claimed an hour ago, never handled.
+  db_->exec("INSERT INTO herald.inbound_messages (provider, provider_message_id, from_address, body, received_at,"
+            " claimed_at) VALUES ('twilio', 'SM-lost', '+12175550101', 'HELP', now(), now() - interval '1 hour')");
+  auto reply = reply_of(sms("HELP", "SM-lost"));
+  EXPECT_NE(reply.find("Msg&amp;data rates may apply"), std::string::npos) << reply;
+  EXPECT_EQ(count("herald.inbound_messages WHERE handled_at IS NOT NULL AND matched = 'help'"), "1");
+  EXPECT_EQ(reply_of(sms("HELP", "SM-lost")), reply);
+  EXPECT_EQ(count("herald.inbound_messages"), "1");
+}
+
 TEST_F(HttpInbound, StopVariantsOptOutAndTheNextAlertIsSuppressed) {
   put_customer("c1", "+12175550101");
   put_customer("c2", "+12175550102");
