@@ -67,6 +67,7 @@ Response get_event(Context&);
 Response list_messages(Context&);
 Response get_message(Context&);
 Response volume_report(Context&);
+Response list_inbound(Context&);
 
 // admin console reads
 Response search_customers(Context&);
@@ -74,6 +75,7 @@ Response gateway_report(Context&);
 
 // providers and public links (their own credentials)
 Response twilio_status(Context&);
+Response twilio_sms(Context&);
 Response unsubscribe_page(Context&);
 Response unsubscribe_confirm(Context&);
 

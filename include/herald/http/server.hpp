@@ -20,6 +20,9 @@ struct RulesConfig;
 struct Clock;
 class TemplateStore;
 }  // namespace herald::rules
+namespace herald::engine {
+class InboundPipeline;
+}
 
 namespace herald::http {
 
@@ -55,6 +58,8 @@ struct Services {
   const rules::Clock& clock;
   const rules::TemplateStore* templates = nullptr;  // contact verification texts; none: 503 for them
   std::vector<std::string> kannel_webhook_tokens{};  // any kannel gateway's webhook_token
+  // Where the inbound webhooks hand received texts; nullptr: they answer 503.
+  engine::InboundPipeline* inbound = nullptr;
 };
 
 class Server {
