@@ -1,13 +1,15 @@
 // The admin console in a real browser: an admin signs in, finds messages by phone number and
-// type, opens one and sees its attempts and receipts; finds a customer by name and sees the
-// consent history; the reports page draws charts whose totals are the seeded messages'. axe and
-// screenshots (desktop, 360 px, dark) on every page.
+// type, opens one and sees its attempts and receipts; opens a text the customer answered and sees
+// the conversation; finds a customer by name and sees the consent history; the reports page draws
+// charts whose totals are the seeded messages'. axe and screenshots (desktop, 360 px, dark) on
+// every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
 
-import { checkPage, launchBrowser, putCustomer, startStack, withPage } from './harness.mjs';
+import { checkPage, launchBrowser, poll, putCustomer, startStack, withPage } from './harness.mjs';
 
 const SUITE = 'console';
 let stack;
@@ -48,7 +50,8 @@ const seeded = [
   { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'payment.received', status: 'delivered', body: 'Thank you for your payment of $82.17.' },
   { customer: 'grace', channel: 'sms', address: '+12175550102', type: 'bill.ready', status: 'failed', body: 'Your bill of $40.00 is ready.' },
   { customer: 'grace', channel: 'voice', address: '+12175550102', type: 'notice.broadcast', topic: 'outage', status: 'suppressed', reason: 'quiet_hours', body: 'Boil water notice.' },
-  { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'bill.ready', status: 'sent', body: 'Your bill of $91.40 is ready, due Jan 10.' },
+  // Throttled once, then sent and delivered (its attempts and receipt are added below).
+  { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'bill.ready', status: 'delivered', body: 'Your bill of $91.40 is ready, due Jan 10.' },
 ];
 let ids;
 
@@ -58,13 +61,20 @@ before(async () => {
   await putCustomer(stack, 'ada', { name: 'Ada Lovelace', phone: ADA_PHONE, email: 'ada@example.com' });
   await putCustomer(stack, 'grace', { name: 'Grace Hopper', phone: '+12175550102' });
   ids = await seedMessages(seeded);
-  // The newest bill text: a throttled first attempt, then accepted, then delivered.
+  // The newest bill text: a throttled first attempt, then accepted, then delivered; the message
+  // row reads as Herald leaves it after those (status, attempt count, provider id, the throttling
+  // as its last error, sent when accepted, delivered when the receipt came).
   const newest = ids[5];
+  const sid = 'SM0123456789abcdef0123456789abcdef';
   await sql(`INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, duration_ms, outcome, http_status, error_code, detail, provider_id) VALUES
     (${newest}, 1, 'twilio', now() - interval '1 hour', 412, 'retry', 429, '20429', 'Too Many Requests', NULL),
-    (${newest}, 2, 'twilio', now() - interval '59 minutes', 180, 'sent', 201, NULL, 'queued', 'SM0123456789abcdef')`);
+    (${newest}, 2, 'twilio', now() - interval '59 minutes', 180, 'sent', 201, NULL, 'queued', '${sid}')`);
   await sql(`INSERT INTO herald.delivery_receipts (message_id, gateway, provider_id, status, raw, received_at) VALUES
-    (${newest}, 'twilio', 'SM0123456789abcdef', 'delivered', '{"MessageStatus": "delivered"}', now() - interval '58 minutes')`);
+    (${newest}, 'twilio', '${sid}', 'delivered', '{"MessageSid": "${sid}", "MessageStatus": "delivered"}', now() - interval '58 minutes')`);
+  await sql(`UPDATE herald.messages SET status = 'delivered', attempts = 2, gateway = 'twilio', provider_id = '${sid}',
+      last_error = '20429: Too Many Requests', sent_at = now() - interval '59 minutes' + interval '180 milliseconds',
+      delivered_at = now() - interval '58 minutes', updated_at = now() - interval '58 minutes'
+    WHERE id = ${newest}`);
 });
 
 after(async () => {
@@ -72,10 +82,10 @@ after(async () => {
   if (stack) await stack.stop();
 });
 
-async function signIn(page) {
-  await page.goto(stack.baseUrl + '/admin/');
+async function signIn(page, on = stack) {
+  await page.goto(on.baseUrl + '/admin/');
   await page.getByRole('heading', { level: 1, name: 'Herald admin' }).waitFor();
-  await page.getByLabel('Admin API key').fill(stack.admin_key);
+  await page.getByLabel('Admin API key').fill(on.admin_key);
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
 }
@@ -128,6 +138,14 @@ test('an admin finds messages by phone number and type, opens one, sees attempts
     assert.equal(await receipts.locator('tbody tr').count(), 1);
     assert.match(await receipts.innerText(), /delivered/);
     assert.match(await page.locator('main').innerText(), /1 segment, GSM-7 encoding/);
+    // The summary agrees with the rows below it.
+    const summary = page.locator('section', { has: page.getByRole('heading', { name: 'Summary' }) });
+    const fact = async (name) => (await summary.locator('dt', { hasText: new RegExp(`^${name}$`) }).locator('xpath=following-sibling::dd[1]').innerText()).trim();
+    assert.equal((await fact('Status')).toLowerCase(), 'delivered');
+    assert.equal(await fact('Attempts'), '2');
+    assert.equal(await fact('Provider id'), 'SM0123456789abcdef0123456789abcdef');
+    assert.notEqual(await fact('Delivered'), '—');
+    assert.notEqual(await fact('Sent'), '—');
     await checkPage(page, 'message', { suite: SUITE });
 
     // The audited reveal.
@@ -149,6 +167,79 @@ test('an email shows its subject, text and its HTML in a sandboxed frame', async
     assert.match(await page.locator('main').innerText(), /Your bill is ready/);
     await checkPage(page, 'message-email', { suite: SUITE });
   });
+});
+
+// X-Twilio-Signature as Twilio computes it: HMAC-SHA1 with the auth token over the URL it called
+// followed by each POST parameter's name and value, sorted by name; base64.
+function twilioSignature(authToken, url, params) {
+  const data = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+  return createHmac('sha1', authToken).update(data).digest('base64');
+}
+
+const xmlText = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+
+test('a text the customer answered shows the conversation: the reply and what Herald answered', async () => {
+  // Its own heraldd: bill texts ask a question here (bill.ready declares a conversation) and go
+  // out through the fake Twilio, so the conversation opens the way it does in production.
+  const talk = await startStack({ twilio: true, config: '[rules.types."bill.ready".conversation]\nttl_hours = 72\nreplies = { N = "close" }' });
+  try {
+    const phone = '+12175550133';
+    await putCustomer(talk, 'lin', { name: 'Lin Chen', phone });
+    const occurred = new Date();
+    const due = new Date(occurred.getTime() + 20 * 86400e3).toISOString().slice(0, 10);
+    const event = { event_id: 'bill-lin-1', type: 'bill.ready', account_id: 'A-lin', occurred_at: occurred.toISOString().replace(/\.\d+Z$/, 'Z'),
+      data: { amount_due: '82.17', due_date: due, bill_url: 'https://billing.utility.example/b/lin-1' } };
+    const posted = await talk.cis('POST', '/v1/events', event);
+    assert.equal(posted.status, 202, posted.text);
+    const sms = await poll(async () => {
+      const r = await talk.admin('GET', '/v1/messages?customer_id=lin&channel=sms');
+      return r.json && r.json.items.find((m) => m.status === 'sent');
+    }, { what: 'the bill text accepted by the fake Twilio' });
+    const opened = await talk.admin('GET', `/v1/messages/${sms.id}`);
+    assert.equal(opened.json.conversation && opened.json.conversation.state, 'open', opened.text);
+
+    // The customer answers " n. " (case, spaces and the full stop are tolerated) through the
+    // signed inbound webhook; Herald answers in TwiML.
+    const url = talk.baseUrl + '/v1/webhooks/twilio/sms';
+    const form = { MessageSid: 'SM' + 'c0ffee'.padEnd(32, '0'), AccountSid: 'AC' + '1'.repeat(32), From: phone, To: '+12175550000', Body: ' n. ' };
+    const unsigned = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature('wrong', url, form) },
+      body: new URLSearchParams(form).toString() });
+    assert.equal(unsigned.status, 403);
+    const answered = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature(talk.twilio_auth_token, url, form) },
+      body: new URLSearchParams(form).toString() });
+    const twiml = await answered.text();
+    assert.equal(answered.status, 200, twiml);
+    const said = /<Message>([\s\S]*)<\/Message>/.exec(twiml);
+    assert.ok(said, twiml);
+    const reply = xmlText(said[1]);
+    assert.ok(reply.length > 0);
+
+    const detail = (await talk.admin('GET', `/v1/messages/${sms.id}`)).json;
+    assert.equal(detail.conversation.state, 'closed', JSON.stringify(detail.conversation));
+    assert.equal(detail.conversation.replies.length, 1);
+    assert.equal(detail.conversation.replies[0].reply, reply);
+
+    await withPage(browser, {}, async (page) => {
+      await signIn(page, talk);
+      await page.goto(talk.baseUrl + `/admin/#/messages/${sms.id}`);
+      await page.getByRole('heading', { level: 1, name: `Message ${sms.id}` }).waitFor();
+      const conversation = page.locator('section', { has: page.getByRole('heading', { level: 2, name: 'Conversation' }) });
+      await conversation.getByText(reply).waitFor();
+      const text = await conversation.innerText();
+      assert.match(text, /closed/);
+      assert.match(text, /N → close/);  // what the text expected
+      const turn = conversation.locator('li');
+      assert.equal(await turn.count(), 1);
+      assert.match(await turn.locator('.in').innerText(), /n\./);
+      assert.match(await turn.innerText(), /conversation · N · close/);  // what the reply matched and the action it ran
+      assert.equal((await turn.locator('.out').innerText()).includes(reply), true);
+      // The customer's number is masked here as everywhere until revealed.
+      assert.equal(text.includes(phone), false);
+      await checkPage(page, 'message-conversation', { suite: SUITE });
+    });
+  } finally {
+    await talk.stop();
+  }
 });
 
 test('an admin finds a customer by name and sees the consent history', async () => {

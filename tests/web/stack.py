@@ -1,9 +1,10 @@
 """Starts what a browser test talks to and prints it as one JSON line: a fresh database (in the
 ctest Postgres cluster, or a private one), a migrated heraldd with an admin and a CIS key, and on
-request a local SMTP server that writes each mail it receives to a JSON file. Stops it all when
-its standard input closes (the test ended, or died).
+request a local SMTP server that writes each mail it receives to a JSON file, the fake Twilio as
+the SMS gateway, and TOML added to the repository's config file. Stops it all when its standard
+input closes (the test ended, or died).
 
-    python3 tests/web/stack.py '{"smtp": true, "env": {"HERALD_...": "..."}}'
+    python3 tests/web/stack.py '{"smtp": true, "twilio": true, "config": "[rules...]", "env": {"HERALD_...": "..."}}'
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def main() -> int:
     cluster = PgCluster.from_env_or_private()
     database = cluster.create_database(prefix="web")
     sink = None
+    twilio = None
+    config_path = ""
     herald = None
     try:
         env = {"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log"}
@@ -45,13 +48,28 @@ def main() -> int:
             sink = SmtpSink(on_message=keep).start()
             env.update(sink.gateway_env("SMTP"))
             env["HERALD_CHANNELS_EMAIL"] = "smtp"
+        twilio_auth_token = ""
+        if options.get("twilio"):
+            from fake_twilio import FakeTwilio
+            twilio = FakeTwilio().start()
+            env.update(twilio.gateway_env("TWILIO"))
+            env["HERALD_CHANNELS_SMS"] = "twilio"
+            twilio_auth_token = twilio.auth_token
+        if options.get("config"):
+            # The repository's config (as an operator runs it) plus the test's own tables.
+            with open(os.path.join(HERE, "..", "..", "config", "heraldd.toml")) as f:
+                config = f.read()
+            config_path = os.path.join(cluster.dir, f"heraldd-{database.name}.toml")
+            with open(config_path, "w") as f:
+                f.write(config + "\n" + options["config"] + "\n")
+            env["HERALD_CONFIG"] = config_path
         env.update(options.get("env", {}))
         herald = Heraldd(find_heraldd(), database.url, env)
         herald.migrate()
         herald.provision_keys()
         herald.start()
         print(json.dumps({"base_url": herald.base_url, "admin_key": herald.admin_key, "cis_key": herald.cis_key,
-                          "mail_dir": mail_dir, "database_url": database.url, "heraldd": herald.binary,
+                          "mail_dir": mail_dir, "twilio_auth_token": twilio_auth_token, "database_url": database.url, "heraldd": herald.binary,
                           "cli_env": {k: v for k, v in herald.env.items() if k.startswith("HERALD_")},
                           "log": herald.log_path}), flush=True)
         sys.stdin.read()  # until the test closes it
@@ -65,6 +83,10 @@ def main() -> int:
             herald.kill9()
         if sink is not None:
             sink.stop()
+        if twilio is not None:
+            twilio.stop()
+        if config_path:
+            os.unlink(config_path)
         database.drop()
         if cluster.owned:
             cluster.stop()

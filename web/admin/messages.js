@@ -212,6 +212,12 @@
     </section>`;
   }
 
+  // The replies a conversation expects, as the server gives them: { "Y": "payment.authorize", ... }.
+  function expects(expected) {
+    const entries = expected && typeof expected === 'object' ? Object.entries(expected) : [];
+    return entries.length ? ' · expects ' + entries.map(([reply, action]) => reply + ' → ' + action).join(', ') : '';
+  }
+
   // The conversation the message opened (two-way SMS): what Herald expected, each reply with
   // what it matched and what Herald answered, and the conversations that followed from it.
   function Thread({ conversation, level }) {
@@ -220,12 +226,13 @@
     const H = level === 0 ? 'h3' : 'h4';
     return html`<div>
       <${H}>Conversation ${c.id != null ? c.id : ''} · ${c.state || ''}</${H}>
-      <p class="hint">Opened ${when(c.opened_at)}${c.closed_at ? ', closed ' + when(c.closed_at) : c.expires_at ? ', expires ' + when(c.expires_at) : ''}${Array.isArray(c.expected) && c.expected.length ? ' · expects ' + c.expected.join(', ') : ''}</p>
+      <p class="hint">Opened ${when(c.opened_at)}${c.closed_at ? ', closed ' + when(c.closed_at) : c.expires_at ? ', expires ' + when(c.expires_at) : ''}${expects(c.expected)}</p>
       ${replies.length === 0 ? html`<p>No reply yet.</p>` : html`<ul class="plain">
         ${replies.map((e) => html`<li>
           <div class="in"><strong>Customer</strong> · ${when(e.received_at)}: ${e.body}</div>
           ${(e.matched || e.keyword) && html`<div class="hint">Matched ${[e.matched, e.keyword, e.action].filter(Boolean).join(' · ')}</div>`}
           ${e.reply && html`<div class="out"><strong>Herald</strong>: ${e.reply}</div>`}
+          ${e.error && html`<div class="hint">Error: ${e.error}</div>`}
         </li>`)}
       </ul>`}
       ${(c.follow_ups || []).map((f) => html`<${Thread} conversation=${f} level=${level + 1} />`)}
