@@ -60,6 +60,7 @@ const RouteSpec kRoutes[] = {
     {"GET", "/v1/messages", Access::admin, handlers::list_messages},
     {"GET", "/v1/messages/{message_id}", Access::admin, handlers::get_message},
     {"GET", "/v1/reports/volume", Access::admin, handlers::volume_report},
+    {"GET", "/v1/reports/engagement", Access::admin, handlers::engagement_report},
 
     {"POST", "/v1/webhooks/twilio/status", Access::open, handlers::twilio_status},
     {"GET", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_page},

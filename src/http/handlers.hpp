@@ -61,6 +61,7 @@ Response get_event(Context&);
 Response list_messages(Context&);
 Response get_message(Context&);
 Response volume_report(Context&);
+Response engagement_report(Context&);  // handlers_engagement.cpp
 
 // providers and public links (their own credentials)
 Response twilio_status(Context&);
