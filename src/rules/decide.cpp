@@ -50,7 +50,9 @@ void declare_shipped_data(std::map<std::string, EventTypeRule>& types) {
       {"amount", money}, {"payment_date", date}, {"confirmation", field(K::text, kOptional, 64)}};
   types["payment.declined"].data = {{"amount", money}, {"reason", field(K::text, kRequired, 200)}, {"pay_url", link}};
   types["payment.scheduled"].data = {{"amount", money}, {"scheduled_date", date}};
-  types["account.past_due"].data = {{"amount_due", money}, {"pay_url", link}};
+  // card_last4: the card on file; with it the SMS offers "Reply Y to pay" (a conversation).
+  types["account.past_due"].data = {
+      {"amount_due", money}, {"pay_url", link}, {"card_last4", field(K::text, kOptional, 4)}};
   types["disconnection.scheduled"].data = {{"disconnection_date", date}, {"amount_due", money}, {"pay_url", link}};
   types["card.expiring"].data = {{"card_last4", field(K::text, kRequired, 4)},
                                  {"expiry", field(K::text, kRequired, 16)},

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "herald/rules/services.hpp"
+#include "herald/rules/templates.hpp"
+#include "herald/source_dir.hpp"
 
 namespace herald::rules {
 namespace {
@@ -53,6 +55,25 @@ TEST(RegistrationReply, AnythingElseIsNotUnderstood) {
                            "abc 62701"}) {
     EXPECT_FALSE(parse_registration_reply(text).has_value()) << text;
   }
+}
+
+TEST(PastDueText, OffersReplyToPayOnlyWithACardOnFile) {
+  const TemplateStore store(std::string(HERALD_SOURCE_DIR) + "/config/templates");
+  Json ctx = {{"utility", {{"name", "City Water"}, {"phone", "+1 800 555 0100"}}},
+              {"account", {{"id_masked", "****1001"}}},
+              {"data", {{"amount_due", "82.17"}, {"amount_due_formatted", "$82.17"}, {"card_last4", "4242"}}}};
+  auto with_card = store.render("account.past_due", Channel::sms, "en", "en", ctx);
+  ASSERT_TRUE(with_card.ok());
+  EXPECT_EQ(with_card->body,
+            "City Water: Account ****1001 is past due: $82.17. Reply Y to pay $82.17 with the card ending 4242 or call "
+            "+1 800 555 0100 to set up a plan. Reply STOP to opt out.");
+  ctx["data"].erase("card_last4");
+  ctx["data"]["pay_url"] = "https://pay.example.com";
+  auto without = store.render("account.past_due", Channel::sms, "en", "en", ctx);
+  ASSERT_TRUE(without.ok());
+  EXPECT_EQ(without->body,
+            "City Water: Account ****1001 is past due: $82.17. Please pay now at https://pay.example.com or call "
+            "+1 800 555 0100 to set up a plan. Reply STOP to opt out.");
 }
 
 }  // namespace
