@@ -63,6 +63,10 @@ Response get_message(Context&);
 Response volume_report(Context&);
 Response engagement_report(Context&);  // handlers_engagement.cpp
 
+// admin console reads
+Response search_customers(Context&);
+Response gateway_report(Context&);
+
 // providers and public links (their own credentials)
 Response twilio_status(Context&);
 Response unsubscribe_page(Context&);

@@ -12,23 +12,74 @@ namespace {
 
 // One statement for every filter combination: an empty parameter switches its filter off.
 // Parameters are bound at plan time (unnamed statement), so Postgres folds the switched-off
-// filters away and picks the index of the ones left (customer, account, address, created).
-const char* const kListMessages =
-    "SELECT id, created_at, customer_id, account_id, channel, address, type, topic, status,"
-    " suppression_reason, gateway, left(body, 80), event_id, attempts, not_before, sent_at"
-    " FROM herald.messages"
-    " WHERE ($1 = '' OR customer_id = $1)"
-    "   AND ($2 = '' OR account_id = $2)"
-    "   AND ($3 = '' OR address = $3)"
-    "   AND ($4 = '' OR channel = $4)"
-    "   AND ($5 = '' OR type = $5)"
-    "   AND ($6 = '' OR topic = $6)"
-    "   AND ($7 = '' OR status = $7)"
-    "   AND ($8 = '' OR body ILIKE '%' || $8 || '%' OR subject ILIKE '%' || $8 || '%')"
-    "   AND (NULLIF($9, '') IS NULL OR created_at >= NULLIF($9, '')::timestamptz)"
-    "   AND (NULLIF($10, '') IS NULL OR created_at < NULLIF($10, '')::timestamptz)"
-    "   AND ($11::bigint = 0 OR id < $11::bigint)"
-    " ORDER BY id DESC LIMIT $12::integer";
+// filters away and picks the index of the ones left (customer, account, address, type, the
+// trigram index of subject and body, or the primary key between the id bounds of a date range).
+// The q expression is the one 0010_history_indexes.sql indexes.
+const char* const kSummaryColumns =
+    "SELECT m.id, m.created_at, m.customer_id, m.account_id, m.channel, m.address, m.type, m.topic, m.status,"
+    " m.suppression_reason, m.gateway, left(m.body, 80), m.event_id, m.attempts, m.not_before, m.sent_at";
+const char* const kFilters =
+    " WHERE ($1 = '' OR m.customer_id = $1)"
+    "   AND ($2 = '' OR m.account_id = $2)"
+    "   AND ($3 = '' OR m.address = $3)"
+    "   AND ($4 = '' OR m.channel = $4)"
+    "   AND ($5 = '' OR m.type = $5)"
+    "   AND ($6 = '' OR m.topic = $6)"
+    "   AND ($7 = '' OR m.status = $7)"
+    "   AND ($8 = '' OR (m.subject || ' ' || m.body) ILIKE '%' || $8 || '%')"
+    "   AND (NULLIF($9, '') IS NULL OR m.created_at >= NULLIF($9, '')::timestamptz)"
+    "   AND (NULLIF($10, '') IS NULL OR m.created_at < NULLIF($10, '')::timestamptz)";
+
+// Without a rare status: newest first along whatever index the other filters choose.
+const std::string kListMessages = std::string(kSummaryColumns) + " FROM herald.messages m" + kFilters +
+                                  "   AND ($11::bigint = 0 OR m.id < $11::bigint) AND m.id > $13::bigint"
+                                  " ORDER BY m.id DESC LIMIT $12::integer";
+
+// failed, undelivered, suppressed: newest first along messages_by_status (0010), whose own copy
+// of channel, type and topic filters before a message row is read.
+const std::string kListMessagesByStatus =
+    std::string(kSummaryColumns) +
+    " FROM herald.messages_by_status s JOIN herald.messages m ON m.id = s.message_id" + kFilters +
+    "   AND s.status = $7 AND ($4 = '' OR s.channel = $4) AND ($5 = '' OR s.type = $5) AND ($6 = '' OR s.topic = $6)"
+    "   AND ($11::bigint = 0 OR s.message_id < $11::bigint) AND s.message_id > $13::bigint"
+    " ORDER BY s.message_id DESC LIMIT $12::integer";
+
+// scheduled, queued, sending: exactly the messages with a dispatch-queue row, newest first along its key.
+const std::string kListQueuedMessages =
+    std::string(kSummaryColumns) +
+    " FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id" + kFilters +
+    "   AND ($11::bigint = 0 OR q.message_id < $11::bigint) AND q.message_id > $13::bigint"
+    " ORDER BY q.message_id DESC LIMIT $12::integer";
+
+const std::string& list_statement(const std::optional<MessageStatus>& status) {
+  if (!status) return kListMessages;
+  switch (*status) {
+    case MessageStatus::failed:
+    case MessageStatus::undelivered:
+    case MessageStatus::suppressed: return kListMessagesByStatus;
+    case MessageStatus::scheduled:
+    case MessageStatus::queued:
+    case MessageStatus::sending: return kListQueuedMessages;
+    case MessageStatus::sent:
+    case MessageStatus::delivered: break;  // most messages: the plain walk finds a page at once
+  }
+  return kListMessages;
+}
+
+// A date range becomes id bounds, so the newest-first walk of an old range starts at the range's
+// own end instead of reading every newer message. Messages are stamped with the writer's clock
+// as their ids are drawn, so ids follow created_at except between writers whose stamps are
+// close together; kIdOrderSlack bounds that disorder. The first message stamped at least the
+// slack after `to` has an id above every message stamped before `to`; the last one stamped at
+// least the slack before `from` has an id below every message from `from` on. The created_at
+// filter stays, so a bound that lands inside the slack costs a few rows read, never a wrong row.
+const char* const kIdAbove =
+    "SELECT id FROM herald.messages WHERE created_at >= $1::timestamptz + $2::interval"
+    " ORDER BY created_at LIMIT 1";
+const char* const kIdBelow =
+    "SELECT id FROM herald.messages WHERE created_at < $1::timestamptz - $2::interval"
+    " ORDER BY created_at DESC LIMIT 1";
+const char* const kIdOrderSlack = "10 minutes";
 
 // due_at comes from the dispatch queue: when the message is next looked at, if it is still to go out.
 const char* const kSelectMessage =
@@ -153,11 +204,24 @@ MessagePage list_messages(Database& db, const MessageFilter& f) {
   with_connection(db, [&](pqxx::connection& c) {
     page = MessagePage{};
     pqxx::nontransaction n(c);
+    std::int64_t before_id = f.before_id;
+    std::int64_t after_id = 0;
+    if (f.to) {
+      const auto r = n.exec_params(kIdAbove, format_time(*f.to), kIdOrderSlack);
+      if (!r.empty()) {
+        const auto bound = r[0][0].as<std::int64_t>();
+        if (before_id == 0 || bound < before_id) before_id = bound;
+      }
+    }
+    if (f.from) {
+      const auto r = n.exec_params(kIdBelow, format_time(*f.from), kIdOrderSlack);
+      if (!r.empty()) after_id = r[0][0].as<std::int64_t>();
+    }
     // One row more than asked tells whether there is a next page.
-    const auto rows = n.exec_params(kListMessages, f.customer_id, f.account_id, f.address, filter_text(f.channel),
+    const auto rows = n.exec_params(list_statement(f.status), f.customer_id, f.account_id, f.address, filter_text(f.channel),
                                     f.type, filter_text(f.topic), filter_text(f.status), like_escape(f.q),
                                     f.from ? format_time(*f.from) : "", f.to ? format_time(*f.to) : "",
-                                    f.before_id, limit + 1);
+                                    before_id, limit + 1, after_id);
     for (const auto& row : rows) {
       if (static_cast<int>(page.items.size()) == limit) {
         page.next_before_id = page.items.back().id;

@@ -34,7 +34,6 @@ TEST_F(HttpMessages, ListsNewestFirstWithMaskedAddresses) {
 
 TEST_F(HttpMessages, EveryFilterNarrowsTheList) {
   MessageRow base;
-  auto a = add(base);
   MessageRow other = base;
   other.customer_id = "C-2";
   other.account_id = "A-2";
@@ -45,7 +44,9 @@ TEST_F(HttpMessages, EveryFilterNarrowsTheList) {
   other.status = "delivered";
   other.body = "Thanks for your payment";
   other.created_at = "2026-01-05T12:00:00Z";
+  // The older message is written first, as the outbox would: ids follow created_at.
   auto b = add(other);
+  auto a = add(base);
 
   auto ids = [&](const std::string& query) {
     auto r = call("GET", "/v1/messages?" + query, admin_key_);

@@ -84,8 +84,9 @@ TEST(StoreMessages, EveryFilterNarrowsAndFiltersCombine) {
     m.topic = "outage";
   });
   const auto delivered = with([](MessageRow& m) { m.status = "delivered"; });
-  const auto later = with([](MessageRow& m) { m.created_at = "2026-11-22T10:00:00Z"; });
   const auto percent = with([](MessageRow& m) { m.body = "Save 100% on paper_less billing"; });
+  // Written last, as the outbox would: ids follow created_at (the date filters rely on it).
+  const auto later = with([](MessageRow& m) { m.created_at = "2026-11-22T10:00:00Z"; });
 
   MessageFilter f;
   f.customer_id = "C-2";
@@ -140,6 +141,121 @@ TEST(StoreMessages, EveryFilterNarrowsAndFiltersCombine) {
   f.from = *parse_time("2026-11-20T00:00:00Z");
   f.to = *parse_time("2026-11-21T00:00:00Z");
   EXPECT_EQ(list_ids(t, f), (std::vector<std::int64_t>{percent, email, other_account, plain}));
+}
+
+// Date ranges are served through id bounds (ids follow created_at to within ten minutes): an
+// old range deep in the history reads exactly its own messages, page after page.
+TEST(StoreMessages, AnOldDateRangeListsExactlyItsMessagesAcrossPages) {
+  TestDb t;
+  // Thirty days, eight messages a day, three hours apart, written in time order.
+  const auto start = *parse_time("2026-10-01T00:00:00Z");
+  std::vector<std::pair<TimePoint, std::int64_t>> all;
+  for (int i = 0; i < 30 * 8; ++i) {
+    MessageRow m;
+    const auto at = start + std::chrono::hours(3 * i);
+    m.created_at = format_time(at);
+    all.emplace_back(at, insert_message(t, m));
+  }
+  const auto from = *parse_time("2026-10-05T04:00:00Z");
+  const auto to = *parse_time("2026-10-09T06:00:00Z");
+  std::vector<std::int64_t> expected;
+  for (auto it = all.rbegin(); it != all.rend(); ++it)
+    if (it->first >= from && it->first < to) expected.push_back(it->second);
+
+  MessageFilter f;
+  f.from = from;
+  f.to = to;
+  f.limit = 7;
+  std::vector<std::int64_t> seen;
+  std::optional<std::int64_t> next;
+  do {
+    f.before_id = next.value_or(0);
+    auto page = list_messages(t.db(), f);
+    for (auto id : ids_of(page)) seen.push_back(id);
+    next = page.next_before_id;
+  } while (next);
+  EXPECT_EQ(seen, expected);
+}
+
+// Two writers stamping a few minutes apart may commit in the other order: a message whose id
+// is higher than a later-stamped one is still inside or outside a range by its own stamp.
+TEST(StoreMessages, DateRangesHoldForMessagesWrittenSlightlyOutOfOrder) {
+  TestDb t;
+  auto at = [&](const std::string& time) {
+    MessageRow m;
+    m.created_at = "2026-11-20T" + time + "Z";
+    return insert_message(t, m);
+  };
+  const auto m1 = at("10:00:00");
+  const auto m2 = at("11:00:00");
+  const auto m3 = at("10:55:00");  // stamped five minutes before m2, written after it
+  const auto m4 = at("12:00:00");
+  const auto m5 = at("13:00:00");
+  using V = std::vector<std::int64_t>;
+  auto range = [&](const std::string& from, const std::string& to) {
+    MessageFilter f;
+    if (!from.empty()) f.from = *parse_time("2026-11-20T" + from + "Z");
+    if (!to.empty()) f.to = *parse_time("2026-11-20T" + to + "Z");
+    return list_ids(t, f);
+  };
+  EXPECT_EQ(range("", "10:57:00"), (V{m3, m1}));
+  EXPECT_EQ(range("10:58:00", "12:30:00"), (V{m4, m2}));
+  EXPECT_EQ(range("10:50:00", "11:00:00"), (V{m3}));
+  EXPECT_EQ(range("11:00:00", ""), (V{m5, m4, m2}));
+  EXPECT_EQ(range("10:56:00", "10:59:00"), V{});
+}
+
+// Rare statuses are found through their own index table and statuses still to go out through
+// the dispatch queue: both follow every status change the dispatcher and receipts make.
+TEST(StoreMessages, StatusFilterFollowsStatusChanges) {
+  TestDb t;
+  MessageRow queued;
+  const auto a = insert_message(t, queued);
+  MessageRow suppressed;
+  suppressed.status = "suppressed";
+  suppressed.suppression_reason = "opted_out";
+  const auto b = insert_message(t, suppressed);
+  MessageRow email = queued;
+  email.channel = "email";
+  email.address = "ada@example.com";
+  const auto c = insert_message(t, email);
+  MessageRow scheduled;
+  scheduled.status = "scheduled";
+  const auto d = insert_message(t, scheduled);
+
+  using V = std::vector<std::int64_t>;
+  auto with_status = [&](MessageStatus s, std::optional<Channel> ch = std::nullopt) {
+    MessageFilter f;
+    f.status = s;
+    f.channel = ch;
+    return list_ids(t, f);
+  };
+  EXPECT_EQ(with_status(MessageStatus::queued), (V{c, a}));
+  EXPECT_EQ(with_status(MessageStatus::scheduled), (V{d}));
+  EXPECT_EQ(with_status(MessageStatus::suppressed), (V{b}));
+  EXPECT_EQ(with_status(MessageStatus::failed), V{});
+
+  // Dispatch: a is sent, then reported undelivered; c fails; d is cancelled (suppressed).
+  const auto sa = std::to_string(a), sc = std::to_string(c), sd = std::to_string(d);
+  t.exec("UPDATE herald.messages SET status = 'sent' WHERE id = " + sa +
+         "; DELETE FROM herald.message_queue WHERE message_id = " + sa);
+  t.exec("UPDATE herald.messages SET status = 'undelivered' WHERE id = " + sa);
+  t.exec("UPDATE herald.messages SET status = 'failed', attempts = 3 WHERE id = " + sc +
+         "; DELETE FROM herald.message_queue WHERE message_id = " + sc);
+  t.exec("UPDATE herald.messages SET status = 'suppressed', suppression_reason = 'cancelled' WHERE id = " + sd +
+         "; DELETE FROM herald.message_queue WHERE message_id = " + sd);
+  EXPECT_EQ(with_status(MessageStatus::queued), V{});
+  EXPECT_EQ(with_status(MessageStatus::scheduled), V{});
+  EXPECT_EQ(with_status(MessageStatus::undelivered), (V{a}));
+  EXPECT_EQ(with_status(MessageStatus::failed), (V{c}));
+  EXPECT_EQ(with_status(MessageStatus::failed, Channel::email), (V{c}));
+  EXPECT_EQ(with_status(MessageStatus::failed, Channel::sms), V{});
+  EXPECT_EQ(with_status(MessageStatus::suppressed), (V{d, b}));
+
+  // A late delivered receipt moves a past undelivered: it leaves that status's index.
+  t.exec("UPDATE herald.messages SET status = 'delivered' WHERE id = " + sa);
+  EXPECT_EQ(with_status(MessageStatus::undelivered), V{});
+  EXPECT_EQ(with_status(MessageStatus::delivered), (V{a}));
 }
 
 TEST(StoreMessages, SummaryHasTheListColumnsAndTheBodysFirst80Characters) {

@@ -121,7 +121,8 @@ export function assertNoPageErrors(page) {
 function safeName(s) { return s.replace(/[^A-Za-z0-9._-]+/g, '-'); }
 
 // Screenshots of the page as it stands at desktop and phone width (light) and desktop (dark),
-// and axe-core on each: serious and critical violations fail the test. `ready` is awaited after
+// and axe-core on each: serious and critical violations fail the test, and so does a page wider
+// than the screen. `ready` is awaited after
 // each resize (e.g. a locator that must be visible).
 export async function checkPage(page, name, { suite = 'web', ready } = {}) {
   const dir = path.join(outputDir, safeName(suite));
@@ -133,6 +134,9 @@ export async function checkPage(page, name, { suite = 'web', ready } = {}) {
     await page.setViewportSize(viewport);
     await page.emulateMedia({ colorScheme: scheme });
     if (ready) await ready();
+    // Nothing may need sideways scrolling at any width (WCAG 1.4.10 reflow at 360 px).
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (overflow > 0) failures.push(`${label}: the page is ${overflow} px wider than the ${viewport.width} px screen`);
     const file = path.join(dir, `${safeName(name)}-${label}.png`);
     await page.screenshot({ path: file, fullPage: true });
     shots.push(file);
@@ -144,7 +148,7 @@ export async function checkPage(page, name, { suite = 'web', ready } = {}) {
   }
   await page.setViewportSize(viewports.desktop);
   await page.emulateMedia({ colorScheme: 'light' });
-  if (failures.length) throw new Error(`axe found serious or critical violations on ${name}:\n  ${failures.join('\n  ')}`);
+  if (failures.length) throw new Error(`${name} fails the page checks (axe: serious or critical violations; reflow):\n  ${failures.join('\n  ')}`);
   return shots;
 }
 
@@ -219,4 +223,27 @@ export async function tabTo(page, locator, max = 80) {
     await page.keyboard.press('Tab');
   }
   throw new Error(`the keyboard did not reach ${locator} within ${max} Tab presses`);
+}
+
+// Runs fn(page) on a fresh page (its own context: cookies and sessionStorage start empty) and
+// closes it; a failure also reports what the page itself complained about (script errors, CSP
+// refusals), which a timed-out wait would otherwise hide.
+export async function withPage(browser, options, fn) {
+  const page = await openPage(browser, options);
+  try {
+    await fn(page);
+    assertNoPageErrors(page);
+  } catch (e) {
+    if (page.problems.length) e.message += `\nthe page reported:\n  ${page.problems.join('\n  ')}`;
+    throw e;
+  } finally {
+    await page.context().close();
+  }
+}
+
+// One SQL statement against the stack's database (to set up what no API offers yet).
+export async function sql(stack, statement) {
+  const { stdout } = await promisify(execFile)('/usr/lib/postgresql/15/bin/psql',
+    [stack.database_url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', statement]);
+  return stdout.trim();
 }

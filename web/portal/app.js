@@ -17,15 +17,19 @@
 
   // The link carries the token in its fragment, which browsers never send to a server. It is
   // moved to this tab's sessionStorage (so a reload still works) and taken out of the address
-  // bar, so it stays out of history, bookmarks and screenshots.
-  function takeToken() {
-    const fromLink = new URLSearchParams(location.hash.slice(1)).get('token');
+  // bar, so it stays out of history, bookmarks and screenshots. The link in a verification email
+  // also carries the contact and its code (&verify=email&address=...&code=...).
+  function takeLink() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    const fromLink = params.get('token');
     if (fromLink) {
       sessionStorage.setItem(TOKEN_KEY, fromLink);
       history.replaceState(null, '', location.pathname + location.search);
-      return fromLink;
+      const channel = params.get('verify');
+      const verify = channel && params.get('address') ? { channel, address: params.get('address'), code: params.get('code') || '' } : null;
+      return { token: fromLink, verify };
     }
-    return sessionStorage.getItem(TOKEN_KEY);
+    return { token: sessionStorage.getItem(TOKEN_KEY), verify: null };
   }
 
   // The customer the token names. Only a hint for building paths: the server checks the
@@ -186,7 +190,7 @@
       </section>`;
   }
 
-  function Topics({ t, form, setForm, reachable, errors }) {
+  function Topics({ t, form, setForm, reachable, optedOut, errors }) {
     const toggle = (topic, channel, on) => {
       const next = new Set(form.topics[topic]);
       if (on) next.add(channel);
@@ -207,6 +211,7 @@
                 ${CHANNELS.map((channel) => {
                   const id = `switch-${topic}-${channel}`;
                   const usable = reachable.has(channel);
+                  const why = optedOut.has(channel) ? t.optedOutHint[channel] : t.needsContact[channel];
                   const hintId = `${id}-hint`;
                   const name = t.switchName(t.topics[topic], t.channelsInSentence[channel]);
                   return html`
@@ -217,7 +222,7 @@
                         aria-describedby=${usable ? undefined : hintId}
                         onChange=${(e) => toggle(topic, channel, e.currentTarget.checked)} />
                       <label for=${id}><span class="visually-hidden">${name}</span><span aria-hidden="true">${t.channels[channel]}</span></label>
-                      ${usable ? null : html`<p class="hint" id=${hintId}>${t.needsContact[channel]}</p>`}
+                      ${usable ? null : html`<p class="hint" id=${hintId}>${why}</p>`}
                     </div>`;
                 })}
               </div>
@@ -268,7 +273,7 @@
       </section>`;
   }
 
-  function Contacts({ t, customer, call, reload, announce }) {
+  function Contacts({ t, customer, call, reload, announce, linked }) {
     const [busy, setBusy] = useState(false);
     const remove = async (contact) => {
       setBusy(true);
@@ -303,15 +308,17 @@
                 </li>`;
             })}
           </ul>`}
-        <${AddContact} t=${t} customer=${customer} call=${call} reload=${reload} announce=${announce} />
+        <${AddContact} t=${t} customer=${customer} call=${call} reload=${reload} announce=${announce} linked=${linked} />
       </section>`;
   }
 
-  function AddContact({ t, customer, call, reload, announce }) {
+  function AddContact({ t, customer, call, reload, announce, linked }) {
     const [kind, setKind] = useState('sms');
     const [address, setAddress] = useState('');
-    const [pending, setPending] = useState(null); // {channel, address, expires_at}
-    const [code, setCode] = useState('');
+    // {channel, address, expires_at}; opened from a verification email's link, the code is filled
+    // in and the customer confirms it (a link scanner that opens the link confirms nothing).
+    const [pending, setPending] = useState(linked ? { channel: linked.channel, address: linked.address, fromLink: true } : null);
+    const [code, setCode] = useState(linked ? linked.code : '');
     const [error, setError] = useState({});
     const [busy, setBusy] = useState(false);
     const codeInput = useRef(null);
@@ -376,7 +383,7 @@
       return html`
         <form class="add" onSubmit=${verify} noValidate>
           <h3>${t.addHeading}</h3>
-          <p id="code-sent">${t.codeSent(pending.address, until)}</p>
+          <p id="code-sent">${pending.fromLink ? t.codeFromLink(pending.address) : t.codeSent(pending.address, until)}</p>
           <div class="field">
             <label for="verify-code">${t.code}</label>
             <input id="verify-code" ref=${codeInput} value=${code} inputmode="numeric" autocomplete="one-time-code"
@@ -415,11 +422,18 @@
       </form>`;
   }
 
-  function History({ t, consent, customer }) {
-    if (!consent) return null; // the server keeps no history it can show: leave the section out
+  function History({ t, consent, customer, call }) {
+    const [older, setOlder] = useState({ items: [], cursor: undefined });
+    if (!consent) return null; // this server keeps no history it can show: leave the section out
     const zone = (customer.accounts[0] || {}).timezone;
-    const items = [...consent].reverse(); // newest first
+    const cursor = older.cursor === undefined ? consent.next_cursor : older.cursor;
+    // Newest first, whatever order the pages come in.
+    const items = [...consent.items, ...older.items].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
     const count = t.historyCount(items.length, new Intl.NumberFormat(t.locale).format(items.length));
+    const more = async () => {
+      const r = await call('GET', `/v1/customers/${encodeURIComponent(customer.customer_id)}/consent?cursor=${encodeURIComponent(cursor)}`);
+      if (r.ok) setOlder({ items: [...older.items, ...(r.data.items || [])], cursor: r.data.next_cursor || null });
+    };
     return html`
       <section aria-labelledby="history-heading">
         <h2 id="history-heading">${t.historyHeading}</h2>
@@ -435,10 +449,11 @@
                   t.sources[item.source] || item.source)}</span>
               </li>`)}
           </ol>`}
+        ${cursor ? html`<button type="button" class="secondary" onClick=${more}>${t.olderHistory}</button>` : null}
       </section>`;
   }
 
-  function Preferences({ state, call, reload, setLanguage }) {
+  function Preferences({ state, call, reload, setLanguage, linked }) {
     const { customer, prefs, consent } = state;
     const [form, setFormState] = useState(() => formFromPreferences(prefs));
     const [errors, setErrors] = useState({});
@@ -455,7 +470,10 @@
     };
     const announce = (text, error) => setStatus({ text, error: !!error });
 
-    const reachable = new Set((prefs.contacts || []).filter((c) => c.verified && c.consent !== 'opted_out').map((c) => c.channel));
+    const contacts = prefs.contacts || [];
+    const reachable = new Set(contacts.filter((c) => c.verified && c.consent !== 'opted_out').map((c) => c.channel));
+    // Channels whose only verified contacts opted out: the hint says so instead of "add one".
+    const optedOut = new Set(contacts.filter((c) => c.verified && c.consent === 'opted_out' && !reachable.has(c.channel)).map((c) => c.channel));
 
     const save = async (e) => {
       e.preventDefault();
@@ -506,22 +524,22 @@
         <p>${t.intro}</p>
         <${Accounts} t=${t} customer=${customer} />
         <form id="preferences" onSubmit=${save} noValidate>
-          <${Topics} t=${t} form=${form} setForm=${setForm} reachable=${reachable} errors=${errors} />
+          <${Topics} t=${t} form=${form} setForm=${setForm} reachable=${reachable} optedOut=${optedOut} errors=${errors} />
           <${QuietHours} t=${t} form=${form} setForm=${setForm} customer=${customer} errors=${errors} />
           <div class="save-bar">
             <button type="submit" class="primary" disabled=${saving}>${saving ? t.saving : t.save}</button>
             <p role="status" class=${status && status.error ? 'status status-error' : 'status'}>${status ? status.text : ''}</p>
           </div>
         </form>
-        <${Contacts} t=${t} customer=${customer} call=${call} reload=${reload} announce=${announce} />
-        <${History} t=${t} consent=${consent} customer=${customer} />
+        <${Contacts} t=${t} customer=${customer} call=${call} reload=${reload} announce=${announce} linked=${linked} />
+        <${History} t=${t} consent=${consent} customer=${customer} call=${call} />
       </main>`;
   }
 
   // ------------------------------------------------------------------ the app
 
   function App() {
-    const [token] = useState(takeToken);
+    const [{ token, verify: linked }] = useState(takeLink);
     const [phase, setPhase] = useState('loading'); // loading | ready | expired | failed
     const [state, setState] = useState(null);
     const [language, setLanguage] = useState(browserLanguage);
@@ -557,7 +575,8 @@
       const lang = pickLanguage(prefs.data.language);
       if (lang && firstLoad.current) setLanguage(lang);
       firstLoad.current = false;
-      setState({ customer: customer.data, prefs: prefs.data, consent: consent.ok ? (consent.data.items || []) : null });
+      setState({ customer: customer.data, prefs: prefs.data,
+        consent: consent.ok ? { items: consent.data.items || [], next_cursor: consent.data.next_cursor || null } : null });
       setPhase('ready');
     };
 
@@ -575,7 +594,7 @@
     if (phase === 'expired') return html`<${Expired} t=${t} />`;
     if (phase === 'failed') return html`<${Failed} t=${t} retry=${() => { setPhase('loading'); load(); }} />`;
     if (phase === 'loading' || !state) return html`<${Loading} t=${t} />`;
-    return html`<${Preferences} state=${state} call=${call} reload=${load} setLanguage=${setLanguage} />`;
+    return html`<${Preferences} state=${state} call=${call} reload=${load} setLanguage=${setLanguage} linked=${linked} />`;
   }
 
   const root = document.getElementById('app');

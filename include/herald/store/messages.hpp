@@ -12,7 +12,8 @@
 namespace herald::store {
 
 // Empty strings / nullopt mean "no filter". from/to bound created_at (from inclusive, to
-// exclusive). q searches body and subject, case-insensitively and literally.
+// exclusive); they rely on ids following created_at to within ten minutes, as the writers
+// stamp them (see messages.cpp). q searches subject and body, case-insensitively and literally.
 struct MessageFilter {
   std::string customer_id, account_id, address, type, q;
   std::optional<Channel> channel;

@@ -1,0 +1,112 @@
+// Admin console reads: customer search (masked unless revealed and audited) and the gateway report.
+#include <charconv>
+#include <cstdint>
+
+#include "handlers.hpp"
+#include "herald/domain/phone.hpp"
+#include "herald/domain/text.hpp"
+#include "herald/http/views/console.hpp"
+#include "herald/store/audit.hpp"
+#include "herald/store/customer_search.hpp"
+#include "herald/store/gateway_report.hpp"
+
+namespace herald::http::handlers {
+
+namespace {
+
+constexpr int kDefaultLimit = 50;
+constexpr int kMaxLimit = 500;
+constexpr std::size_t kMaxQuery = 200;
+
+Result<std::optional<TimePoint>> optional_time(const Context& ctx, const std::string& name) {
+  auto text = ctx.query_value(name);
+  if (text.empty()) return std::optional<TimePoint>{};
+  auto t = parse_time(text);
+  if (!t) return invalid(name, "invalid_time", name + " must be an RFC 3339 time with offset");
+  return std::optional<TimePoint>{*t};
+}
+
+Result<int> page_limit(const Context& ctx) {
+  const auto text = ctx.query_value("limit");
+  if (text.empty()) return kDefaultLimit;
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxLimit)
+    return invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500");
+  return n;
+}
+
+// Whether s is well-formed UTF-8 (no overlong forms, no surrogates): Postgres refuses anything
+// else, and a query parameter is percent-decoded bytes.
+bool valid_utf8(std::string_view s) {
+  static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t more = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    if (more == 4 || i + more >= s.size()) return false;  // not a lead byte, or cut short
+    std::uint32_t cp = more == 0 ? c : more == 1 ? (c & 0x1Fu) : more == 2 ? (c & 0x0Fu) : (c & 0x07u);
+    for (std::size_t k = 1; k <= more; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < kMin[more] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
+std::string trimmed(std::string s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+}  // namespace
+
+Response search_customers(Context& ctx) {
+  store::CustomerSearch s;
+  s.text = trimmed(ctx.query_value("q"));
+  if (!valid_utf8(s.text) || has_control_character(s.text))
+    return error_response(invalid("q", "invalid_text", "q must be UTF-8 text without control characters"));
+  if (s.text.empty()) return error_response(invalid("q", "required", "q is required: a name, phone, email or id"));
+  if (s.text.size() > kMaxQuery)
+    return error_response(invalid("q", "too_long", "q is at most " + std::to_string(kMaxQuery) + " characters"));
+  // The same text may be a phone number or an email as well as a name or an id: each is looked
+  // up the way it is stored.
+  if (s.text.find('@') != std::string::npos) {
+    if (auto email = normalize_email(s.text)) s.email = *email;
+  } else if (auto phone = to_e164(s.text, ctx.config.default_region)) {
+    s.phone = *phone;
+  }
+  auto limit = page_limit(ctx);
+  if (!limit) return error_response(limit.error());
+  s.limit = *limit;
+  if (auto cursor = ctx.query_value("cursor"); !cursor.empty()) {
+    auto after = views::decode_customer_cursor(cursor);
+    if (!after || !valid_utf8(*after) || has_control_character(*after)) return error_response(malformed("cursor", "invalid_cursor", "the cursor is not one this server issued"));
+    s.after_customer_id = *after;
+  }
+  const auto reveal = ctx.query_value("reveal");
+  const bool revealed = reveal == "1" || reveal == "true";
+  const auto page = store::search_customers(ctx.services.db, s);
+  if (revealed) {
+    store::audit(ctx.services.db, ctx.actor(), "customers.reveal", "customers",
+                 Json{{"query", std::string(ctx.request.query_string())}, {"count", page.items.size()}});
+  }
+  return json_response(200, views::customer_search_json(page, revealed));
+}
+
+Response gateway_report(Context& ctx) {
+  auto from = optional_time(ctx, "from");
+  if (!from) return error_response(from.error());
+  auto to = optional_time(ctx, "to");
+  if (!to) return error_response(to.error());
+  const TimePoint end = to->value_or(ctx.now);
+  const TimePoint start = from->value_or(end - std::chrono::hours(24 * 7));
+  if (!(start < end)) return error_response(invalid("from", "invalid_range", "from must be before to"));
+  return json_response(200, views::gateway_report_json(store::gateway_report(ctx.services.db, start, end), start, end));
+}
+
+}  // namespace herald::http::handlers
