@@ -53,6 +53,36 @@ void read_data_fields(const toml::table& data, EventTypeRule& rule, std::vector<
   }
 }
 
+// [rules.types."account.past_due".conversation] ttl_hours = 72, replies = { Y = "payment.authorize",
+// N = "close" }: what an SMS of this type asks; check-config checks the replies and actions.
+void read_conversation(const toml::table& t, rules::ConversationSpec& spec, std::vector<ApiError>& errors) {
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    if (key == "replies") {
+      const auto* replies = v.as_table();
+      if (!replies) {
+        errors.push_back(config_error("conversation.replies", "expected a table such as { Y = \"payment.authorize\" }"));
+        continue;
+      }
+      for (const auto& [reply, action] : *replies) {
+        if (!action.is_string()) {
+          errors.push_back(config_error("conversation.replies." + std::string(reply.str()), "expected an action name"));
+          continue;
+        }
+        spec.replies[std::string(reply.str())] = node_text(action);
+      }
+    } else if (key == "ttl_hours" || key == "ttl_minutes") {
+      const auto n = v.value<std::int64_t>();
+      const long long unit = key == "ttl_hours" ? 3600 : 60;
+      if (!n || *n < 1 || *n * unit > 30ll * 24 * 3600)
+        errors.push_back(config_error("conversation." + key, "expected a whole number, at most 30 days"));
+      else spec.ttl = Seconds(*n * unit);
+    } else {
+      errors.push_back(config_error("conversation." + key, "unknown key (replies, ttl_hours, ttl_minutes)"));
+    }
+  }
+}
+
 void read_event_types(const toml::table& root, rules::RulesConfig& rules, std::vector<ApiError>& errors) {
   const auto* types = root["rules"]["types"].as_table();
   if (!types) return;
@@ -68,12 +98,16 @@ void read_event_types(const toml::table& root, rules::RulesConfig& rules, std::v
     rule.type = name;
     Flat flat;
     for (const auto& [k, v] : *t)
-      if (k.str() != "data") flat[std::string(k.str())] = node_text(v);
+      if (k.str() != "data" && k.str() != "conversation") flat[std::string(k.str())] = node_text(v);
     std::set<std::string> used;
     std::vector<ApiError> local;
     Reader r{flat, used, local};
     if (const auto* data = t->get_as<toml::table>("data")) read_data_fields(*data, rule, local);
     else if (t->contains("data")) local.push_back(config_error("data", "expected a table of fields"));
+    if (const auto* conversation = t->get_as<toml::table>("conversation"))
+      read_conversation(*conversation, rules.conversations[name], local);
+    else if (t->contains("conversation"))
+      local.push_back(config_error("conversation", "expected a table with replies and ttl_hours"));
     if (auto v = r.find("topic")) {
       if (auto topic = parse_topic(*v)) rule.topic = *topic;
       else local.push_back(config_error("topic", "unknown topic '" + *v + "' (billing, outage, other)"));
@@ -117,6 +151,59 @@ void read_gateways(const Flat& flat, std::set<std::string>& used, Config& c, std
   }
   for (auto& [name, g] : c.gateways)
     if (g.type.empty()) errors.push_back(config_error("gateways." + name + ".type", "missing (log, twilio, smtp)"));
+}
+
+// [inbound]: keyword lists and reply texts per language, service keywords' actions. A list or
+// text given for a language replaces that one list or text; the rest stay built in.
+void read_inbound(const Flat& flat, std::set<std::string>& used, Config& c, std::vector<ApiError>& errors) {
+  auto& in = c.inbound;
+  Reader r{flat, used, errors};
+  auto choice_ttl = std::chrono::duration_cast<std::chrono::minutes>(in.choice_ttl);
+  r.duration("inbound.choice_ttl_minutes", choice_ttl, 1, 24 * 60);
+  in.choice_ttl = choice_ttl;
+  r.duration("inbound.reclaim_after_seconds", in.reclaim_after, 1, 3600);
+  using List = std::vector<std::string> rules::KeywordList::*;
+  const std::map<std::string, List> lists = {{"opt_out", &rules::KeywordList::opt_out},
+                                             {"opt_in", &rules::KeywordList::opt_in},
+                                             {"help", &rules::KeywordList::help},
+                                             {"yes", &rules::KeywordList::yes}};
+  using Text = std::string rules::InboundTexts::*;
+  const std::map<std::string, Text> texts = {{"opted_out", &rules::InboundTexts::opted_out},
+                                             {"opted_in", &rules::InboundTexts::opted_in},
+                                             {"help", &rules::InboundTexts::help},
+                                             {"menu", &rules::InboundTexts::menu},
+                                             {"choose_account", &rules::InboundTexts::choose_account},
+                                             {"choice_item", &rules::InboundTexts::choice_item},
+                                             {"closed", &rules::InboundTexts::closed},
+                                             {"unavailable", &rules::InboundTexts::unavailable}};
+  const std::set<std::string> service_words = {"OUT", "STATUS", "BAL", "PAY", "REG"};
+  for (const auto& [key, value] : flat) {
+    if (key.rfind("inbound.", 0) != 0) continue;
+    std::vector<std::string> parts;
+    for (std::size_t start = 0;;) {
+      const auto dot = key.find('.', start);
+      parts.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (parts.size() == 3 && parts[1] == "service_actions") {
+      used.insert(key);
+      if (!service_words.count(parts[2]))
+        errors.push_back(config_error(key, "unknown service keyword (OUT, STATUS, BAL, PAY, REG)"));
+      else in.service_actions[parts[2]] = value;
+    } else if (parts.size() == 4 && parts[1] == "keywords" && lists.count(parts[3])) {
+      used.insert(key);
+      in.keywords.languages[parts[2]].*lists.at(parts[3]) = split_list(value);
+    } else if (parts.size() == 5 && parts[1] == "keywords" && parts[3] == "service") {
+      used.insert(key);
+      if (!service_words.count(parts[4]))
+        errors.push_back(config_error(key, "unknown service keyword (OUT, STATUS, BAL, PAY, REG)"));
+      else in.keywords.languages[parts[2]].service[parts[4]] = split_list(value);
+    } else if (parts.size() == 4 && parts[1] == "texts" && texts.count(parts[3])) {
+      used.insert(key);
+      in.replies.languages[parts[2]].*texts.at(parts[3]) = value;
+    }
+  }
 }
 
 void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
@@ -194,6 +281,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
     if (auto v = r.find(key)) c.channels[channel] = split_list(*v);
   }
   read_gateways(flat, used, c, errors);
+  read_inbound(flat, used, c, errors);
 
   r.duration("server.shutdown_grace_seconds", c.shutdown_grace, 1, 3600);
   r.duration("server.drain_delay_seconds", c.drain_delay, 0, 3600);
@@ -244,6 +332,11 @@ Result<Config> load_config(const std::string& explicit_path, const Environment& 
   std::map<std::string, std::string> origin;
   apply_environment(env, flat, origin);
   apply(flat, c, errors);
+  c.inbound.utility_name = c.rules.utility_name;
+  c.inbound.utility_phone = c.rules.utility_phone;
+  c.inbound.utility_url = c.rules.utility_url;
+  c.inbound.default_language = c.rules.default_language;
+  c.inbound.default_region = c.http.default_region;
   auto& base = c.public_urls.base;
   if (base.empty()) base = "http://" + c.http.address + ":" + std::to_string(c.http.port);
   while (!base.empty() && base.back() == '/') base.pop_back();

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "herald/app/actions.hpp"
 #include "herald/rules/event_data.hpp"
 #include "herald/rules/templates.hpp"
 
@@ -34,6 +35,17 @@ std::vector<ApiError> validate_config(const Config& c) {
     for (const auto& bad : templates.validate()) problems.push_back(config_error("rules.templates_dir", bad));
     for (const auto& bad : rules::undeclared_template_variables(templates, c.rules))
       problems.push_back(config_error("rules.templates_dir", bad));
+  }
+  // Conversation declarations: replies that can be answered, actions that exist. The registry
+  // is built as serve builds it; its database is never reached (connections open on use).
+  store::Database unused(c.database_url, 1);
+  engine::ActionRegistry actions;
+  register_actions(actions, c, unused);
+  for (const auto& [type, spec] : c.rules.conversations) {
+    const auto key = "rules.types." + type + ".conversation";
+    if (!c.rules.types.count(type)) problems.push_back(config_error(key, "no event type '" + type + "'"));
+    for (const auto& bad : rules::check_conversation_spec(spec, actions.names()))
+      problems.push_back(config_error(key, bad));
   }
   if (!std::filesystem::is_directory(c.migrations_dir))
     problems.push_back(config_error("server.migrations_dir", "not a directory: " + c.migrations_dir));

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "herald/app/actions.hpp"
 #include "herald/app/commands.hpp"
 #include "herald/domain/metrics.hpp"
 #include "herald/domain/signed_token.hpp"
@@ -143,9 +144,13 @@ int run_serve(const Config& config) {
   rules.public_urls = &config.public_urls;
   rules.token_secret = &secret;
   Readiness readiness(db, config.migrations_dir);
+  // Inbound SMS webhooks hand texts to this pipeline; its actions are registered once, here.
+  engine::ActionRegistry actions;
+  register_actions(actions, config, db);
+  engine::InboundPipeline inbound(db, config.inbound, actions, clock);
   // Listens at once, the database or not: /livez answers, /readyz says 503 until started.
   http::Server server(config.http, http::Services{db, rules, config.public_urls, secret, twilio_tokens,
-                                                  [&] { return readiness.ready(); }, clock});
+                                                  [&] { return readiness.ready(); }, clock, &inbound});
   server.start_closed();
   const auto port = server.listen();
   spdlog::info("heraldd listening on {}:{} (instance {})", config.http.address, port, engine_config.instance_id);

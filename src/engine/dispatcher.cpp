@@ -155,6 +155,11 @@ store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const g
     case rules::AttemptVerdict::sent:
       u.status = MessageStatus::sent;
       u.outcome = store::AttemptOutcome::sent;
+      if (m.channel == Channel::sms) {
+        if (auto it = config_.conversations.find(m.type); it != config_.conversations.end())
+          u.conversation = {{"expected", rules::expected_json(it->second.replies)},
+                            {"ttl_seconds", it->second.ttl.count()}};
+      }
       dispatched(m.channel, gateway, "sent").inc();
       break;
     case rules::AttemptVerdict::failed:

@@ -126,7 +126,12 @@ struct Engine::Impl {
 
   Impl(store::Database& d, EngineConfig c, const rules::RulesConfig& r, const rules::TemplateStore& t,
        const rules::Clock& k)
-      : db(d), config(std::move(c)), rules(r), templates(t), clock(k), dispatcher(config.dispatch, config.routes) {}
+      : db(d), config(std::move(c)), rules(r), templates(t), clock(k), dispatcher(dispatch_config(config.dispatch, r), config.routes) {}
+
+  static DispatchConfig dispatch_config(DispatchConfig d, const rules::RulesConfig& r) {
+    d.conversations = r.conversations;
+    return d;
+  }
 
   // One unit of work: the store claims events and loads their recipients, the rules decide
   // here, the store writes what was decided and commits.

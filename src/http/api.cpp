@@ -61,11 +61,13 @@ const RouteSpec kRoutes[] = {
     {"GET", "/v1/messages/{message_id}", Access::admin, handlers::get_message},
     {"GET", "/v1/reports/volume", Access::admin, handlers::volume_report},
     {"GET", "/v1/reports/engagement", Access::admin, handlers::engagement_report},
+    {"GET", "/v1/inbound", Access::admin, handlers::list_inbound},
 
     {"GET", "/v1/customers", Access::admin, handlers::search_customers},
     {"GET", "/v1/reports/gateways", Access::admin, handlers::gateway_report},
 
     {"POST", "/v1/webhooks/twilio/status", Access::open, handlers::twilio_status},
+    {"POST", "/v1/webhooks/twilio/sms", Access::open, handlers::twilio_sms},
     {"GET", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_page},
     {"POST", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_confirm},
 
@@ -191,7 +193,7 @@ std::optional<Response> Api::Impl::rate_limited(const Context& ctx, Handler hand
                       customer ? &limits.customer : who.role == Role::admin ? &limits.admin : &limits.cis);
   const auto reveal = ctx.query_value("reveal");
   const bool reveals = handler == handlers::list_messages || handler == handlers::get_message ||
-                       handler == handlers::search_customers;
+                       handler == handlers::search_customers || handler == handlers::list_inbound;
   if (reveals && (reveal == "1" || reveal == "true"))
     checks.emplace_back("reveal", &limits.reveal);
   if (handler == handlers::create_portal_token) checks.emplace_back("portal_token", &limits.portal_token);

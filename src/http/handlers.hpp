@@ -62,6 +62,7 @@ Response list_messages(Context&);
 Response get_message(Context&);
 Response volume_report(Context&);
 Response engagement_report(Context&);  // handlers_engagement.cpp
+Response list_inbound(Context&);
 
 // admin console reads
 Response search_customers(Context&);
@@ -69,6 +70,7 @@ Response gateway_report(Context&);
 
 // providers and public links (their own credentials)
 Response twilio_status(Context&);
+Response twilio_sms(Context&);
 Response unsubscribe_page(Context&);
 Response unsubscribe_confirm(Context&);
 

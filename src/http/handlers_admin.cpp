@@ -5,9 +5,11 @@
 #include "handlers.hpp"
 #include "herald/domain/phone.hpp"
 #include "herald/http/views/cursor.hpp"
+#include "herald/http/views/inbound.hpp"
 #include "herald/http/views/messages.hpp"
 #include "herald/http/views/reports.hpp"
 #include "herald/store/audit.hpp"
+#include "herald/store/inbound.hpp"
 #include "herald/store/messages.hpp"
 #include "herald/store/reports.hpp"
 
@@ -114,7 +116,41 @@ Response get_message(Context& ctx) {
   auto message = store::get_message_detail(ctx.services.db, *id);
   if (!message) return error_response(ErrorKind::not_found, "message_not_found", "no such message");
   if (reveal) store::audit(ctx.services.db, ctx.actor(), "message.reveal", std::to_string(*id), Json::object());
-  return json_response(200, views::message_detail_json(*message, reveal));
+  auto body = views::message_detail_json(*message, reveal);
+  if (auto thread = store::conversation_for_message(ctx.services.db, *id))
+    body["conversation"] = views::conversation_json(*thread, reveal);
+  return json_response(200, body);
+}
+
+Response list_inbound(Context& ctx) {
+  store::InboundFilter f;
+  if (auto a = ctx.query_value("address"); !a.empty()) f.address = normalized_address(a, ctx.config.default_region);
+  auto from = time_param(ctx, "from");
+  if (!from) return error_response(from.error());
+  auto to = time_param(ctx, "to");
+  if (!to) return error_response(to.error());
+  f.from = *from;
+  f.to = *to;
+  f.limit = kDefaultLimit;
+  if (auto text = ctx.query_value("limit"); !text.empty()) {
+    auto n = parse_positive(text);
+    if (!n || *n > kMaxLimit)
+      return error_response(invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500"));
+    f.limit = static_cast<int>(*n);
+  }
+  if (auto cursor = ctx.query_value("cursor"); !cursor.empty()) {
+    auto position = views::decode_cursor(cursor);
+    if (!position)
+      return error_response(malformed("cursor", "invalid_cursor", "the cursor is not one this server issued"));
+    f.before_id = *position;
+  }
+  const bool reveal = reveal_requested(ctx);
+  const auto page = store::list_inbound(ctx.services.db, f);
+  if (reveal) {
+    store::audit(ctx.services.db, ctx.actor(), "inbound.reveal", "inbound",
+                 Json{{"query", std::string(ctx.request.query_string())}, {"count", page.items.size()}});
+  }
+  return json_response(200, views::inbound_page_json(page, reveal));
 }
 
 Response volume_report(Context& ctx) {

@@ -1,10 +1,11 @@
-// Endpoints with their own credential: Twilio status callbacks (signature) and the one-click
-// unsubscribe links (signed token).
+// Endpoints with their own credential: Twilio status callbacks and inbound SMS (signature) and
+// the one-click unsubscribe links (signed token).
 #include <spdlog/spdlog.h>
 
 #include "handlers.hpp"
 #include "herald/domain/phone.hpp"
 #include "herald/domain/signed_token.hpp"
+#include "herald/engine/inbound.hpp"
 #include "herald/gateways/encoding.hpp"
 #include "herald/gateways/twilio.hpp"
 #include "herald/rules/clock.hpp"
@@ -44,6 +45,34 @@ std::vector<std::string> signed_url_candidates(const Context& ctx) {
     urls.push_back("http://" + *host + ctx.request.target);
   }
   return urls;
+}
+
+// True when X-Twilio-Signature verifies with one of the configured Twilio auth tokens.
+bool twilio_signed(const Context& ctx, const gateways::FormParams& params) {
+  const auto signature = ctx.request.header("x-twilio-signature").value_or("");
+  if (signature.empty()) return false;
+  for (const auto& url : signed_url_candidates(ctx)) {
+    for (const auto& token : ctx.services.twilio_auth_tokens) {
+      if (!token.empty() && gateways::verify_twilio_signature(token, url, params, signature)) return true;
+    }
+  }
+  return false;
+}
+
+// Text for an XML element's content: the five predefined entities.
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
 }
 
 std::string html_escape(std::string_view s) {
@@ -112,20 +141,7 @@ std::string describe(const UnsubscribeClaims& u) {
 
 Response twilio_status(Context& ctx) {
   const auto params = gateways::parse_form(ctx.request.body);
-  const auto signature = ctx.request.header("x-twilio-signature").value_or("");
-  bool verified = false;
-  if (!signature.empty()) {
-    for (const auto& url : signed_url_candidates(ctx)) {
-      for (const auto& token : ctx.services.twilio_auth_tokens) {
-        if (!token.empty() && gateways::verify_twilio_signature(token, url, params, signature)) {
-          verified = true;
-          break;
-        }
-      }
-      if (verified) break;
-    }
-  }
-  if (!verified) {
+  if (!twilio_signed(ctx, params)) {
     spdlog::warn("http: twilio status callback with a bad or missing signature from {}", ctx.request.remote);
     return error_response(ErrorKind::forbidden, "invalid_signature", "X-Twilio-Signature does not verify");
   }
@@ -145,6 +161,33 @@ Response twilio_status(Context& ctx) {
   Response r;
   r.status = 204;
   return r;
+}
+
+// An SMS to one of our Twilio numbers. The reply (if any) goes back as TwiML in this response,
+// so Twilio sends it from the number the customer texted.
+Response twilio_sms(Context& ctx) {
+  const auto params = gateways::parse_form(ctx.request.body);
+  if (!twilio_signed(ctx, params)) {
+    spdlog::warn("http: twilio inbound sms with a bad or missing signature from {}", ctx.request.remote);
+    return error_response(ErrorKind::forbidden, "invalid_signature", "X-Twilio-Signature does not verify");
+  }
+  if (!ctx.services.inbound) {
+    auto r = error_response(ErrorKind::unavailable, "unavailable", "inbound messages are not handled by this instance");
+    r.set_header("Retry-After", "5");
+    return r;
+  }
+  engine::InboundSms sms;
+  sms.provider = "twilio";
+  sms.provider_message_id = form_value(params, "MessageSid");
+  if (sms.provider_message_id.empty()) sms.provider_message_id = form_value(params, "SmsMessageSid");
+  sms.from = form_value(params, "From");
+  sms.to = form_value(params, "To");
+  sms.body = form_value(params, "Body");
+  if (sms.from.empty()) return error_response(invalid("From", "missing_field", "From is required"));
+  const auto result = ctx.services.inbound->handle(sms);
+  std::string twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  twiml += result.reply.empty() ? "<Response></Response>" : "<Response><Message>" + xml_escape(result.reply) + "</Message></Response>";
+  return text_response(200, std::move(twiml), "text/xml; charset=utf-8");
 }
 
 Response unsubscribe_page(Context& ctx) {

@@ -42,7 +42,7 @@ WITH x AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, status text, due_at timestamptz, gateway text, next_gateway text,
     provider_id text, suppression_reason text, last_error text, attempted boolean, attempt integer, outcome text,
     started_at timestamptz, duration_ms integer, http_status integer, error_code text, detail text,
-    provider_opt_out boolean, channel text, address text)
+    provider_opt_out boolean, channel text, address text, conversation jsonb)
 ), ended AS (
   DELETE FROM herald.message_queue q
   USING x
@@ -76,6 +76,15 @@ WITH x AS (
          coalesce(x.detail, ''), x.provider_id
   FROM x JOIN mine USING (id)
   WHERE x.attempted
+), conversations AS (
+  INSERT INTO herald.conversations (message_id, channel, address, customer_id, account_id, expected, context,
+                                    opened_at, expires_at)
+  SELECT m.id, m.channel, m.address, m.customer_id, m.account_id, x.conversation->'expected',
+         jsonb_build_object('message_id', m.id, 'type', m.type, 'event_id', m.event_id,
+                            'data', coalesce(e.data, '{}'::jsonb)),
+         $3::timestamptz, $3::timestamptz + make_interval(secs => (x.conversation->>'ttl_seconds')::double precision)
+  FROM x JOIN mine USING (id) JOIN herald.messages m ON m.id = x.id LEFT JOIN herald.events e ON e.seq = m.event_seq
+  WHERE x.status = 'sent' AND x.conversation IS NOT NULL AND jsonb_typeof(x.conversation) = 'object'
 )
 SELECT id FROM mine)SQL";
 
@@ -211,7 +220,8 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
                     {"detail", u.detail},
                     {"provider_opt_out", u.provider_opt_out},
                     {"channel", to_string(u.channel)},
-                    {"address", u.address}});
+                    {"address", u.address},
+                    {"conversation", u.conversation}});
   }
   Json opt_out_addresses = Json::array();
   for (const auto& u : updates)

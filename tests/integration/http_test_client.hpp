@@ -22,6 +22,7 @@
 
 #include "herald/domain/customer_token.hpp"
 #include "herald/domain/types.hpp"
+#include "herald/engine/inbound.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/rules/decide.hpp"
@@ -222,7 +223,7 @@ class HttpServerFixture : public ::testing::Test {
   }
   void start_server() {
     server_ = std::make_unique<http::Server>(
-        config_, http::Services{db_->db(), rules_, public_urls_, secret_, {kTwilioToken}, [this] { return ready_.load(); }, clock_});
+        config_, http::Services{db_->db(), rules_, public_urls_, secret_, {kTwilioToken}, [this] { return ready_.load(); }, clock_, inbound_});
     port_ = server_->listen();
     thread_ = std::thread([this] { server_->run(); });
   }
@@ -274,6 +275,7 @@ class HttpServerFixture : public ::testing::Test {
   PublicUrls public_urls_{kPublicBase};
   TokenSecret secret_{kSecret};
   std::atomic<bool> ready_{true};
+  engine::InboundPipeline* inbound_ = nullptr;  // set before start_server() to take inbound webhooks
   http::ServerConfig config_;
   std::unique_ptr<http::Server> server_;
   std::thread thread_;

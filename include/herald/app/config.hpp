@@ -10,6 +10,7 @@
 #include "herald/domain/error.hpp"
 #include "herald/engine/cis.hpp"
 #include "herald/engine/config.hpp"
+#include "herald/engine/inbound.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/decide.hpp"
@@ -30,6 +31,7 @@ struct Config {
   engine::DispatchConfig dispatch;
   std::map<std::string, gateways::GatewayConfig> gateways;  // by name
   std::map<Channel, std::vector<std::string>> channels;     // gateway names in failover order
+  engine::InboundSettings inbound;  // [inbound]: keywords, reply texts, service keywords' actions
   std::chrono::seconds shutdown_grace{20};
   // On SIGTERM /readyz answers 503 this long, listener still open, before it closes.
   std::chrono::seconds drain_delay{5};

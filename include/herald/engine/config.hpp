@@ -10,6 +10,7 @@
 
 #include "herald/domain/types.hpp"
 #include "herald/gateways/gateway.hpp"
+#include "herald/rules/conversation.hpp"
 
 namespace herald::engine {
 
@@ -33,6 +34,9 @@ struct DispatchConfig {
   int breaker_failures = 5;
   std::chrono::seconds breaker_open{30};
   std::string status_callback_url;  // public URL of POST /v1/webhooks/twilio/status
+  // By event type: an SMS of a type listed here opens a conversation when the gateway accepts
+  // it (the engine copies RulesConfig::conversations here).
+  std::map<std::string, rules::ConversationSpec> conversations;
 };
 
 // A gateway with its rate limit, in a channel's failover chain.

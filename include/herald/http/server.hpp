@@ -19,6 +19,9 @@ namespace herald::rules {
 struct RulesConfig;
 struct Clock;
 }  // namespace herald::rules
+namespace herald::engine {
+class InboundPipeline;
+}
 
 namespace herald::http {
 
@@ -43,6 +46,8 @@ struct Services {
   std::vector<std::string> twilio_auth_tokens;
   std::function<bool()> ready;  // database reachable and migrations current
   const rules::Clock& clock;
+  // Where the inbound webhooks hand received texts; nullptr: they answer 503.
+  engine::InboundPipeline* inbound = nullptr;
 };
 
 class Server {

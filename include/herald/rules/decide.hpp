@@ -7,6 +7,7 @@
 
 #include "herald/domain/deployment.hpp"
 #include "herald/domain/types.hpp"
+#include "herald/rules/conversation.hpp"
 #include "herald/rules/send_window.hpp"
 #include "herald/rules/templates.hpp"
 
@@ -26,6 +27,9 @@ struct RulesConfig {
   // Regulatory notices go to every one of these channels the customer has a contact on,
   // whatever the preferences (consent, e.g. SMS STOP, is still honoured).
   std::vector<Channel> regulatory_channels{Channel::email, Channel::sms};
+  // Event types whose SMS asks a question: once the gateway accepts such a message, replies
+  // to it are matched against this declaration (config [rules.types."<type>".conversation]).
+  std::map<std::string, ConversationSpec> conversations;
 };
 
 // The 14 event types of API.md with their topics and treatment:

@@ -52,6 +52,9 @@ struct MessageUpdate {
   bool provider_opt_out = false;  // record an opt-out for (channel, address) from source "provider"
   Channel channel = Channel::sms;
   std::string address;
+  // Sent messages that ask a question: {"expected": {"Y": "action", ...}, "ttl_seconds": n}
+  // opens a conversation linked to the message, in the same transaction. null: none.
+  Json conversation;
 };
 
 // Writes every update in one transaction; messages no longer leased by `owner` are left alone.

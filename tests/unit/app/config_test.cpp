@@ -169,6 +169,57 @@ TEST_F(ConfigFile, AnEventTypeTableIsReadAndItsUnknownKeysNamed) {
   EXPECT_EQ(bad.error().field, "rules.types.leak.detected.urgnet");
 }
 
+TEST_F(ConfigFile, ConversationDeclarationsAreReadAndCheckedAgainstTheActions) {
+  auto c = load_config(write("[rules.types.\"bill.ready\".conversation]\nttl_hours = 4\n"
+                             "replies = { y = \"close\", \"1\" = \"choose\" }\n"),
+                       {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const auto& spec = c->rules.conversations.at("bill.ready");
+  EXPECT_EQ(spec.ttl, Seconds(4 * 3600));
+  EXPECT_EQ(spec.replies.at("y"), "close");
+  const fs::path root(HERALD_SOURCE_DIR);
+  c->templates_dir = (root / "config" / "templates").string();
+  c->migrations_dir = (root / "migrations").string();
+  EXPECT_TRUE(validate_config(*c).empty());
+
+  c->rules.conversations["bill.ready"].replies["N"] = "no.such.action";
+  c->rules.conversations["bill.ready"].replies["Stop"] = "close";
+  std::vector<std::string> messages;
+  for (const auto& p : validate_config(*c)) {
+    EXPECT_EQ(p.field, "rules.types.bill.ready.conversation");
+    messages.push_back(p.message);
+  }
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_NE(messages[0].find("no.such.action"), std::string::npos) << messages[0];
+  EXPECT_NE(messages[1].find("STOP is always handled as a keyword first"), std::string::npos) << messages[1];
+
+  const auto bad = load_config(write("[rules.types.\"bill.ready\".conversation]\nttl_days = 4\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "rules.types.bill.ready.conversation.ttl_days");
+}
+
+TEST_F(ConfigFile, InboundKeywordsTextsAndServiceActionsAreRead) {
+  const auto c = load_config(write("[inbound]\nchoice_ttl_minutes = 5\n"
+                                   "[inbound.service_actions]\nBAL = \"cis.balance\"\n"
+                                   "[inbound.keywords.fr]\nopt_out = [\"ARRET\", \"ARRETER\"]\n"
+                                   "[inbound.keywords.fr.service]\nBAL = [\"SOLDE\"]\n"
+                                   "[inbound.texts.en]\nhelp = \"{utility}: call us\"\n"),
+                             {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->inbound.choice_ttl, Seconds(300));
+  EXPECT_EQ(c->inbound.service_actions.at("BAL"), "cis.balance");
+  EXPECT_EQ(c->inbound.service_actions.at("OUT"), "outage.report");
+  EXPECT_EQ(c->inbound.keywords.languages.at("fr").opt_out, (std::vector<std::string>{"ARRET", "ARRETER"}));
+  EXPECT_EQ(c->inbound.keywords.languages.at("fr").service.at("BAL"), (std::vector<std::string>{"SOLDE"}));
+  EXPECT_EQ(c->inbound.keywords.languages.at("en").opt_out.front(), "STOP");  // built-in lists stay
+  EXPECT_EQ(c->inbound.replies.languages.at("en").help, "{utility}: call us");
+  EXPECT_EQ(c->inbound.utility_name, c->rules.utility_name);
+
+  const auto bad = load_config(write("[inbound.service_actions]\nBALANCE = \"x\"\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "inbound.service_actions.BALANCE");
+}
+
 TEST(ShippedConfig, LoadsAndValidatesClean) {
   const fs::path root(HERALD_SOURCE_DIR);
   auto c = load_config((root / "config" / "heraldd.toml").string(), {});

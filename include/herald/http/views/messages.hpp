@@ -15,8 +15,9 @@ Json message_summary_json(const store::MessageSummary& m, bool reveal);
 Json message_page_json(const store::MessagePage& page, bool reveal);
 
 // Every column, "decision" completed from the columns it was made with, "attempts",
-// "receipts" and "conversation" (null for now). Unless reveal, the address is masked here and
-// wherever the decision or a receipt's payload repeats it.
+// "receipts" and "conversation" (null here; the handler puts in the conversation the message
+// opened). Unless reveal, the address is masked here and wherever the decision or a receipt's
+// payload repeats it.
 Json message_detail_json(const store::MessageDetail& m, bool reveal);
 
 }  // namespace herald::http::views
