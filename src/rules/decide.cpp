@@ -123,6 +123,8 @@ RulesConfig default_rules_config() {
   };
   for (const EventTypeRule& r : rules) cfg.types[r.type] = r;
   declare_shipped_data(cfg.types);
+  // Reply-to-pay: "Reply Y to pay $82.17 with the card ending 4242" stays good for a day.
+  cfg.conversations["account.past_due"] = {{{"Y", "payment.authorize"}, {"N", "close"}}, Seconds(24 * 3600)};
   Preferences& p = cfg.default_preferences;
   p.topics[Topic::billing] = {Channel::sms, Channel::email};
   p.topics[Topic::outage] = {Channel::sms, Channel::voice};

@@ -1,6 +1,7 @@
 // Service keyword texts per language and the registration reply reader.
 #include <gtest/gtest.h>
 
+#include "herald/rules/conversation.hpp"
 #include "herald/rules/services.hpp"
 #include "herald/rules/templates.hpp"
 #include "herald/source_dir.hpp"
@@ -55,6 +56,16 @@ TEST(RegistrationReply, AnythingElseIsNotUnderstood) {
                            "abc 62701"}) {
     EXPECT_FALSE(parse_registration_reply(text).has_value()) << text;
   }
+}
+
+TEST(ConversationReplies, AnyReplyTakesWhatTheListedRepliesDoNot) {
+  const Json expected = expected_json({{std::string(kAnyReply), "registration.verify"}, {"N", "close"}});
+  const auto free = match_reply(expected, "A-1001 62701");
+  ASSERT_TRUE(free.has_value());
+  EXPECT_EQ(free->reply, "*");
+  EXPECT_EQ(free->action, "registration.verify");
+  EXPECT_EQ(match_reply(expected, "no")->action, "close");
+  EXPECT_FALSE(match_reply(expected_json({{"Y", "payment.authorize"}}), "A-1001 62701").has_value());
 }
 
 TEST(PastDueText, OffersReplyToPayOnlyWithACardOnFile) {
