@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import concurrent.futures
 import hashlib
 import hmac
 import http.client
@@ -151,10 +152,14 @@ def main() -> None:
         d.provision_keys()
         d.start()
         print(f"loading {args.numbers} customers ...", flush=True)
-        for lo in range(0, args.numbers, 1000):
-            batch = [customer(i) for i in range(lo, min(lo + 1000, args.numbers))]
-            r = d.cis.post("/v1/customers/batch", {"customers": batch})
+        def put(i):
+            api = Api(d.base_url, d.cis_key)
+            body = customer(i)
+            r = api.put(f"/v1/customers/{body.pop('customer_id')}", body)
             assert r.status == 200, r.text
+
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            list(ex.map(put, range(args.numbers)))
         numbers = [phone(i) for i in range(args.numbers)]
         # A bill per account for BAL to find, and one open conversation per number for "N".
         pg.psql("INSERT INTO herald.events (event_id, type, account_id, data, status, processed_at)"
