@@ -229,7 +229,9 @@ def write_cost(pg: BenchPostgres, rows: int) -> dict:
     """What the history indexes cost the writer: COPY of the same rows into herald.messages with
     migration 0010's message indexes and status triggers, then without them (0005's set)."""
     path = os.path.join(pg.dir, "write-cost.copy")
-    pg.psql(f"COPY (SELECT {MESSAGE_COLUMNS} FROM herald.messages ORDER BY id LIMIT {rows}) TO '{path}'")
+    # Stamped now, as intake writes them: new rows land at the end of the created_at index.
+    stamped = MESSAGE_COLUMNS.replace("created_at, updated_at, sent_at", "now(), now(), CASE WHEN sent_at IS NULL THEN NULL ELSE now() END")
+    pg.psql(f"COPY (SELECT {stamped} FROM herald.messages ORDER BY id LIMIT {rows}) TO '{path}'")
 
     def timed_copy() -> float:
         pg.psql("CHECKPOINT")

@@ -278,6 +278,12 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
     r.number(key + "_burst", limit->burst, 1);
   }
 
+  auto& verification = h.contact_verification;
+  r.duration("contacts.verification_code_ttl_seconds", verification.code_ttl, 60, 7ll * 24 * 3600);
+  r.integer("contacts.verification_max_attempts", verification.max_attempts, 1, 100);
+  r.integer("contacts.verification_sends_per_hour_per_customer", verification.sends_per_hour_per_customer, 1, 1000);
+  r.integer("contacts.verification_sends_per_hour_per_address", verification.sends_per_hour_per_address, 1, 1000);
+
   r.text("auth.token_secret", c.token_secret.value);
 
   auto& rules = c.rules;

@@ -150,7 +150,7 @@ int run_serve(const Config& config) {
   engine::InboundPipeline inbound(db, config.inbound, actions, clock);
   // Listens at once, the database or not: /livez answers, /readyz says 503 until started.
   http::Server server(config.http, http::Services{db, rules, config.public_urls, secret, twilio_tokens,
-                                                  [&] { return readiness.ready(); }, clock, &inbound});
+                                                  [&] { return readiness.ready(); }, clock, &templates, &inbound});
   server.start_closed();
   const auto port = server.listen();
   spdlog::info("heraldd listening on {}:{} (instance {})", config.http.address, port, engine_config.instance_id);

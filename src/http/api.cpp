@@ -52,6 +52,10 @@ const RouteSpec kRoutes[] = {
     {"POST", "/v1/customers/{id}/portal-tokens", Access::cis_or_admin, handlers::create_portal_token},
     {"GET", "/v1/customers/{id}/preferences", Access::customer_or_staff, handlers::get_preferences},
     {"PUT", "/v1/customers/{id}/preferences", Access::customer_or_staff, handlers::put_preferences},
+    {"POST", "/v1/customers/{id}/contacts", Access::customer_or_staff, handlers::post_contact},
+    {"POST", "/v1/customers/{id}/contacts/verify", Access::customer_or_staff, handlers::verify_contact},
+    {"DELETE", "/v1/customers/{id}/contacts/{channel}/{address}", Access::customer_or_staff, handlers::delete_contact},
+    {"GET", "/v1/customers/{id}/consent", Access::customer_or_staff, handlers::get_consent},
 
     {"POST", "/v1/events", Access::cis_or_admin, handlers::post_event},
     {"POST", "/v1/events/batch", Access::cis_or_admin, handlers::post_event_batch},

@@ -52,6 +52,12 @@ Response create_portal_token(Context&);
 Response get_preferences(Context&);
 Response put_preferences(Context&);
 
+// contacts added on the web and consent history (the customer itself | cis | admin)
+Response post_contact(Context&);
+Response verify_contact(Context&);
+Response delete_contact(Context&);
+Response get_consent(Context&);
+
 // events (cis | admin)
 Response post_event(Context&);
 Response post_event_batch(Context&);

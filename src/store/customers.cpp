@@ -60,9 +60,10 @@ const char* const kUpsertContacts =
     " WHERE NOT (herald.contacts.verified AND herald.contacts.active AND herald.contacts.source = 'cis')";
 
 // Dropped contacts stay as rows so their messages and consent history keep their meaning.
+// Contacts the customer added on the web are not the CIS's to drop.
 const char* const kDeactivateDroppedContacts =
     "UPDATE herald.contacts SET active = false, updated_at = $3::timestamptz"
-    " WHERE customer_id = $1 AND active"
+    " WHERE customer_id = $1 AND active AND source = 'cis'"
     "   AND (channel, address) NOT IN"
     "     (SELECT x.channel, x.address FROM jsonb_to_recordset($2::jsonb) AS x(channel text, address text))";
 

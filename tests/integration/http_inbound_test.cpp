@@ -111,7 +111,6 @@ class HttpInbound : public HttpServerFixture {
   rules::ManualClock clock_now_;
   engine::ActionRegistry actions_;
   std::unique_ptr<engine::InboundPipeline> pipeline_;
-  rules::TemplateStore templates_{std::string(HERALD_SOURCE_DIR) + "/config/templates"};
   std::unique_ptr<engine::Engine> engine_;
   std::atomic<int> paid_{0};
 };

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -26,6 +27,8 @@
 #include "herald/http/server.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/rules/decide.hpp"
+#include "herald/rules/templates.hpp"
+#include "herald/source_dir.hpp"
 #include "herald/store/api_keys.hpp"
 #include "test_db.hpp"
 #include "test_zones.hpp"
@@ -201,6 +204,17 @@ inline rules::RulesConfig test_rules() {
   return r;
 }
 
+// Wall-clock time moved forward by what a test asks (a code that expires, a rate-limit window).
+class ShiftedClock final : public rules::Clock {
+ public:
+  TimePoint now() const override { return system_.now() + std::chrono::microseconds(shift_us_.load()); }
+  void advance(std::chrono::microseconds d) { shift_us_.fetch_add(d.count()); }
+
+ private:
+  rules::SystemClock system_;
+  std::atomic<std::int64_t> shift_us_{0};
+};
+
 // A real Server over a fresh database, serving from its own thread on an ephemeral port.
 class HttpServerFixture : public ::testing::Test {
  protected:
@@ -223,7 +237,8 @@ class HttpServerFixture : public ::testing::Test {
   }
   void start_server() {
     server_ = std::make_unique<http::Server>(
-        config_, http::Services{db_->db(), rules_, public_urls_, secret_, {kTwilioToken}, [this] { return ready_.load(); }, clock_, inbound_});
+        config_, http::Services{db_->db(), rules_, public_urls_, secret_, {kTwilioToken}, [this] { return ready_.load(); }, clock_,
+                                &templates_, inbound_});
     port_ = server_->listen();
     thread_ = std::thread([this] { server_->run(); });
   }
@@ -271,7 +286,8 @@ class HttpServerFixture : public ::testing::Test {
 
   std::unique_ptr<TestDb> db_;
   rules::RulesConfig rules_;
-  rules::SystemClock clock_;
+  ShiftedClock clock_;
+  rules::TemplateStore templates_{std::string(HERALD_SOURCE_DIR) + "/config/templates"};
   PublicUrls public_urls_{kPublicBase};
   TokenSecret secret_{kSecret};
   std::atomic<bool> ready_{true};

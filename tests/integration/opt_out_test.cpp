@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <pqxx/pqxx>
 
@@ -203,6 +204,65 @@ TEST_F(OptOutTest, AnOptOutBetweenTheLeaseAndTheCheckBeforeSendingSuppressesTheL
   const auto check = store::check_before_send(tdb.db(), "w1", ids, clock.now(), 60s);
   EXPECT_TRUE(check.leased.empty());
   EXPECT_EQ(check.opted_out.size(), 3u);
+}
+
+// The consent lock orders an opt-out and a dispatch check of the same address (0007): whichever
+// comes second waits for the first to commit, and a check that waited reads consent afterwards.
+struct LockOrder : OptOutTest {
+  // Polls until a transaction of this database waits for an advisory lock.
+  bool someone_waits_for_the_consent_lock() {
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < until) {
+      if (tdb.query_value("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                          " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") != "0")
+        return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  std::vector<std::int64_t> leased_ids() {
+    std::vector<std::int64_t> ids;
+    for (const auto& c : store::claim_due_messages(tdb.db(), "w1", 10, clock.now(), 60s)) ids.push_back(c.message.id);
+    return ids;
+  }
+};
+
+TEST_F(LockOrder, ACheckThatMeetsAnUncommittedOptOutWaitsAndThenSeesIt) {
+  auto engine = make_engine();
+  queue_bills(*engine, 2);
+  const auto ids = leased_ids();
+  ASSERT_EQ(ids.size(), 2u);
+  pqxx::connection other(tdb.url());
+  pqxx::work opt_out(other);
+  opt_out.exec("SELECT herald.consent_lock('sms', '" + std::string(kPhone) + "')");
+  opt_out.exec("INSERT INTO herald.consent_events (channel, address, state, source, evidence)"
+               " VALUES ('sms', '" + std::string(kPhone) + "', 'opted_out', 'sms', 'STOP')");
+
+  auto check = std::async(std::launch::async, [&] { return store::check_before_send(tdb.db(), "w1", ids, clock.now(), 60s); });
+  ASSERT_TRUE(someone_waits_for_the_consent_lock());
+  opt_out.commit();
+  const auto result = check.get();
+  EXPECT_TRUE(result.leased.empty());
+  EXPECT_EQ(result.opted_out.size(), 2u);
+}
+
+TEST_F(LockOrder, AnOptOutThatMeetsACheckInProgressWaitsForItAndTheNextCheckSeesIt) {
+  auto engine = make_engine();
+  queue_bills(*engine, 1);
+  const auto ids = leased_ids();
+  ASSERT_EQ(ids.size(), 1u);
+  pqxx::connection other(tdb.url());
+  pqxx::work check(other);
+  EXPECT_TRUE(check.exec("SELECT herald.opted_out_messages(ARRAY[" + std::to_string(ids[0]) + "]::bigint[])").empty());
+
+  auto opt_out = std::async(std::launch::async, [&] {
+    return store::record_opt_out(tdb.db(), Channel::sms, kPhone, std::nullopt, "sms", "inbound:6", clock.now());
+  });
+  ASSERT_TRUE(someone_waits_for_the_consent_lock());
+  check.commit();  // the send this check allowed was decided before the opt-out
+  EXPECT_EQ(opt_out.get(), 0u);  // the message is leased: left to its dispatch
+  const auto next = store::check_before_send(tdb.db(), "w1", ids, clock.now(), 60s);
+  EXPECT_EQ(next.opted_out, ids);
 }
 
 TEST_F(OptOutTest, AMessageTheOptOutPassedByBecauseItWasLockedIsCaughtByTheClaim) {

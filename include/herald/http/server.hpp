@@ -18,12 +18,21 @@ class Database;
 namespace herald::rules {
 struct RulesConfig;
 struct Clock;
+class TemplateStore;
 }  // namespace herald::rules
 namespace herald::engine {
 class InboundPipeline;
 }
 
 namespace herald::http {
+
+// Double opt-in of contacts a customer adds on the web ([contacts] in heraldd.toml).
+struct ContactVerificationConfig {
+  std::chrono::seconds code_ttl{15 * 60};
+  int max_attempts = 5;  // wrong codes before the pending contact is locked
+  int sends_per_hour_per_customer = 5;
+  int sends_per_hour_per_address = 5;
+};
 
 struct ServerConfig {
   std::string address = "127.0.0.1";
@@ -36,6 +45,7 @@ struct ServerConfig {
   std::string web_root;  // directory holding portal/ and admin/; empty: no static files
   std::chrono::seconds customer_token_ttl{3600};
   RateLimits rate_limits;
+  ContactVerificationConfig contact_verification;
 };
 
 struct Services {
@@ -46,6 +56,7 @@ struct Services {
   std::vector<std::string> twilio_auth_tokens;
   std::function<bool()> ready;  // database reachable and migrations current
   const rules::Clock& clock;
+  const rules::TemplateStore* templates = nullptr;  // contact verification texts; none: 503 for them
   // Where the inbound webhooks hand received texts; nullptr: they answer 503.
   engine::InboundPipeline* inbound = nullptr;
 };

@@ -57,6 +57,19 @@ TEST_F(ConfigFile, RateLimitsComeFromTheirTableAndTheEnvironment) {
   EXPECT_EQ(c->http.rate_limits.admin.per_second, http::RateLimits{}.admin.per_second);
 }
 
+TEST_F(ConfigFile, ContactVerificationComesFromItsTableAndTheEnvironment) {
+  const auto c = load_config(write("[contacts]\nverification_code_ttl_seconds = 600\nverification_max_attempts = 3\n"),
+                             {{"HERALD_CONTACTS_VERIFICATION_SENDS_PER_HOUR_PER_ADDRESS", "2"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->http.contact_verification.code_ttl, std::chrono::seconds(600));
+  EXPECT_EQ(c->http.contact_verification.max_attempts, 3);
+  EXPECT_EQ(c->http.contact_verification.sends_per_hour_per_address, 2);
+  EXPECT_EQ(c->http.contact_verification.sends_per_hour_per_customer, 5);
+  const auto bad = load_config(write("[contacts]\nverification_max_attempts = 0\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "contacts.verification_max_attempts");
+}
+
 TEST_F(ConfigFile, CisActionsComeFromTheirTableAndTheEnvironment) {
   const auto c = load_config(write("[cis]\nactions_url = \"https://cis.example.com/actions\"\ntimeout_ms = 2500\n"),
                              {{"HERALD_CIS_SECRET", "s3cret"}});

@@ -47,7 +47,7 @@ struct ApiFixture : ::testing::Test {
   }();
   PublicUrls urls{"https://herald.example.com"};
   TokenSecret secret{kSecret};
-  Services services{db, rules, urls, secret, {"tw-token"}, [this] { return ready; }, clock, nullptr};
+  Services services{db, rules, urls, secret, {"tw-token"}, [this] { return ready; }, clock, nullptr, nullptr};
   Api api{config, services};
 
   Response send(std::string method, std::string target, std::string token = {}, std::string body = {},
@@ -206,3 +206,33 @@ TEST(OpenApi, DocumentParsesAndDescribesEveryApiRoute) {
     EXPECT_TRUE(doc["paths"][path].contains(lower)) << method << " " << path;
   }
 }
+
+namespace herald::http {
+namespace {
+
+// The contact routes answer who may call them and what a body must hold before any database work.
+TEST_F(ApiFixture, ContactRoutesRefuseCallersWithoutTheRightToTheCustomer) {
+  const std::string body = R"({"channel": "sms", "address": "+12175550199"})";
+  EXPECT_EQ(send("POST", "/v1/customers/c1/contacts", "", body).status, 401);
+  EXPECT_EQ(send("POST", "/v1/customers/c1/contacts", token_for("c2"), body).status, 404);
+  EXPECT_EQ(send("POST", "/v1/customers/c1/contacts/verify", token_for("c2"), body).status, 404);
+  EXPECT_EQ(send("DELETE", "/v1/customers/c1/contacts/sms/%2B12175550199", token_for("c2")).status, 404);
+  EXPECT_EQ(send("GET", "/v1/customers/c1/consent", token_for("c2")).status, 404);
+  EXPECT_EQ(send("GET", "/v1/customers/c1/consent").status, 401);
+}
+
+TEST_F(ApiFixture, ContactBodiesNameTheBadField) {
+  auto r = send("POST", "/v1/customers/c1/contacts", token_for("c1"), R"({"channel": "pager", "address": "x"})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(Json::parse(r.body)["error"]["field"], "channel");
+  r = send("POST", "/v1/customers/c1/contacts/verify", token_for("c1"),
+           R"({"channel": "sms", "address": "+12175550199", "code": "12 34"})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(Json::parse(r.body)["error"]["field"], "code");
+  r = send("GET", "/v1/customers/c1/consent?limit=501", token_for("c1"));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(Json::parse(r.body)["error"]["field"], "limit");
+}
+
+}  // namespace
+}  // namespace herald::http

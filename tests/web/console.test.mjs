@@ -1,0 +1,225 @@
+// The admin console in a real browser: an admin signs in, finds messages by phone number and
+// type, opens one and sees its attempts and receipts; finds a customer by name and sees the
+// consent history; the reports page draws charts whose totals are the seeded messages'. axe and
+// screenshots (desktop, 360 px, dark) on every page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+import { checkPage, launchBrowser, putCustomer, startStack, withPage } from './harness.mjs';
+
+const SUITE = 'console';
+let stack;
+let browser;
+
+async function sql(statement) {
+  const { stdout } = await promisify(execFile)('psql', [stack.database_url, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', statement]);
+  return stdout.trim();
+}
+const quote = (s) => (s == null ? 'NULL' : `'${String(s).replace(/'/g, "''")}'`);
+
+// Messages as the outbox writes them, oldest first (ids follow created_at), the newest an hour
+// ago; returns their ids in the same order.
+async function seedMessages(messages) {
+  const ids = [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const hoursAgo = messages.length - i;
+    const sent = !['suppressed', 'queued', 'scheduled'].includes(m.status);
+    ids.push(Number(await sql(`INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic,
+        status, suppression_reason, subject, body, html, segments, encoding, gateway, created_at, updated_at, sent_at, attempts)
+      VALUES (${quote(`ev-${i}`)}, ${quote(m.customer)}, ${quote('A-' + m.customer)}, ${quote(m.channel)}, ${quote(m.address)},
+        ${quote(m.type)}, ${quote(m.topic || 'billing')}, ${quote(m.status)}, ${quote(m.reason)}, ${quote(m.subject || '')},
+        ${quote(m.body)}, ${quote(m.html || '')}, ${m.channel === 'sms' ? 1 : 0}, ${quote(m.channel === 'sms' ? 'GSM-7' : '')},
+        ${sent ? quote(m.channel === 'email' ? 'smtp' : 'twilio') : 'NULL'},
+        now() - interval '${hoursAgo} hours', now() - interval '${hoursAgo} hours',
+        ${sent ? `now() - interval '${hoursAgo} hours'` : 'NULL'}, ${sent ? 1 : 0})
+      RETURNING id`)));
+  }
+  return ids;
+}
+
+const ADA_PHONE = '+12175550101';
+const seeded = [
+  { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'bill.ready', status: 'delivered', body: 'Your bill of $82.17 is ready, due Dec 10.' },
+  { customer: 'ada', channel: 'email', address: 'ada@example.com', type: 'bill.ready', status: 'delivered', subject: 'Your bill is ready',
+    body: 'Your bill of $82.17 is ready.', html: '<p style="color:#0a58a6">Your bill of <b>$82.17</b> is ready.</p>' },
+  { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'payment.received', status: 'delivered', body: 'Thank you for your payment of $82.17.' },
+  { customer: 'grace', channel: 'sms', address: '+12175550102', type: 'bill.ready', status: 'failed', body: 'Your bill of $40.00 is ready.' },
+  { customer: 'grace', channel: 'voice', address: '+12175550102', type: 'notice.broadcast', topic: 'outage', status: 'suppressed', reason: 'quiet_hours', body: 'Boil water notice.' },
+  { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'bill.ready', status: 'sent', body: 'Your bill of $91.40 is ready, due Jan 10.' },
+];
+let ids;
+
+before(async () => {
+  stack = await startStack();
+  browser = await launchBrowser();
+  await putCustomer(stack, 'ada', { name: 'Ada Lovelace', phone: ADA_PHONE, email: 'ada@example.com' });
+  await putCustomer(stack, 'grace', { name: 'Grace Hopper', phone: '+12175550102' });
+  ids = await seedMessages(seeded);
+  // The newest bill text: a throttled first attempt, then accepted, then delivered.
+  const newest = ids[5];
+  await sql(`INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, duration_ms, outcome, http_status, error_code, detail, provider_id) VALUES
+    (${newest}, 1, 'twilio', now() - interval '1 hour', 412, 'retry', 429, '20429', 'Too Many Requests', NULL),
+    (${newest}, 2, 'twilio', now() - interval '59 minutes', 180, 'sent', 201, NULL, 'queued', 'SM0123456789abcdef')`);
+  await sql(`INSERT INTO herald.delivery_receipts (message_id, gateway, provider_id, status, raw, received_at) VALUES
+    (${newest}, 'twilio', 'SM0123456789abcdef', 'delivered', '{"MessageStatus": "delivered"}', now() - interval '58 minutes')`);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (stack) await stack.stop();
+});
+
+async function signIn(page) {
+  await page.goto(stack.baseUrl + '/admin/');
+  await page.getByRole('heading', { level: 1, name: 'Herald admin' }).waitFor();
+  await page.getByLabel('Admin API key').fill(stack.admin_key);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+}
+
+test('a wrong key is refused and the key is kept in sessionStorage only', async () => {
+  await withPage(browser, {}, async (page) => {
+    await page.goto(stack.baseUrl + '/admin/');
+    await checkPage(page, 'sign-in', { suite: SUITE });
+    await page.getByLabel('Admin API key').fill('not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This key was not accepted.').waitFor();
+    await page.getByLabel('Admin API key').fill(stack.cis_key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This key is not an admin key.').waitFor();
+    await page.getByLabel('Admin API key').fill(stack.admin_key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+    const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('herald.admin.key'), local: localStorage.length, cookie: document.cookie }));
+    assert.equal(stored.session, stack.admin_key);
+    assert.equal(stored.local, 0);
+    assert.equal(stored.cookie, '');
+  });
+});
+
+test('an admin finds messages by phone number and type, opens one, sees attempts and receipts', async () => {
+  await withPage(browser, {}, async (page) => {
+    await signIn(page);
+    await page.getByLabel('Phone or email').fill('(217) 555-0101');
+    await page.getByLabel('Type').selectOption('bill.ready');
+    await page.getByRole('button', { name: 'Search' }).click();
+    // The search is in the address (so it can be linked) and its answer replaces the unfiltered list.
+    await page.waitForFunction(() => location.hash.includes('type=bill.ready') && location.hash.includes('address='));
+    await page.getByRole('caption').filter({ hasText: '2 messages, newest first' }).waitFor();
+    // Ada's two bill texts, newest first; not her email, her payment text or Grace's bill.
+    assert.equal(await page.locator('table tbody tr').count(), 2);
+    const links = await page.locator('table tbody tr td:first-child a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(links, [`#/messages/${ids[5]}`, `#/messages/${ids[0]}`]);
+    // Addresses are masked until revealed.
+    assert.equal((await page.locator('table').innerText()).includes(ADA_PHONE), false);
+    await checkPage(page, 'messages', { suite: SUITE });
+
+    await page.getByRole('link', { name: `Message ${ids[5]},` }).click();
+    await page.getByRole('heading', { level: 1, name: `Message ${ids[5]}` }).waitFor();
+    const attempts = page.locator('section', { has: page.getByRole('heading', { name: 'Attempts' }) });
+    await attempts.getByText('Too Many Requests').waitFor();
+    assert.equal(await attempts.locator('tbody tr').count(), 2);
+    assert.match(await attempts.innerText(), /SM0123456789abcdef/);
+    assert.match(await attempts.innerText(), /429/);
+    const receipts = page.locator('section', { has: page.getByRole('heading', { name: 'Delivery receipts' }) });
+    assert.equal(await receipts.locator('tbody tr').count(), 1);
+    assert.match(await receipts.innerText(), /delivered/);
+    assert.match(await page.locator('main').innerText(), /1 segment, GSM-7 encoding/);
+    await checkPage(page, 'message', { suite: SUITE });
+
+    // The audited reveal.
+    const before = Number(await sql("SELECT count(*) FROM herald.audit_log WHERE action = 'message.reveal'"));
+    await page.getByRole('link', { name: 'Reveal (audited)' }).click();
+    await page.getByText(ADA_PHONE, { exact: true }).waitFor();
+    assert.equal(Number(await sql("SELECT count(*) FROM herald.audit_log WHERE action = 'message.reveal'")), before + 1);
+  });
+});
+
+test('an email shows its subject, text and its HTML in a sandboxed frame', async () => {
+  await withPage(browser, {}, async (page) => {
+    await signIn(page);
+    await page.goto(stack.baseUrl + `/admin/#/messages/${ids[1]}`);
+    await page.getByRole('heading', { level: 1, name: `Message ${ids[1]}` }).waitFor();
+    const frame = page.locator('iframe[title="Email HTML preview"]');
+    assert.equal(await frame.getAttribute('sandbox'), '');
+    await page.frameLocator('iframe[title="Email HTML preview"]').getByText('$82.17').waitFor();
+    assert.match(await page.locator('main').innerText(), /Your bill is ready/);
+    await checkPage(page, 'message-email', { suite: SUITE });
+  });
+});
+
+test('an admin finds a customer by name and sees the consent history', async () => {
+  await withPage(browser, {}, async (page) => {
+    await signIn(page);
+    await page.getByRole('link', { name: 'Customers' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
+    await page.getByLabel('Name, phone, email, customer, account or premise id').fill('lovelace');
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Grace Hopper' }).count(), 0);
+    await checkPage(page, 'customers', { suite: SUITE });
+
+    await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Ada Lovelace' }).waitFor();
+    const consent = page.locator('section', { has: page.getByRole('heading', { name: 'Consent history' }) });
+    const history = await stack.admin('GET', '/v1/customers/ada/consent');
+    if (history.status === 200) {
+      // The CIS gave both contacts: each has its opt-in from source cis, and the page lists
+      // exactly what the API holds.
+      await consent.locator('tbody tr').first().waitFor();
+      assert.ok(history.json.items.length >= 2, history.text);
+      assert.equal(await consent.locator('tbody tr').count(), history.json.items.length);
+      const text = await consent.innerText();
+      assert.match(text, /opted_in/);
+      assert.match(text, /cis/);
+    } else {
+      // A server without consent history says so instead of showing an empty list.
+      assert.equal(history.status, 404, history.text);
+      await consent.getByText('Consent history is not available from this server.').waitFor();
+    }
+    const recent = page.locator('section', { has: page.getByRole('heading', { name: 'Recent messages' }) });
+    assert.equal(await recent.locator('tbody tr').count(), 4);
+    await checkPage(page, 'customer', { suite: SUITE });
+  });
+});
+
+test('the reports page draws charts whose totals are the seeded messages', async () => {
+  const byChannel = {};
+  const byType = {};
+  for (const m of seeded) {
+    byChannel[m.channel] = (byChannel[m.channel] || 0) + 1;
+    byType[m.type] = (byType[m.type] || 0) + 1;
+  }
+  await withPage(browser, {}, async (page) => {
+    await signIn(page);
+    await page.getByRole('link', { name: 'Reports' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
+    const chart = page.locator('figure#by-channel');
+    await chart.locator('canvas').waitFor();
+    assert.equal(Number(await chart.getAttribute('data-total')), seeded.length);
+    for (const [channel, count] of Object.entries(byChannel))
+      assert.equal(await chart.locator(`td[data-series="${channel}"]`).innerText(), String(count), channel);
+    const types = page.locator('figure#by-type');
+    assert.equal(Number(await types.getAttribute('data-total')), seeded.length);
+    for (const [type, count] of Object.entries(byType))
+      assert.equal(await types.locator(`td[data-series="${type}"]`).innerText(), String(count), type);
+    // The canvas was drawn at the figure's width.
+    const size = await chart.locator('canvas').evaluate((c) => ({ w: c.width, h: c.height }));
+    assert.ok(size.w > 200 && size.h > 100, JSON.stringify(size));
+
+    const gateways = page.locator('section', { has: page.getByRole('heading', { name: 'Gateways' }) });
+    await gateways.getByText('twilio').waitFor();
+    assert.match(await gateways.innerText(), /50\.0 %/);  // failure rate: one of two attempts was refused
+
+    // The CSV of what is shown.
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download messages CSV' }).click()]);
+    const body = await (await file.createReadStream()).toArray();
+    const lines = Buffer.concat(body).toString('utf8').trim().split(/\r\n/);
+    assert.equal(lines[0], 'bucket,channel,type,count');
+    assert.equal(lines.slice(1).reduce((s, l) => s + Number(l.split(',').pop()), 0), seeded.length);
+    await checkPage(page, 'reports', { suite: SUITE, ready: () => chart.locator('canvas').waitFor() });
+  });
+});
