@@ -150,7 +150,7 @@ void read_gateways(const Flat& flat, std::set<std::string>& used, Config& c, std
     } else g.settings[setting] = value;
   }
   for (auto& [name, g] : c.gateways)
-    if (g.type.empty()) errors.push_back(config_error("gateways." + name + ".type", "missing (log, twilio, smtp)"));
+    if (g.type.empty()) errors.push_back(config_error("gateways." + name + ".type", "missing (log, twilio, kannel, smtp)"));
 }
 
 // [inbound]: keyword lists and reply texts per language, service keywords' actions. A list or
@@ -170,6 +170,7 @@ void read_inbound(const Flat& flat, std::set<std::string>& used, Config& c, std:
   using Text = std::string rules::InboundTexts::*;
   const std::map<std::string, Text> texts = {{"opted_out", &rules::InboundTexts::opted_out},
                                              {"opted_in", &rules::InboundTexts::opted_in},
+                                             {"contact_confirmed", &rules::InboundTexts::contact_confirmed},
                                              {"help", &rules::InboundTexts::help},
                                              {"menu", &rules::InboundTexts::menu},
                                              {"choose_account", &rules::InboundTexts::choose_account},
@@ -392,6 +393,9 @@ Result<Config> load_config(const std::string& explicit_path, const Environment& 
   auto& base = c.public_urls.base;
   if (base.empty()) base = "http://" + c.http.address + ":" + std::to_string(c.http.port);
   while (!base.empty() && base.back() == '/') base.pop_back();
+  // Kannel calls back on the public URL unless its dlr_url says otherwise ("" asks for no DLRs).
+  for (auto& [name, g] : c.gateways)
+    if (g.type == "kannel" && !g.settings.count("dlr_url")) g.settings["dlr_url"] = c.public_urls.kannel_dlr();
   if (!errors.empty()) {
     auto e = errors.front();
     if (auto it = origin.find(e.field); it != origin.end()) e.message += " (from " + it->second + ")";

@@ -137,6 +137,11 @@ int run_serve(const Config& config) {
     return 2;
   }
 
+  // Kannel's DLR and MO webhooks accept the token of any kannel gateway, in a channel or not.
+  std::vector<std::string> kannel_tokens;
+  for (const auto& [name, g] : config.gateways)
+    if (g.type == "kannel" && g.settings.count("webhook_token")) kannel_tokens.push_back(g.settings.at("webhook_token"));
+
   // Filled in by the starter once the database is there; nothing reads it before (the API
   // answers only health routes, the engine has not started).
   TokenSecret secret;
@@ -150,7 +155,8 @@ int run_serve(const Config& config) {
   engine::InboundPipeline inbound(db, config.inbound, actions, clock);
   // Listens at once, the database or not: /livez answers, /readyz says 503 until started.
   http::Server server(config.http, http::Services{db, rules, config.public_urls, secret, twilio_tokens,
-                                                  [&] { return readiness.ready(); }, clock, &templates, &inbound});
+                                                  [&] { return readiness.ready(); }, clock, &templates,
+                                                  kannel_tokens, &inbound});
   server.start_closed();
   const auto port = server.listen();
   spdlog::info("heraldd listening on {}:{} (instance {})", config.http.address, port, engine_config.instance_id);

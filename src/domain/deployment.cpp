@@ -9,4 +9,6 @@ std::string PublicUrls::unsubscribe(std::string_view token) const {
 
 std::string PublicUrls::twilio_status_callback() const { return base + "/v1/webhooks/twilio/status"; }
 
+std::string PublicUrls::kannel_dlr() const { return base + "/v1/webhooks/kannel/dlr"; }
+
 }  // namespace herald

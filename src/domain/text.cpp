@@ -1,6 +1,8 @@
 // Control characters in text from outside: a NUL would be cut by the database, others hidden.
 #include "herald/domain/text.hpp"
 
+#include <cstdint>
+
 namespace herald {
 
 bool has_control_character(std::string_view s, bool allow_line_breaks) {
@@ -26,6 +28,30 @@ std::optional<ApiError> reject_control_characters(std::string_view s, const std:
   return invalid(field, "control_character",
                        field + (allow_line_breaks ? " must not hold control characters other than line breaks and tabs"
                                                   : " must not hold control characters or line breaks"));
+}
+
+bool valid_utf8(std::string_view s) {
+  static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t more = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    if (more == 4 || i + more >= s.size()) return false;  // not a lead byte, or cut short
+    std::uint32_t cp = more == 0 ? c : more == 1 ? (c & 0x1Fu) : more == 2 ? (c & 0x0Fu) : (c & 0x07u);
+    for (std::size_t k = 1; k <= more; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < kMin[more] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
+std::optional<ApiError> reject_bad_text(std::string_view s, const std::string& field) {
+  if (valid_utf8(s) && !has_control_character(s)) return std::nullopt;
+  return invalid(field, "invalid_text", field + " must be UTF-8 text without control characters");
 }
 
 }  // namespace herald

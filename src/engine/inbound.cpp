@@ -10,6 +10,7 @@
 #include "herald/domain/phone.hpp"
 #include "herald/rules/conversation.hpp"
 #include "herald/store/consent.hpp"
+#include "herald/store/contacts.hpp"
 
 namespace herald::engine {
 
@@ -37,7 +38,8 @@ std::map<std::string, std::string> utility_values(const InboundSettings& s) {
 rules::InboundTexts filled_texts(const InboundSettings& s, std::string_view language) {
   auto t = rules::texts_for(s.replies, language, s.default_language);
   const auto values = utility_values(s);
-  for (auto field : {&rules::InboundTexts::opted_out, &rules::InboundTexts::opted_in, &rules::InboundTexts::help,
+  for (auto field : {&rules::InboundTexts::opted_out, &rules::InboundTexts::opted_in,
+                     &rules::InboundTexts::contact_confirmed, &rules::InboundTexts::help,
                      &rules::InboundTexts::menu, &rules::InboundTexts::choose_account, &rules::InboundTexts::closed,
                      &rules::InboundTexts::unavailable})
     t.*field = rules::fill_text(t.*field, values);
@@ -238,6 +240,13 @@ store::InboundOutcome InboundPipeline::Impl::act(std::int64_t inbound_id, const 
   }
 
   if (c.intent == rules::Intent::yes) {
+    // A YES to a code text confirms the number a customer added on the web (and records its
+    // opt-in); any other YES opts the number back in.
+    if (store::confirm_contact_by_reply(db, from, std::to_string(inbound_id), now)) {
+      out.matched = "contact_confirmed";
+      out.reply = texts.contact_confirmed;
+      return out;
+    }
     out.matched = "yes";
     opt_in(from, inbound_id, now);
     out.reply = texts.opted_in;

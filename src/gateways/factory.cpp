@@ -101,6 +101,58 @@ Result<std::unique_ptr<Gateway>> make_twilio(const GatewayConfig& config) {
   return make_twilio_gateway(config, std::move(s), std::move(*transport));
 }
 
+// A webhook token travels in URLs smsbox fills in and calls: only characters that need no
+// escaping, so no '%' can read as one of smsbox's escapes.
+bool url_safe(std::string_view s) {
+  for (char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.' || c == '~';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Result<std::unique_ptr<Gateway>> make_kannel(const GatewayConfig& config) {
+  SettingsReader reader(config, {"url", "username", "password", "from", "webhook_token", "dlr_url", "dlr_mask",
+                                 "timeout_ms", "max_concurrent", "ca_file"});
+  if (auto error = reader.unknown_key()) return *error;
+  KannelSettings s;
+  s.url = reader.get("url");
+  if (s.url.empty()) return reader.missing("url");
+  if (!starts_with(s.url, "https://") && !starts_with(s.url, "http://")) {
+    return config_error(reader.field("url"), "invalid_setting",
+                         "must be smsbox's sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms");
+  }
+  s.username = reader.get("username");
+  if (s.username.empty()) return reader.missing("username");
+  s.password = reader.get("password");
+  if (s.password.empty()) return reader.missing("password");
+  s.from = reader.get("from");
+  s.webhook_token = reader.get("webhook_token");
+  if (s.webhook_token.empty()) return reader.missing("webhook_token");
+  if (s.webhook_token.size() < 16 || !url_safe(s.webhook_token)) {
+    return config_error(reader.field("webhook_token"), "invalid_setting",
+                         "must be at least 16 characters of A-Z a-z 0-9 - _ . ~");
+  }
+  s.dlr_url = reader.get("dlr_url");
+  if (!s.dlr_url.empty() && !starts_with(s.dlr_url, "https://") && !starts_with(s.dlr_url, "http://")) {
+    return config_error(reader.field("dlr_url"), "invalid_setting", "must be an http(s):// URL");
+  }
+  const std::string mask = reader.get("dlr_mask");
+  if (!mask.empty()) {
+    int value = -1;
+    auto [ptr, ec] = std::from_chars(mask.data(), mask.data() + mask.size(), value);
+    if (ec != std::errc() || ptr != mask.data() + mask.size() || value < 0 || value > 31) {
+      return config_error(reader.field("dlr_mask"), "invalid_setting",
+                           "must be 0 to 31 (1 delivered, 2 undelivered, 4 queued, 8 SMSC ack, 16 SMSC reject)");
+    }
+    s.dlr_mask = value;
+  }
+  auto transport = transport_options(reader, 10'000, 32);
+  if (!transport) return transport.error();
+  return make_kannel_gateway(config, std::move(s), std::move(*transport));
+}
+
 Result<std::unique_ptr<Gateway>> make_smtp(const GatewayConfig& config) {
   SettingsReader reader(config, {"url", "username", "password", "from", "from_name", "starttls",
                                  "timeout_ms", "max_concurrent", "ca_file"});
@@ -166,7 +218,11 @@ Result<std::unique_ptr<Gateway>> make_gateway(const GatewayConfig& config) {
     if (config.channel != Channel::email) return wrong_channel("email");
     return make_smtp(config);
   }
-  return config_error(prefix + "type", "unknown_gateway_type", "type must be log, twilio or smtp");
+  if (config.type == "kannel") {
+    if (config.channel != Channel::sms) return wrong_channel("sms");
+    return make_kannel(config);
+  }
+  return config_error(prefix + "type", "unknown_gateway_type", "type must be log, twilio, kannel or smtp");
 }
 
 }  // namespace herald::gateways

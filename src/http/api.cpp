@@ -75,6 +75,8 @@ const RouteSpec kRoutes[] = {
     {"GET", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_page},
     {"POST", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_confirm},
 
+    {"GET", "/v1/webhooks/kannel/dlr", Access::open, handlers::kannel_dlr},
+
     {"GET", "/portal/*", Access::open, handlers::static_file},
     {"GET", "/admin/*", Access::open, handlers::static_file},
     {"GET", "/vendor/*", Access::open, handlers::static_file},

@@ -80,5 +80,8 @@ Response twilio_sms(Context&);
 Response unsubscribe_page(Context&);
 Response unsubscribe_confirm(Context&);
 
+// Kannel's smsbox (the shared webhook_token of a kannel gateway in the query)
+Response kannel_dlr(Context&);
+
 }  // namespace handlers
 }  // namespace herald::http

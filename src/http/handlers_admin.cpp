@@ -4,6 +4,7 @@
 
 #include "handlers.hpp"
 #include "herald/domain/phone.hpp"
+#include "herald/domain/text.hpp"
 #include "herald/http/views/cursor.hpp"
 #include "herald/http/views/inbound.hpp"
 #include "herald/http/views/messages.hpp"
@@ -65,6 +66,9 @@ Result<std::optional<T>> enum_param(const Context& ctx, const std::string& name,
 }  // namespace
 
 Response list_messages(Context& ctx) {
+  // Text filters reach the database as they are: bytes that are not UTF-8 are the client's error.
+  for (const char* name : {"customer_id", "account_id", "address", "type", "q"})
+    if (auto bad = reject_bad_text(ctx.query_value(name), name)) return error_response(*bad);
   store::MessageFilter f;
   f.customer_id = ctx.query_value("customer_id");
   f.account_id = ctx.query_value("account_id");

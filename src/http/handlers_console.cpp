@@ -1,6 +1,5 @@
 // Admin console reads: customer search (masked unless revealed and audited) and the gateway report.
 #include <charconv>
-#include <cstdint>
 
 #include "handlers.hpp"
 #include "herald/domain/phone.hpp"
@@ -36,27 +35,6 @@ Result<int> page_limit(const Context& ctx) {
   return n;
 }
 
-// Whether s is well-formed UTF-8 (no overlong forms, no surrogates): Postgres refuses anything
-// else, and a query parameter is percent-decoded bytes.
-bool valid_utf8(std::string_view s) {
-  static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t more = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
-    if (more == 4 || i + more >= s.size()) return false;  // not a lead byte, or cut short
-    std::uint32_t cp = more == 0 ? c : more == 1 ? (c & 0x1Fu) : more == 2 ? (c & 0x0Fu) : (c & 0x07u);
-    for (std::size_t k = 1; k <= more; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc >> 6) != 0x2) return false;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if (cp < kMin[more] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += more + 1;
-  }
-  return true;
-}
-
 std::string trimmed(std::string s) {
   const auto first = s.find_first_not_of(" \t");
   if (first == std::string::npos) return {};
@@ -68,8 +46,7 @@ std::string trimmed(std::string s) {
 Response search_customers(Context& ctx) {
   store::CustomerSearch s;
   s.text = trimmed(ctx.query_value("q"));
-  if (!valid_utf8(s.text) || has_control_character(s.text))
-    return error_response(invalid("q", "invalid_text", "q must be UTF-8 text without control characters"));
+  if (auto bad = reject_bad_text(s.text, "q")) return error_response(*bad);
   if (s.text.empty()) return error_response(invalid("q", "required", "q is required: a name, phone, email or id"));
   if (s.text.size() > kMaxQuery)
     return error_response(invalid("q", "too_long", "q is at most " + std::to_string(kMaxQuery) + " characters"));

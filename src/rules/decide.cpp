@@ -5,8 +5,8 @@
 
 #include "herald/domain/json_io.hpp"
 #include "herald/domain/signed_token.hpp"
+#include "herald/domain/sms_encoding.hpp"
 #include "herald/rules/context.hpp"
-#include "herald/rules/segments.hpp"
 
 namespace herald::rules {
 

@@ -10,6 +10,9 @@ InboundReplies default_inbound_replies() {
   en.opted_in =
       "{utility}: You are subscribed to account alerts again. Msg&data rates may apply. Reply HELP for help, STOP to "
       "stop.";
+  en.contact_confirmed =
+      "{utility}: Your number is confirmed for account alerts. Msg&data rates may apply. Reply HELP for help, STOP to "
+      "stop.";
   en.help =
       "{utility} account alerts: outages, billing and service. Msg&data rates may apply. Reply STOP to stop. Help: "
       "{phone} or {url}";
@@ -26,6 +29,9 @@ InboundReplies default_inbound_replies() {
       "{utility}: Se canceló su suscripción y no recibirá más mensajes. Responda START para volver a suscribirse.";
   es.opted_in =
       "{utility}: Está suscrito de nuevo a las alertas de su cuenta. Pueden aplicarse tarifas de mensajes y datos. "
+      "Responda AYUDA para ayuda, STOP para cancelar.";
+  es.contact_confirmed =
+      "{utility}: Su número quedó confirmado para alertas de su cuenta. Pueden aplicarse tarifas de mensajes y datos. "
       "Responda AYUDA para ayuda, STOP para cancelar.";
   es.help =
       "{utility}: alertas de cortes, facturación y servicio. Pueden aplicarse tarifas de mensajes y datos. Responda "
@@ -50,7 +56,8 @@ InboundTexts texts_for(const InboundReplies& replies, std::string_view language,
   static const InboundReplies kBuiltIn = default_inbound_replies();
   chain.push_back(&kBuiltIn.languages.at("en"));
   InboundTexts out;
-  for (auto field : {&InboundTexts::opted_out, &InboundTexts::opted_in, &InboundTexts::help, &InboundTexts::menu,
+  for (auto field : {&InboundTexts::opted_out, &InboundTexts::opted_in, &InboundTexts::contact_confirmed,
+                     &InboundTexts::help, &InboundTexts::menu,
                      &InboundTexts::choose_account, &InboundTexts::choice_item, &InboundTexts::closed,
                      &InboundTexts::unavailable}) {
     for (const auto* texts : chain) {

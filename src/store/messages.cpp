@@ -14,7 +14,11 @@ namespace {
 // Parameters are bound at plan time (unnamed statement), so Postgres folds the switched-off
 // filters away and picks the index of the ones left (customer, account, address, type, the
 // trigram index of subject and body, or the primary key between the id bounds of a date range).
-// The q expression is the one 0010_history_indexes.sql indexes.
+// The q expression is the one 0010_history_indexes.sql indexes. A date range arrives with its
+// id bounds ($11, $13, see below), which already narrow the walk to the range; created_at is
+// then only checked, written so that no index applies: the planner takes the id and created_at
+// conditions for independent, underestimates the rows left by far and would otherwise fetch the
+// whole range through messages_created_at and sort it instead of walking the newest 51.
 const char* const kSummaryColumns =
     "SELECT m.id, m.created_at, m.customer_id, m.account_id, m.channel, m.address, m.type, m.topic, m.status,"
     " m.suppression_reason, m.gateway, left(m.body, 80), m.event_id, m.attempts, m.not_before, m.sent_at";
@@ -27,8 +31,8 @@ const char* const kFilters =
     "   AND ($6 = '' OR m.topic = $6)"
     "   AND ($7 = '' OR m.status = $7)"
     "   AND ($8 = '' OR (m.subject || ' ' || m.body) ILIKE '%' || $8 || '%')"
-    "   AND (NULLIF($9, '') IS NULL OR m.created_at >= NULLIF($9, '')::timestamptz)"
-    "   AND (NULLIF($10, '') IS NULL OR m.created_at < NULLIF($10, '')::timestamptz)";
+    "   AND (NULLIF($9, '') IS NULL OR m.created_at + interval '0 s' >= NULLIF($9, '')::timestamptz)"
+    "   AND (NULLIF($10, '') IS NULL OR m.created_at + interval '0 s' < NULLIF($10, '')::timestamptz)";
 
 // Without a rare status: newest first along whatever index the other filters choose.
 const std::string kListMessages = std::string(kSummaryColumns) + " FROM herald.messages m" + kFilters +

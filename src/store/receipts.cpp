@@ -26,6 +26,8 @@ const char* const kAdvanceStatus =
     " last_error = COALESCE(NULLIF($3, ''), last_error)"
     " WHERE id = $1";
 
+const char* const kInQueue = "SELECT EXISTS (SELECT 1 FROM herald.message_queue WHERE message_id = $1)";
+
 }  // namespace
 
 ReceiptOutcome apply_delivery_receipt(Database& db, std::string_view provider_id, MessageStatus reported,
@@ -48,6 +50,10 @@ ReceiptOutcome apply_delivery_receipt(Database& db, std::string_view provider_id
     }
     return out;
   });
+}
+
+bool message_awaits_outcome(Database& db, std::int64_t message_id) {
+  return in_transaction(db, [&](pqxx::work& w) { return w.exec_params1(kInQueue, message_id)[0].as<bool>(); });
 }
 
 }  // namespace herald::store

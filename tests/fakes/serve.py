@@ -6,6 +6,8 @@ integration tests): prints "PORT <n>" once it listens, writes one JSON line per 
     serve.py twilio --record FILE [--account-sid SID --auth-token TOKEN]
                     [--reply TO=accept|too_many_requests[:SECONDS]|opted_out|server_error|slow:SECONDS ...]
     serve.py smtp --record FILE [--login USER:PASSWORD] [--refuse ADDRESS=REPLY ...]
+    serve.py kannel --record FILE [--username U --password P]
+                    [--reply TO=accept|not_routable|temporal_failure ...]
     serve.py cis --record FILE [--secret SECRET] [--max-skew SECONDS]   (scripted over /_control/*)
 """
 from __future__ import annotations
@@ -91,6 +93,23 @@ def start_cis(args, record: JsonLines):
     return FakeCis(args.secret, max_skew_seconds=skew, on_request=record.write).start()
 
 
+def start_kannel(args, record: JsonLines):
+    from fake_kannel import FakeKannel, Reply as KannelReply
+
+    def on_request(r):
+        record.write({"params": r.params, "status": r.status, "body": r.body})
+
+    fake = FakeKannel(args.username, args.password, on_request=on_request)
+    replies = {"accept": KannelReply.accept, "not_routable": KannelReply.not_routable,
+               "temporal_failure": KannelReply.temporal_failure}
+    for spec in args.reply:
+        to, kind = split_pair(spec, "=", "--reply")
+        if kind not in replies:
+            raise SystemExit(f"--reply: unknown kind {kind!r}")
+        fake.set_behaviour(to, replies[kind]())
+    return fake.start()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="fake", required=True)
@@ -104,12 +123,16 @@ def main() -> None:
     ci = sub.add_parser("cis")
     ci.add_argument("--secret", default="test-cis-secret")
     ci.add_argument("--max-skew", type=float, default=300.0, metavar="SECONDS", help="negative: not checked")
-    for p in (tw, sm, ci):
+    kn = sub.add_parser("kannel")
+    kn.add_argument("--username", default="herald")
+    kn.add_argument("--password", default="kannel-password")
+    kn.add_argument("--reply", action="append", default=[], metavar="TO=KIND")
+    for p in (tw, sm, ci, kn):
         p.add_argument("--record", required=True, metavar="FILE")
     args = ap.parse_args()
 
     record = JsonLines(args.record)
-    starters = {"twilio": start_twilio, "smtp": start_smtp, "cis": start_cis}
+    starters = {"twilio": start_twilio, "smtp": start_smtp, "cis": start_cis, "kannel": start_kannel}
     server = starters[args.fake](args, record)
     print("PORT", server.port, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # the fakes' threads are daemons: nothing to wait for

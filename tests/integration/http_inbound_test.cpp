@@ -136,6 +136,18 @@ TEST_F(HttpInbound, ReplayedWebhookIsStoredAndActedOnOnce) {
   EXPECT_EQ(count("herald.consent_events WHERE state = 'opted_out'"), "1");
 }
 
+TEST_F(HttpInbound, AReplayWhoseFirstDeliveryWasNeverAnsweredIsHandledOnce) {
+  put_customer("c1");
+  // The process that stored it died before acting: claimed an hour ago, never handled.
+  db_->exec("INSERT INTO herald.inbound_messages (provider, provider_message_id, from_address, body, received_at,"
+            " claimed_at) VALUES ('twilio', 'SM-lost', '+12175550101', 'HELP', now(), now() - interval '1 hour')");
+  auto reply = reply_of(sms("HELP", "SM-lost"));
+  EXPECT_NE(reply.find("Msg&amp;data rates may apply"), std::string::npos) << reply;
+  EXPECT_EQ(count("herald.inbound_messages WHERE handled_at IS NOT NULL AND matched = 'help'"), "1");
+  EXPECT_EQ(reply_of(sms("HELP", "SM-lost")), reply);
+  EXPECT_EQ(count("herald.inbound_messages"), "1");
+}
+
 TEST_F(HttpInbound, StopVariantsOptOutAndTheNextAlertIsSuppressed) {
   put_customer("c1", "+12175550101");
   put_customer("c2", "+12175550102");
@@ -256,6 +268,21 @@ TEST_F(HttpInbound, TwoAccountsOnOneNumberAskWhichAndTheAnswerCarriesOn) {
   EXPECT_EQ(db_->query_value("SELECT action FROM herald.inbound_messages WHERE provider_message_id = 'SM-2'"), "choose");
   // With the choice made, a new BAL asks again (nothing is remembered across requests).
   EXPECT_NE(reply_of(sms("BAL", "SM-bal2")).find("Which account?"), std::string::npos);
+}
+
+TEST_F(HttpInbound, YesConfirmsANumberAddedOnTheWebElseOptsIn) {
+  put_customer("c1");
+  auto added = call("POST", "/v1/customers/c1/contacts", customer_token("c1"),
+                    Json{{"channel", "sms"}, {"address", "+12175550199"}});
+  ASSERT_EQ(added.status, 202) << added.body;
+  auto reply = reply_of(sms("Yes!", "SM-yes", "+12175550199"));
+  EXPECT_NE(reply.find("confirmed"), std::string::npos) << reply;
+  EXPECT_EQ(db_->query_value("SELECT verified::text FROM herald.contacts WHERE address = '+12175550199'"), "true");
+  EXPECT_EQ(db_->query_value("SELECT matched FROM herald.inbound_messages"), "contact_confirmed");
+  // No verification waits any more: the next YES is an opt-in.
+  sms("STOP", "SM-stop", "+12175550199");
+  EXPECT_NE(reply_of(sms("YES", "SM-yes2", "+12175550199")).find("subscribed"), std::string::npos);
+  EXPECT_EQ(db_->query_value("SELECT consent FROM herald.contacts WHERE address = '+12175550199'"), "opted_in");
 }
 
 TEST_F(HttpInbound, InboundListIsMaskedPagedAndFiltered) {

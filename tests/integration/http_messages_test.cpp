@@ -102,6 +102,20 @@ TEST_F(HttpMessages, BadFilterValuesAreClientErrors) {
   EXPECT_EQ(call("GET", "/v1/messages?cursor=garbage!", admin_key_).status, 400);
 }
 
+// Percent-decoded query text that is not UTF-8 (or holds a NUL) names its field instead of
+// failing in the database.
+TEST_F(HttpMessages, TextFiltersThatAreNotUtf8AreUnprocessable) {
+  for (const std::string name : {"q", "customer_id", "account_id", "address", "type"}) {
+    for (const std::string value : {"%FF%FE", "bill%C0%AF", "ada%00"}) {
+      auto r = call("GET", "/v1/messages?" + name + "=" + value, admin_key_);
+      ASSERT_EQ(r.status, 422) << name << "=" << value << " " << r.body;
+      EXPECT_EQ(r.json()["error"]["field"], name);
+      EXPECT_EQ(r.json()["error"]["code"], "invalid_text");
+    }
+  }
+  EXPECT_EQ(call("GET", "/v1/messages?q=caf%C3%A9", admin_key_).status, 200);
+}
+
 TEST_F(HttpMessages, RevealShowsAddressesAndIsAudited) {
   add({});
   auto r = call("GET", "/v1/messages?reveal=1", admin_key_);

@@ -220,6 +220,7 @@ class HttpServerFixture : public ::testing::Test {
  protected:
   static constexpr const char* kSecret = "test-secret-0123456789abcdef";
   static constexpr const char* kTwilioToken = "twilio-token-12345";
+  static constexpr const char* kKannelToken = "kannel-token-0123456789";
   static constexpr const char* kPublicBase = "https://herald.example.com";
 
   void SetUp() override { start(); }
@@ -238,7 +239,7 @@ class HttpServerFixture : public ::testing::Test {
   void start_server() {
     server_ = std::make_unique<http::Server>(
         config_, http::Services{db_->db(), rules_, public_urls_, secret_, {kTwilioToken}, [this] { return ready_.load(); }, clock_,
-                                &templates_, inbound_});
+                                &templates_, {kKannelToken}, inbound_});
     port_ = server_->listen();
     thread_ = std::thread([this] { server_->run(); });
   }

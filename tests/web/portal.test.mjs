@@ -221,6 +221,22 @@ test('an expired token and another customer\'s token see nothing and change noth
   });
 });
 
+test('a link that expires while the page is open ends on the expired page, saving nothing', async () => {
+  await putCustomer(stack, 'late', { name: 'Larry Late', phone: '+12175550109', email: 'larry@example.com' }, quietOff);
+  const short = await stack.cli('customer-token', '--customer', 'late', '--ttl', '15');
+  await withPage(browser, {}, async (page) => {
+    await page.goto(`${stack.baseUrl}/portal/#token=${short}`);
+    await page.getByRole('heading', { level: 1, name: 'Hello, Larry Late' }).waitFor();
+    await page.getByRole('checkbox', { name: 'Outage alerts by text message', exact: true }).check();
+    await poll(async () => (await stack.api('GET', '/v1/customers/late', { token: short })).status === 401,
+      { timeout: 40000, what: 'the token to expire' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { level: 1, name: 'This link has expired' }).waitFor();
+    assert.ok(!(await page.locator('body').innerText()).includes('Larry'));
+  });
+  assert.deepEqual((await preferencesOf('late')).topics.outage.channels, []);
+});
+
 test('a customer adds an email, a wrong code is refused by the field, the right one verifies it', async () => {
   await putCustomer(stack, 'adds', { name: 'Grace Hopper', phone: '+12175550106' }, { ...quietOff, topics: { billing: { channels: ['sms'] } } });
   await withPage(browser, {}, async (page) => {
@@ -231,6 +247,7 @@ test('a customer adds an email, a wrong code is refused by the field, the right 
     await page.getByLabel('Email address').fill(address);
     await page.getByRole('button', { name: 'Send code' }).click();
     await page.getByText(`We sent a 6-digit code to ${address}.`).waitFor();
+    await page.locator('.contact').filter({ hasText: address }).getByText('Waiting for confirmation').waitFor();
     await checkPage(page, 'add-contact-code', { suite: SUITE });
 
     const mail = await waitForMail(stack, (m) => m.to.includes(address));

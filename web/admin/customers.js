@@ -5,7 +5,7 @@
 
   const A = window.heraldAdmin;
   const { html, api, href, go, when, Notice } = A;
-  const { useState, useEffect } = window.preactHooks;
+  const { useState, useEffect, useRef } = window.preactHooks;
 
   function Contacts({ contacts }) {
     if (!contacts || contacts.length === 0) return html`<p>No contact.</p>`;
@@ -26,8 +26,11 @@
     const cursor = params.get('cursor') || '';
     const [text, setText] = useState(q);
     const [state, setState] = useState(null);
+    // The box follows the address when it changes (back, a link), not on the first render:
+    // that would wipe what was typed before the effect ran.
+    const shownQ = useRef(q);
     useEffect(() => {
-      setText(q);
+      if (shownQ.current !== q) { shownQ.current = q; setText(q); }
       if (!q) { setState(null); return undefined; }
       let live = true;
       setState({ loading: true });

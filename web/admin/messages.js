@@ -5,7 +5,7 @@
 
   const A = window.heraldAdmin;
   const { html, api, href, go, when, num, Status, Notice } = A;
-  const { useState, useEffect } = window.preactHooks;
+  const { useState, useEffect, useRef } = window.preactHooks;
 
   const FILTERS = ['customer_id', 'account_id', 'address', 'channel', 'type', 'topic', 'status', 'from', 'to', 'q'];
 
@@ -58,7 +58,12 @@
     const reveal = params.get('reveal') === '1';
     const query = params.toString();
 
-    useEffect(() => { setForm(applied); }, [query]);
+    // The form follows the address when it changes (back, a link), not on the first render:
+    // that would wipe what was typed before the effect ran.
+    const shownQuery = useRef(query);
+    useEffect(() => {
+      if (shownQuery.current !== query) { shownQuery.current = query; setForm(applied); }
+    }, [query]);
     useEffect(() => {
       let live = true;
       setState({ loading: true });
@@ -207,24 +212,31 @@
     </section>`;
   }
 
-  // The conversation the message belongs to, once two-way SMS records one: each entry in or
-  // out, its text and time. Fields are read leniently (items / messages / replies).
-  function Conversation({ conversation }) {
-    if (!conversation) return null;
-    const entries = Array.isArray(conversation) ? conversation
-      : conversation.items || conversation.messages || conversation.replies || [];
-    const label = (e) => (e.direction === 'inbound' || e.direction === 'in' || e.from_customer ? 'in' : 'out');
-    return html`<section class="card conversation" aria-labelledby="conversation-h">
-      <h2 id="conversation-h">Conversation</h2>
-      ${!Array.isArray(conversation) && conversation.state && html`<p>State: ${conversation.state}</p>`}
-      ${entries.length === 0 ? html`<p>No reply yet.</p>` : html`<ul class="plain">
-        ${entries.map((e) => html`<li class=${label(e)}>
-          <strong>${label(e) === 'in' ? 'Customer' : 'Herald'}</strong> · ${when(e.at || e.received_at || e.created_at)}
-          <div>${e.body || e.text || ''}</div>
-          ${e.keyword && html`<div class="hint">Matched: ${e.keyword}</div>`}
-          ${e.reply && html`<div class="hint">Reply sent: ${e.reply}</div>`}
+  // The conversation the message opened (two-way SMS): what Herald expected, each reply with
+  // what it matched and what Herald answered, and the conversations that followed from it.
+  function Thread({ conversation, level }) {
+    const c = conversation;
+    const replies = c.replies || [];
+    const H = level === 0 ? 'h3' : 'h4';
+    return html`<div>
+      <${H}>Conversation ${c.id != null ? c.id : ''} · ${c.state || ''}</${H}>
+      <p class="hint">Opened ${when(c.opened_at)}${c.closed_at ? ', closed ' + when(c.closed_at) : c.expires_at ? ', expires ' + when(c.expires_at) : ''}${Array.isArray(c.expected) && c.expected.length ? ' · expects ' + c.expected.join(', ') : ''}</p>
+      ${replies.length === 0 ? html`<p>No reply yet.</p>` : html`<ul class="plain">
+        ${replies.map((e) => html`<li>
+          <div class="in"><strong>Customer</strong> · ${when(e.received_at)}: ${e.body}</div>
+          ${(e.matched || e.keyword) && html`<div class="hint">Matched ${[e.matched, e.keyword, e.action].filter(Boolean).join(' · ')}</div>`}
+          ${e.reply && html`<div class="out"><strong>Herald</strong>: ${e.reply}</div>`}
         </li>`)}
       </ul>`}
+      ${(c.follow_ups || []).map((f) => html`<${Thread} conversation=${f} level=${level + 1} />`)}
+    </div>`;
+  }
+
+  function Conversation({ conversation }) {
+    if (!conversation) return null;
+    return html`<section class="card conversation" aria-labelledby="conversation-h">
+      <h2 id="conversation-h">Conversation</h2>
+      <${Thread} conversation=${conversation} level=${0} />
     </section>`;
   }
 

@@ -113,19 +113,40 @@
     </table>`;
   }
 
-  // Whatever the engagement report holds: numbers as facts, rates as percentages, nested
-  // groups (opt-outs by type, ...) as their own small tables.
+  // The engagement report (GET /v1/reports/engagement): replies, opt-outs by the type of the
+  // message before them, reply-to-pay, outages reported by SMS, delivery per channel. Parts it
+  // does not carry are left out.
+  function CountTable({ caption, head, rows }) {
+    if (!rows || rows.length === 0) return null;
+    return html`<table class="cards">
+      <caption>${caption}</caption>
+      <thead><tr>${head.map((x, i) => html`<th class=${i ? 'num' : ''}>${x}</th>`)}</tr></thead>
+      <tbody>${rows.map((r) => html`<tr>${r.map((c, i) => html`<td data-label=${head[i]} class=${i ? 'num' : ''}>${c}</td>`)}</tr>`)}</tbody>
+    </table>`;
+  }
+
   function Engagement({ report }) {
-    const label = (k) => k.replace(/_/g, ' ');
-    const show = (k, v) => (typeof v === 'number' && /rate/.test(k) && v <= 1 ? percent(v) : typeof v === 'number' ? num(v) : String(v));
-    const scalars = Object.entries(report).filter(([k, v]) => v !== null && typeof v !== 'object' && k !== 'from' && k !== 'to');
-    const groups = Object.entries(report).filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v));
+    const r = report || {};
+    const facts = [];
+    if (r.inbound) facts.push(['Replies received', num(r.inbound.total)]);
+    if (r.reply_rate) facts.push(['Questions answered', `${num(r.reply_rate.answered)} of ${num(r.reply_rate.questions_sent)} (${percent(r.reply_rate.rate)})`]);
+    if (r.opt_outs) facts.push(['Opt-outs', num(r.opt_outs.total)]);
+    for (const [k, name] of [['reply_to_pay', 'Reply to pay'], ['pay_keyword', 'PAY keyword']]) {
+      const c = r[k];
+      if (c) facts.push([name, `${num(c.asked)} asked, ${num(c.replied_yes)} said yes, ${num(c.paid)} paid (${percent(c.conversion_rate)})`]);
+    }
+    if (r.outages_reported) facts.push(['Outages reported by SMS', `${num(r.outages_reported.sms)} of ${num(r.outages_reported.total)}`]);
+    const optOuts = r.opt_outs && r.opt_outs.by_preceding_type;
+    const intents = r.inbound && r.inbound.by_intent;
+    const delivery = r.delivery && Object.entries(r.delivery);
     return html`<div>
-      <${A.Facts} rows=${scalars.map(([k, v]) => [label(k), show(k, v)])} />
-      ${groups.map(([k, v]) => html`<table class="cards">
-        <caption>${label(k)}</caption>
-        <tbody>${Object.entries(v).map(([kk, vv]) => html`<tr><td>${label(kk)}</td><td class="num">${typeof vv === 'object' ? JSON.stringify(vv) : show(kk, vv)}</td></tr>`)}</tbody>
-      </table>`)}
+      <${A.Facts} rows=${facts} />
+      <${CountTable} caption="Opt-outs by the type of the message before them" head=${['Type', 'Opt-outs']}
+        rows=${optOuts && optOuts.map((o) => [o.type || '(none before)', num(o.count)])} />
+      <${CountTable} caption="Replies by what they matched" head=${['Matched', 'Keyword', 'Replies']}
+        rows=${intents && intents.map((i) => [i.intent || '—', i.keyword || '—', num(i.count)])} />
+      <${CountTable} caption="Delivery per channel" head=${['Channel', 'Sent', 'Delivered', 'Undelivered', 'Delivery rate']}
+        rows=${delivery && delivery.map(([ch, d]) => [A.CHANNEL_NAMES[ch] || ch, num(d.sent), num(d.delivered), num(d.undelivered), percent(d.delivery_rate)])} />
     </div>`;
   }
 
@@ -142,8 +163,9 @@
     const [engagement, setEngagement] = useState(null);
     const key = fromDay + toDay + bucket;
 
+    const shownKey = useRef(key);
     useEffect(() => {
-      setForm({ from: fromDay, to: toDay, bucket });
+      if (shownKey.current !== key) { shownKey.current = key; setForm({ from: fromDay, to: toDay, bucket }); }
       let live = true;
       const r = range(fromDay, toDay);
       setVolume({ loading: true });

@@ -45,7 +45,9 @@
     }
   }
 
-  function api(token) {
+  // Calls the API as the customer; a 401 (the token expired while the page was open) ends the
+  // session through onExpired instead of showing an error the customer cannot fix.
+  function api(token, onExpired) {
     return async function call(method, path, body) {
       const headers = { Authorization: 'Bearer ' + token };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -57,6 +59,7 @@
       try {
         data = await r.json();
       } catch (e) { /* an empty or non-JSON answer */ }
+      if (r.status === 401 && onExpired) onExpired();
       return { status: r.status, ok: r.ok, data };
     };
   }
@@ -273,8 +276,11 @@
       </section>`;
   }
 
-  function Contacts({ t, customer, call, reload, announce, linked }) {
+  function Contacts({ t, customer, call, reload, linked }) {
     const [busy, setBusy] = useState(false);
+    // What happened to a contact is said here, next to the contacts, not by the Save button.
+    const [status, setStatus] = useState(null);
+    const announce = (text, error) => setStatus({ text, error: !!error });
     const remove = async (contact) => {
       setBusy(true);
       const r = await call('DELETE', `/v1/customers/${encodeURIComponent(customer.customer_id)}/contacts/` +
@@ -308,6 +314,7 @@
                 </li>`;
             })}
           </ul>`}
+        <p role="status" class=${status && status.error ? 'status contact-status status-error' : 'status contact-status'}>${status ? status.text : ''}</p>
         <${AddContact} t=${t} customer=${customer} call=${call} reload=${reload} announce=${announce} linked=${linked} />
       </section>`;
   }
@@ -344,6 +351,7 @@
         setError({});
         setCode('');
         setPending({ channel: kind, address: address.trim(), expires_at: r.data && r.data.expires_at });
+        await reload(); // the new contact appears in the list, waiting for confirmation
       } else {
         setError({ address: errorText(t, r.data && r.data.error) || t.notSaved });
         addressInput.current && addressInput.current.focus();
@@ -531,7 +539,7 @@
             <p role="status" class=${status && status.error ? 'status status-error' : 'status'}>${status ? status.text : ''}</p>
           </div>
         </form>
-        <${Contacts} t=${t} customer=${customer} call=${call} reload=${reload} announce=${announce} linked=${linked} />
+        <${Contacts} t=${t} customer=${customer} call=${call} reload=${reload} linked=${linked} />
         <${History} t=${t} consent=${consent} customer=${customer} call=${call} />
       </main>`;
   }
@@ -545,7 +553,10 @@
     const [language, setLanguage] = useState(browserLanguage);
     const firstLoad = useRef(true);
     const customerId = token && customerOf(token);
-    const call = token ? api(token) : null;
+    const call = token ? api(token, () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      setPhase('expired');
+    }) : null;
 
     const load = async () => {
       if (!customerId) {

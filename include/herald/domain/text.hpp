@@ -17,4 +17,12 @@ bool has_control_character(std::string_view s, bool allow_line_breaks = false);
 std::optional<ApiError> reject_control_characters(std::string_view s, const std::string& field,
                                                   bool allow_line_breaks = false);
 
+// Whether s is well-formed UTF-8 (no overlong forms, no surrogates). Query parameters are
+// percent-decoded bytes, and Postgres refuses text that is not UTF-8.
+bool valid_utf8(std::string_view s);
+
+// An invalid-input error naming `field` (code "invalid_text") unless s is UTF-8 without
+// control characters: what a query parameter must be before it reaches the database.
+std::optional<ApiError> reject_bad_text(std::string_view s, const std::string& field);
+
 }  // namespace herald

@@ -63,13 +63,16 @@ class Gateway {
 //   log:    (none)
 //   twilio: account_sid, auth_token, from | messaging_service_sid, base_url
 //           (default https://api.twilio.com), timeout_ms (10000), max_concurrent (64), ca_file
+//   kannel: url (smsbox's sendsms URL), username, password, from, webhook_token (checked by
+//           the DLR and MO webhooks), dlr_url (Herald's /v1/webhooks/kannel/dlr; empty: no
+//           DLRs asked for), dlr_mask (31), timeout_ms (10000), max_concurrent (32), ca_file
 //   smtp:   url (smtp://host:port or smtps://host:port), username, password, from, from_name,
 //           starttls (try | required | none; default try), timeout_ms (30000),
 //           max_concurrent (8), ca_file
 // Unknown keys are rejected so that a typo in the config file is named, not ignored.
 struct GatewayConfig {
   std::string name;
-  std::string type;  // log | twilio | smtp
+  std::string type;  // log | twilio | kannel | smtp
   Channel channel = Channel::sms;
   double rate_per_second = 50;
   double burst = 50;

@@ -57,6 +57,7 @@ struct Services {
   std::function<bool()> ready;  // database reachable and migrations current
   const rules::Clock& clock;
   const rules::TemplateStore* templates = nullptr;  // contact verification texts; none: 503 for them
+  std::vector<std::string> kannel_webhook_tokens{};  // any kannel gateway's webhook_token
   // Where the inbound webhooks hand received texts; nullptr: they answer 503.
   engine::InboundPipeline* inbound = nullptr;
 };

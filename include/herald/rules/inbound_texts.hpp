@@ -14,6 +14,7 @@ namespace herald::rules {
 struct InboundTexts {
   std::string opted_out;       // reply to the first STOP (CTIA: one confirmation, then silence)
   std::string opted_in;        // reply to START/UNSTOP (and YES when nothing expects it)
+  std::string contact_confirmed;  // YES confirming a number added on the web (double opt-in)
   std::string help;            // HELP/INFO: who, what, "Msg&data rates may apply", how to stop, support
   std::string menu;            // anything not understood: the keywords
   std::string choose_account;  // "Which account? Reply {choices}."

@@ -23,4 +23,9 @@ struct ReceiptOutcome {
 ReceiptOutcome apply_delivery_receipt(Database& db, std::string_view provider_id, MessageStatus reported,
                                       std::string_view error_code, const Json& raw, TimePoint now);
 
+// Whether the message is still in the dispatch queue: leased or waiting for a retry, so an
+// attempt's outcome, and with it the provider id a receipt is matched by, may not be recorded
+// yet. A receipt that arrives before its attempt (Kannel's DLRs can) is worth asking again.
+bool message_awaits_outcome(Database& db, std::int64_t message_id);
+
 }  // namespace herald::store

@@ -1,6 +1,6 @@
-// The twilio and smtp gateways over real connections to the local fakes in tests/fakes/ (the
-// Twilio Messages API and an SMTP server speaking the providers' wire formats), run as processes
-// by tests/fakes/serve.py, which records every request they get.
+// The twilio, kannel and smtp gateways over real connections to the local fakes in tests/fakes/
+// (the Twilio Messages API, Kannel's smsbox sendsms and an SMTP server speaking the providers'
+// wire formats), run as processes by tests/fakes/serve.py, which records every request they get.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -410,6 +410,97 @@ TEST_F(SmtpServer, BatchRunsConcurrentlyAndEveryMessageArrivesOnce) {
     for (auto& rcpt : m["rcpt_tos"]) ++arrived[rcpt.get<std::string>()];
   }
   for (int i = 0; i < 30; ++i) EXPECT_EQ(arrived["user" + std::to_string(i) + "@example.com"], 1) << i;
+}
+
+constexpr const char* kKannelPassword = "kannel-p@ss word";
+
+// tests/fakes/fake_kannel.py as smsbox's sendsms, with numbers scripted to refuse as smsbox does.
+class KannelServer : public LocalFake<KannelServer> {
+ public:
+  static FakeProcess* start(const std::string& python, const fs::path& dir) {
+    return new FakeProcess(python, dir, "kannel",
+                           {"kannel", "--record", (dir / "record.jsonl").string(), "--password", kKannelPassword,
+                            "--reply", "+12175550403=not_routable", "--reply", "+12175550503=temporal_failure"});
+  }
+
+ protected:
+  static std::vector<Json> kannel_requests_to(const std::string& to) {
+    std::vector<Json> out;
+    for (auto& r : recorded()) {
+      if (r["params"]["to"] == to) out.push_back(r);
+    }
+    return out;
+  }
+  static GatewayConfig kannel_config(std::string name, int port) {
+    GatewayConfig c;
+    c.name = std::move(name);
+    c.type = "kannel";
+    c.channel = Channel::sms;
+    c.settings = {{"url", "http://127.0.0.1:" + std::to_string(port) + "/cgi-bin/sendsms"},
+                  {"username", "herald"},
+                  {"password", kKannelPassword},
+                  {"from", "12345"},
+                  {"webhook_token", "kannel-token-0123456789"},
+                  {"dlr_url", "https://herald.example.com/v1/webhooks/kannel/dlr"},
+                  {"timeout_ms", "2000"}};
+    return c;
+  }
+  static OutboundMessage text(std::int64_t id, std::string to, std::string body) {
+    OutboundMessage m;
+    m.id = id;
+    m.channel = Channel::sms;
+    m.to = std::move(to);
+    m.body = std::move(body);
+    m.idempotency_key = "herald-" + std::to_string(id);
+    return m;
+  }
+};
+
+TEST_F(KannelServer, AcceptedSendIsOneGetWhoseQuerySmsboxReadsBackExactly) {
+  const std::string body = "¿Pagó? $5 + fees & 10% — ✓";
+  auto results = gateway(kannel_config("kannel-ok", port()))->send_batch({text(501, "+12175550101", body)});
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].outcome, SendOutcome::sent) << results[0].error_code << " " << results[0].detail;
+  EXPECT_EQ(results[0].http_status, 202);
+  EXPECT_EQ(results[0].provider_id, "kannel-501");
+  auto got = kannel_requests_to("+12175550101");
+  ASSERT_EQ(got.size(), 1u);
+  const Json& q = got[0]["params"];
+  EXPECT_EQ(q["text"], body);
+  EXPECT_EQ(q["password"], kKannelPassword);
+  EXPECT_EQ(q["coding"], "2");
+  EXPECT_EQ(q["charset"], "UTF-8");
+  EXPECT_EQ(q["dlr-mask"], "31");
+  EXPECT_EQ(q["dlr-url"],
+            "https://herald.example.com/v1/webhooks/kannel/dlr?token=kannel-token-0123456789&id=501&status=%d&reply=%A");
+}
+
+TEST_F(KannelServer, NotRoutableFailsTemporalFailureAndWrongPasswordRetry) {
+  auto g = gateway(kannel_config("kannel-refusals", port()));
+  auto results = g->send_batch({text(601, "+12175550403", "a"), text(602, "+12175550503", "b")});
+  EXPECT_EQ(results[0].outcome, SendOutcome::failed);
+  EXPECT_EQ(results[0].error_code, "kannel_not_routable");
+  EXPECT_EQ(results[1].outcome, SendOutcome::retry);
+  EXPECT_EQ(results[1].http_status, 503);
+
+  GatewayConfig c = kannel_config("kannel-bad-password", port());
+  c.settings["password"] = "wrong";
+  auto denied = gateway(c)->send_batch({text(603, "+12175550104", "c")});
+  EXPECT_EQ(denied[0].outcome, SendOutcome::retry);
+  EXPECT_EQ(denied[0].error_code, "kannel_authorization_failed");
+
+  auto refused = gateway(kannel_config("kannel-refused", closed_port()))->send_batch({text(604, "+12175550105", "d")});
+  EXPECT_EQ(refused[0].outcome, SendOutcome::retry);
+  EXPECT_EQ(refused[0].error_code, "connect");
+}
+
+TEST_F(KannelServer, BatchRunsConcurrentlyAndEveryMessageArrivesOnce) {
+  GatewayConfig c = kannel_config("kannel-many", port());
+  c.settings["max_concurrent"] = "4";
+  std::vector<OutboundMessage> batch;
+  for (int i = 0; i < 30; ++i) batch.push_back(text(2000 + i, "+1217555" + std::to_string(2000 + i), "bill"));
+  for (auto& r : gateway(c)->send_batch(batch)) EXPECT_EQ(r.outcome, SendOutcome::sent) << r.error_code << " " << r.detail;
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(kannel_requests_to("+1217555" + std::to_string(2000 + i)).size(), 1u) << i;
 }
 
 }  // namespace

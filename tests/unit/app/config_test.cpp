@@ -120,6 +120,17 @@ TEST_F(ConfigFile, EnvironmentDefinesAGateway) {
   EXPECT_EQ(c->channels.at(Channel::sms), (std::vector<std::string>{"twilio", "log"}));
 }
 
+TEST_F(ConfigFile, KannelGatewayIsCalledBackOnThePublicUrlUnlessItsDlrUrlSaysOtherwise) {
+  const auto c = load_config(write("[http]\npublic_base_url = \"https://herald.example.com/\"\n"
+                                   "[gateways.kannel]\ntype = \"kannel\"\n"
+                                   "[gateways.quiet]\ntype = \"kannel\"\ndlr_url = \"\"\n"),
+                             {{"HERALD_GATEWAYS_KANNEL_WEBHOOK_TOKEN", "kannel-token-0123456789"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->gateways.at("kannel").settings.at("dlr_url"), "https://herald.example.com/v1/webhooks/kannel/dlr");
+  EXPECT_EQ(c->gateways.at("kannel").settings.at("webhook_token"), "kannel-token-0123456789");
+  EXPECT_EQ(c->gateways.at("quiet").settings.at("dlr_url"), "");  // no DLRs asked for
+}
+
 TEST_F(ConfigFile, VariablesOutsideTheConfigSectionsAreIgnored) {
   const auto c = load_config(write(""), {{"HERALD_CONFIG", "/elsewhere.toml"}, {"HERALD_TEST_PG_DIR", "/tmp/pg"}});
   EXPECT_TRUE(c.ok()) << c.error().message;

@@ -47,7 +47,8 @@ struct ApiFixture : ::testing::Test {
   }();
   PublicUrls urls{"https://herald.example.com"};
   TokenSecret secret{kSecret};
-  Services services{db, rules, urls, secret, {"tw-token"}, [this] { return ready; }, clock, nullptr, nullptr};
+  Services services{db, rules, urls, secret, {"tw-token"}, [this] { return ready; }, clock, nullptr, {"kannel-token-0123456789"},
+                    nullptr};
   Api api{config, services};
 
   Response send(std::string method, std::string target, std::string token = {}, std::string body = {},

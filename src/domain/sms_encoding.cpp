@@ -1,11 +1,11 @@
 // GSM 03.38 character tables and the segment arithmetic of concatenated SMS.
-#include "herald/rules/segments.hpp"
+#include "herald/domain/sms_encoding.hpp"
 
 #include <algorithm>
 #include <array>
 #include <vector>
 
-namespace herald::rules {
+namespace herald {
 
 namespace {
 
@@ -123,4 +123,4 @@ SmsEncodingInfo sms_encoding(std::string_view utf8) {
   return {"UCS-2", total, count_segments(units, total, 70, 67)};
 }
 
-}  // namespace herald::rules
+}  // namespace herald

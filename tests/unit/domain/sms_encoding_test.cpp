@@ -1,11 +1,11 @@
 // SMS encoding detection and segment counts.
-#include "herald/rules/segments.hpp"
+#include "herald/domain/sms_encoding.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace herald::rules {
+namespace herald {
 namespace {
 
 std::string repeat(std::string_view s, int n) {
@@ -98,4 +98,4 @@ TEST(SmsEncoding, InvalidUtf8CountsAsReplacementCharacters) {
 }
 
 }  // namespace
-}  // namespace herald::rules
+}  // namespace herald
