@@ -76,6 +76,7 @@ const RouteSpec kRoutes[] = {
     {"POST", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_confirm},
 
     {"GET", "/v1/webhooks/kannel/dlr", Access::open, handlers::kannel_dlr},
+    {"GET", "/v1/webhooks/kannel/mo", Access::open, handlers::kannel_mo},
 
     {"GET", "/portal/*", Access::open, handlers::static_file},
     {"GET", "/admin/*", Access::open, handlers::static_file},

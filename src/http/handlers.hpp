@@ -82,6 +82,7 @@ Response unsubscribe_confirm(Context&);
 
 // Kannel's smsbox (the shared webhook_token of a kannel gateway in the query)
 Response kannel_dlr(Context&);
+Response kannel_mo(Context&);
 
 }  // namespace handlers
 }  // namespace herald::http

@@ -1,5 +1,6 @@
-// Kannel's smsbox calling back: delivery reports (DLRs) for what the kannel gateway sent.
-// smsbox authenticates with the shared token in the URL and counts only 200 and 202 as done.
+// Kannel's smsbox calling back: delivery reports (DLRs) for what the kannel gateway sent, and
+// texts from phones (its sms-service get-url). smsbox authenticates with the shared token in
+// the URL and counts only 200 and 202 as done.
 #include <cctype>
 #include <charconv>
 #include <optional>
@@ -7,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "handlers.hpp"
+#include "herald/engine/inbound.hpp"
 #include "herald/gateways/kannel.hpp"
 #include "herald/store/receipts.hpp"
 
@@ -81,6 +83,25 @@ Response kannel_dlr(Context& ctx) {
   // Out of the queue now, but the send may have been recorded between the two looks.
   if (!apply().matched) spdlog::info("http: kannel DLR {} for unknown message {}", *type, *id);
   return done();
+}
+
+// The reply is the response body: smsbox sends it back to the phone when its sms-service has
+// max-messages = 1; an empty body (with omit-empty = true) sends nothing.
+Response kannel_mo(Context& ctx) {
+  if (!token_accepted(ctx)) return forbidden_token(ctx, "inbound message");
+  engine::InboundSms sms;
+  sms.provider = "kannel";
+  sms.from = ctx.query_value("from");
+  sms.to = ctx.query_value("to");
+  sms.body = ctx.query_value("text");
+  // smsbox's %I: the id it gave the text, the same when it calls again after a failed call.
+  sms.provider_message_id = ctx.query_value("id");
+  sms.received_at = ctx.now;
+  if (sms.from.empty()) return error_response(invalid("from", "missing_field", "from is required (smsbox's %p)"));
+  if (!ctx.services.inbound)
+    return error_response(ErrorKind::unavailable, "inbound_unavailable", "inbound messages are not handled here");
+  const auto result = ctx.services.inbound->handle(sms);
+  return text_response(200, result.reply, "text/plain; charset=utf-8");
 }
 
 }  // namespace herald::http::handlers

@@ -113,11 +113,15 @@ get-url = "{self.mo_url}&from=%p&to=%P&text=%a&id=%I"
         path = os.path.join(self.workdir, "kannel.conf")
         with open(path, "w") as f:
             f.write(self.config())
-        self._spawn("bearerbox", [BEARERBOX, path])
-        _wait(lambda: _port_open(self.smsbox_port), 20, "bearerbox's smsbox port", self.logs)
-        self._spawn("smsbox", [SMSBOX, path])
-        _wait(lambda: _port_open(self.sendsms_port), 20, "smsbox's sendsms port", self.logs)
-        self._start_fakesmsc()
+        try:
+            self._spawn("bearerbox", [BEARERBOX, path])
+            _wait(lambda: _port_open(self.smsbox_port), 20, "bearerbox's smsbox port", self.logs)
+            self._spawn("smsbox", [SMSBOX, path])
+            _wait(lambda: _port_open(self.sendsms_port), 20, "smsbox's sendsms port", self.logs)
+            self._start_fakesmsc()
+        except BaseException:
+            self.stop()  # a fixture that fails to start never reaches its teardown
+            raise
         return self
 
     def _spawn(self, name: str, argv: list[str], log: str = "") -> subprocess.Popen:

@@ -1,5 +1,7 @@
 """Through real Kannel: heraldd's kannel gateway sends a bill alert to smsbox, bearerbox hands it
-to fakesmsc (the SMSC), and the DLRs smsbox calls back with move the message to delivered."""
+to fakesmsc (the SMSC), and the DLRs smsbox calls back with move the message to delivered; a
+STOP sent from fakesmsc reaches Herald through smsbox's get-url, opts the number out, is
+answered through Kannel, and the next alert to the number is suppressed."""
 import secrets
 
 import pytest
@@ -75,3 +77,29 @@ def test_spanish_text_outside_gsm7_arrives_as_ucs2_unchanged(start_herald, kanne
     assert got[0]["data"].decode("utf-16-be") == sms["body"], got
     wait_message_status(h.admin, sms["id"], "delivered", timeout=30)
 
+
+def test_stop_from_fakesmsc_opts_the_number_out_and_the_next_alert_is_suppressed(start_herald, kannel):
+    h = start(start_herald, kannel)
+    post_event(h.cis, bill_ready("e-k3", "A-K1", amount="82.17"))
+    first = event_messages(h.admin, "e-k3")["sms"]
+    kannel.wait_mt(PHONE)
+    wait_message_status(h.admin, first["id"], "delivered", timeout=30)
+
+    # The phone answers STOP: smsbox calls the MO url, Herald records the opt-out and its reply
+    # (the response body) goes back to the phone through smsbox and bearerbox.
+    kannel.send_mo(PHONE, kannel.smsc_number, "STOP")
+    got = kannel.wait_mt(PHONE, count=2, timeout=30)
+    assert any("unsubscribed" in m["data"].decode().lower() for m in got), got
+
+    def opted_out():
+        r = h.admin.get("/v1/customers/C-K1/consent")
+        assert r.status == 200, r
+        return [c for c in r.json()["items"] if c["channel"] == "sms" and c["address"] == PHONE
+                and c["consent"] == "opted_out" and c["source"] == "sms"]
+    records = poll(opted_out, 15, what="the STOP recorded as an sms opt-out")
+    assert records[0]["evidence"], records
+
+    post_event(h.cis, bill_ready("e-k4", "A-K1", amount="12.00"))
+    later = event_messages(h.admin, "e-k4")["sms"]
+    assert later["status"] == "suppressed" and later["suppression_reason"] == "opted_out", later
+    assert len(kannel.mts()) == 2, kannel.mts()
