@@ -207,6 +207,51 @@ void read_inbound(const Flat& flat, std::set<std::string>& used, Config& c, std:
   }
 }
 
+// [services]: payment_confirmation_ttl_minutes, registration_ttl_minutes, and
+// [services.texts.<language>] <text> = "..." replacing one built-in reply text of that language.
+void read_services(const Flat& flat, std::set<std::string>& used, Config& c, std::vector<ApiError>& errors) {
+  auto& sv = c.services;
+  Reader r{flat, used, errors};
+  auto minutes = std::chrono::duration_cast<std::chrono::minutes>(sv.payment_confirmation_ttl);
+  r.duration("services.payment_confirmation_ttl_minutes", minutes, 1, 24 * 60);
+  sv.payment_confirmation_ttl = minutes;
+  minutes = std::chrono::duration_cast<std::chrono::minutes>(sv.registration_ttl);
+  r.duration("services.registration_ttl_minutes", minutes, 1, 24 * 60);
+  sv.registration_ttl = minutes;
+  using Text = std::string rules::ServiceTexts::*;
+  const std::map<std::string, Text> texts = {
+      {"balance", &rules::ServiceTexts::balance},
+      {"balance_no_date", &rules::ServiceTexts::balance_no_date},
+      {"balance_none", &rules::ServiceTexts::balance_none},
+      {"pay_confirm", &rules::ServiceTexts::pay_confirm},
+      {"pay_nothing_due", &rules::ServiceTexts::pay_nothing_due},
+      {"paid", &rules::ServiceTexts::paid},
+      {"pay_declined", &rules::ServiceTexts::pay_declined},
+      {"pay_unavailable", &rules::ServiceTexts::pay_unavailable},
+      {"cis_down", &rules::ServiceTexts::cis_down},
+      {"outage_reported", &rules::ServiceTexts::outage_reported},
+      {"outage_known", &rules::ServiceTexts::outage_known},
+      {"outage_known_no_etr", &rules::ServiceTexts::outage_known_no_etr},
+      {"no_outage", &rules::ServiceTexts::no_outage},
+      {"unknown_number", &rules::ServiceTexts::unknown_number},
+      {"reg_ask", &rules::ServiceTexts::reg_ask},
+      {"reg_not_understood", &rules::ServiceTexts::reg_not_understood},
+      {"reg_no_match", &rules::ServiceTexts::reg_no_match},
+      {"reg_done", &rules::ServiceTexts::reg_done}};
+  const std::string prefix = "services.texts.";
+  for (const auto& [key, value] : flat) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    const auto rest = key.substr(prefix.size());
+    const auto dot = rest.find('.');
+    if (dot == std::string::npos) continue;  // named as an unknown key below
+    const auto it = texts.find(rest.substr(dot + 1));
+    if (it == texts.end()) continue;
+    used.insert(key);
+    if (value.empty()) errors.push_back(config_error(key, "empty; leave the key out to keep the built-in text"));
+    else sv.replies.languages[rest.substr(0, dot)].*(it->second) = value;
+  }
+}
+
 void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   std::set<std::string> used;
   Reader r{flat, used, errors};
@@ -302,6 +347,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.duration("cis.timeout_ms", c.cis.timeout, 100, 120000);
   r.integer("cis.max_attempts", c.cis.max_attempts, 1, 10);
   r.text("cis.ca_file", c.cis.ca_file);
+  read_services(flat, used, c, errors);
   if (!c.cis.actions_url.empty() && c.cis.actions_url.rfind("http://", 0) != 0 &&
       c.cis.actions_url.rfind("https://", 0) != 0)
     errors.push_back(config_error("cis.actions_url", "expected an http:// or https:// URL"));

@@ -13,7 +13,8 @@ namespace {
 const std::set<std::string> kSections = {"database", "http",     "auth",     "utility",  "rules",
                                          "intake",   "dispatch", "channels", "gateways", "server",
                                          "cis",
-                                         "contacts"};
+                                         "contacts",
+                                         "services"};
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -33,8 +33,8 @@ struct CisClient::Transports {
   }
 };
 
-CisClient::CisClient(store::Database& db, CisConfig config, const rules::Clock& clock)
-    : db_(db), config_(std::move(config)), clock_(clock), transports_(std::make_unique<Transports>()) {
+CisClient::CisClient(store::Database& db, CisConfig config)
+    : db_(db), config_(std::move(config)), transports_(std::make_unique<Transports>()) {
   config_.max_attempts = std::max(1, config_.max_attempts);
   auto& o = transports_->options;
   o.max_concurrent = 1;
@@ -69,7 +69,7 @@ void count(std::string_view action, std::string_view outcome) {
 }  // namespace
 
 CisResult CisClient::perform(std::string_view action, std::string_view idempotency_key, const Json& params,
-                             const store::CisActionOrigin& origin) {
+                             const store::CisActionOrigin& origin, TimePoint now) {
   if (!configured()) {
     CisResult r;
     r.reason = "not_configured";
@@ -79,7 +79,11 @@ CisResult CisClient::perform(std::string_view action, std::string_view idempoten
   const Json request{{"action", action}, {"params", params}};
   // A call older than every request it could still be making has died with its caller.
   const auto longest_call = config_.timeout * config_.max_attempts + std::chrono::seconds(5);
-  const auto now = clock_.now();
+  // Later requests of this call and the record of its answer are stamped now + time spent.
+  const auto started = std::chrono::steady_clock::now();
+  auto at = [&] {
+    return now + std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  };
   const auto claim = store::claim_cis_action(db_, idempotency_key, action, request, origin, now,
                                              now - std::chrono::duration_cast<std::chrono::microseconds>(longest_call));
   if (claim.claim == store::CisClaim::answered) return result_of(claim.row);
@@ -96,7 +100,7 @@ CisResult CisClient::perform(std::string_view action, std::string_view idempoten
   try {
     while (sent < config_.max_attempts) {
       const auto request_http = gateways::build_cis_request(config_.actions_url, config_.secret, action,
-                                                            idempotency_key, params, clock_.now());
+                                                            idempotency_key, params, at());
       const auto responses = transport->perform({request_http});
       ++sent;
       answer = gateways::parse_cis_response(responses.front());
@@ -107,14 +111,14 @@ CisResult CisClient::perform(std::string_view action, std::string_view idempoten
     }
   } catch (...) {
     // The claim lapses after longest_call; record what we know so the next ask goes at once.
-    store::record_cis_answer(db_, idempotency_key, "unavailable", Json(), 0, "transport", "", sent, clock_.now());
+    store::record_cis_answer(db_, idempotency_key, "unavailable", Json(), 0, "transport", "", sent, at());
     throw;
   }
   transports_->give_back(std::move(transport));
 
   const bool final_answer = answer.outcome != CisOutcome::unavailable;
   store::record_cis_answer(db_, idempotency_key, to_string(answer.outcome), final_answer ? answer.data : Json(),
-                           answer.http_status, answer.reason, answer.detail, sent, clock_.now());
+                           answer.http_status, answer.reason, answer.detail, sent, at());
   CisResult r;
   r.outcome = answer.outcome;
   r.data = answer.data;

@@ -64,6 +64,7 @@ const RouteSpec kRoutes[] = {
     {"GET", "/v1/messages", Access::admin, handlers::list_messages},
     {"GET", "/v1/messages/{message_id}", Access::admin, handlers::get_message},
     {"GET", "/v1/reports/volume", Access::admin, handlers::volume_report},
+    {"GET", "/v1/reports/engagement", Access::admin, handlers::engagement_report},
     {"GET", "/v1/inbound", Access::admin, handlers::list_inbound},
 
     {"GET", "/v1/customers", Access::admin, handlers::search_customers},

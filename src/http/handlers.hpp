@@ -67,6 +67,7 @@ Response get_event(Context&);
 Response list_messages(Context&);
 Response get_message(Context&);
 Response volume_report(Context&);
+Response engagement_report(Context&);  // handlers_engagement.cpp
 Response list_inbound(Context&);
 
 // admin console reads

@@ -60,7 +60,11 @@ std::optional<ReplyMatch> match_reply(const Json& expected, std::string_view tex
     return std::nullopt;
   };
   if (auto m = find(compact)) return m;
-  if (auto it = synonyms().find(compact); it != synonyms().end()) return find(it->second);
+  if (auto it = synonyms().find(compact); it != synonyms().end())
+    if (auto m = find(it->second)) return m;
+  // kAnyReply takes whatever else comes (a free answer such as an account number and ZIP).
+  if (auto it = expected.find(std::string(kAnyReply)); it != expected.end() && it->is_string())
+    return ReplyMatch{std::string(kAnyReply), it->get<std::string>()};
   return std::nullopt;
 }
 

@@ -50,7 +50,9 @@ void declare_shipped_data(std::map<std::string, EventTypeRule>& types) {
       {"amount", money}, {"payment_date", date}, {"confirmation", field(K::text, kOptional, 64)}};
   types["payment.declined"].data = {{"amount", money}, {"reason", field(K::text, kRequired, 200)}, {"pay_url", link}};
   types["payment.scheduled"].data = {{"amount", money}, {"scheduled_date", date}};
-  types["account.past_due"].data = {{"amount_due", money}, {"pay_url", link}};
+  // card_last4: the card on file; with it the SMS offers "Reply Y to pay" (a conversation).
+  types["account.past_due"].data = {
+      {"amount_due", money}, {"pay_url", link}, {"card_last4", field(K::text, kOptional, 4)}};
   types["disconnection.scheduled"].data = {{"disconnection_date", date}, {"amount_due", money}, {"pay_url", link}};
   types["card.expiring"].data = {{"card_last4", field(K::text, kRequired, 4)},
                                  {"expiry", field(K::text, kRequired, 16)},
@@ -121,6 +123,8 @@ RulesConfig default_rules_config() {
   };
   for (const EventTypeRule& r : rules) cfg.types[r.type] = r;
   declare_shipped_data(cfg.types);
+  // Reply-to-pay: "Reply Y to pay $82.17 with the card ending 4242" stays good for a day.
+  cfg.conversations["account.past_due"] = {{{"Y", "payment.authorize"}, {"N", "close"}}, Seconds(24 * 3600)};
   Preferences& p = cfg.default_preferences;
   p.topics[Topic::billing] = {Channel::sms, Channel::email};
   p.topics[Topic::outage] = {Channel::sms, Channel::voice};

@@ -37,8 +37,8 @@ class CisClientTest : public ::testing::Test {
 };
 
 TEST_F(CisClientTest, SignedRequestIsVerifiedByTheCisAndAnswerRecorded) {
-  CisClient client(t_.db(), config_for(cis_), clock_);
-  const auto r = client.perform(gateways::kBalanceLookup, "bal-1", {{"account_id", "A-1001"}}, {"A-1001", {}, 17});
+  CisClient client(t_.db(), config_for(cis_));
+  const auto r = client.perform(gateways::kBalanceLookup, "bal-1", {{"account_id", "A-1001"}}, {"A-1001", {}, 17}, clock_.now());
   ASSERT_EQ(r.outcome, CisOutcome::ok) << r.reason << " " << r.detail;
   EXPECT_EQ(r.data["amount_due"], "82.17");
   EXPECT_EQ(r.data["due_date"], "2026-12-10");
@@ -56,8 +56,8 @@ TEST_F(CisClientTest, SignedRequestIsVerifiedByTheCisAndAnswerRecorded) {
 TEST_F(CisClientTest, WrongSecretIsRefusedByTheCisAsDeclined) {
   auto config = config_for(cis_);
   config.secret = "not-the-secret";
-  CisClient client(t_.db(), config, clock_);
-  const auto r = client.perform(gateways::kBalanceLookup, "bal-bad", {{"account_id", "A-1001"}}, {});
+  CisClient client(t_.db(), config);
+  const auto r = client.perform(gateways::kBalanceLookup, "bal-bad", {{"account_id", "A-1001"}}, {}, clock_.now());
   EXPECT_EQ(r.outcome, CisOutcome::declined);
   EXPECT_EQ(r.reason, "bad_signature");
   EXPECT_EQ(cis_.state()["bad_signatures"], 1);
@@ -65,8 +65,8 @@ TEST_F(CisClientTest, WrongSecretIsRefusedByTheCisAsDeclined) {
 
 TEST_F(CisClientTest, RetryAfterAnErrorUsesTheSameKeyAndChargesOnce) {
   cis_.fail_next(1, "error");
-  CisClient client(t_.db(), config_for(cis_), clock_);
-  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-9-pay", kPayment, {"A-1001", 9, {}});
+  CisClient client(t_.db(), config_for(cis_));
+  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-9-pay", kPayment, {"A-1001", 9, {}}, clock_.now());
   ASSERT_EQ(r.outcome, CisOutcome::ok) << r.reason;
   EXPECT_FALSE(r.from_record);
   const auto state = cis_.state();
@@ -81,8 +81,8 @@ TEST_F(CisClientTest, LostAnswerIsRetriedAndTheCisChargesOnlyOnce) {
   // The CIS charges, then its answer arrives after the client gave up: the retry, with the same
   // key, gets the first answer back.
   cis_.fail_next(1, "charge_then_timeout", 2.0);
-  CisClient client(t_.db(), config_for(cis_, std::chrono::milliseconds(500)), clock_);
-  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-10-pay", kPayment, {"A-1001", 10, {}});
+  CisClient client(t_.db(), config_for(cis_, std::chrono::milliseconds(500)));
+  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-10-pay", kPayment, {"A-1001", 10, {}}, clock_.now());
   ASSERT_EQ(r.outcome, CisOutcome::ok) << r.reason;
   EXPECT_EQ(r.data["confirmation"], "PAY-00001");
   const auto state = cis_.state();
@@ -91,10 +91,10 @@ TEST_F(CisClientTest, LostAnswerIsRetriedAndTheCisChargesOnlyOnce) {
 }
 
 TEST_F(CisClientTest, AnsweredKeyReturnsTheStoredAnswerWithoutCallingAgain) {
-  CisClient client(t_.db(), config_for(cis_), clock_);
-  const auto first = client.perform(gateways::kPaymentAuthorize, "conv-11-pay", kPayment, {"A-1001", 11, {}});
+  CisClient client(t_.db(), config_for(cis_));
+  const auto first = client.perform(gateways::kPaymentAuthorize, "conv-11-pay", kPayment, {"A-1001", 11, {}}, clock_.now());
   ASSERT_EQ(first.outcome, CisOutcome::ok);
-  const auto again = client.perform(gateways::kPaymentAuthorize, "conv-11-pay", kPayment, {"A-1001", 11, {}});
+  const auto again = client.perform(gateways::kPaymentAuthorize, "conv-11-pay", kPayment, {"A-1001", 11, {}}, clock_.now());
   EXPECT_EQ(again.outcome, CisOutcome::ok);
   EXPECT_TRUE(again.from_record);
   EXPECT_EQ(again.data["confirmation"], first.data["confirmation"]);
@@ -104,26 +104,26 @@ TEST_F(CisClientTest, AnsweredKeyReturnsTheStoredAnswerWithoutCallingAgain) {
 
 TEST_F(CisClientTest, DeclinedIsFinalAndCarriesTheReason) {
   cis_.set_account("A-2002", {{"amount_due", "10.00"}, {"card_last4", "1111"}, {"decline", true}});
-  CisClient client(t_.db(), config_for(cis_), clock_);
+  CisClient client(t_.db(), config_for(cis_));
   const Json params{{"account_id", "A-2002"}, {"amount", "10.00"}, {"card", "on_file"}};
-  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-12-pay", params, {});
+  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-12-pay", params, {}, clock_.now());
   EXPECT_EQ(r.outcome, CisOutcome::declined);
   EXPECT_EQ(r.reason, "card_declined");
-  EXPECT_TRUE(client.perform(gateways::kPaymentAuthorize, "conv-12-pay", params, {}).from_record);
+  EXPECT_TRUE(client.perform(gateways::kPaymentAuthorize, "conv-12-pay", params, {}, clock_.now()).from_record);
   EXPECT_EQ(cis_.state()["requests"].size(), 1u);
 }
 
 TEST_F(CisClientTest, CisDownIsUnavailableAndTheNextAskCallsAgainWithTheSameKey) {
   cis_.set_down(true);
-  CisClient client(t_.db(), config_for(cis_), clock_);
-  const auto down = client.perform(gateways::kPaymentAuthorize, "conv-13-pay", kPayment, {});
+  CisClient client(t_.db(), config_for(cis_));
+  const auto down = client.perform(gateways::kPaymentAuthorize, "conv-13-pay", kPayment, {}, clock_.now());
   EXPECT_EQ(down.outcome, CisOutcome::unavailable);
   EXPECT_EQ(down.reason, "http_503");
   EXPECT_EQ(t_.query_value("SELECT status || ':' || attempts FROM herald.cis_actions"), "unavailable:2");
   EXPECT_EQ(cis_.state()["charge_count"], 0);
 
   cis_.set_down(false);
-  const auto up = client.perform(gateways::kPaymentAuthorize, "conv-13-pay", kPayment, {});
+  const auto up = client.perform(gateways::kPaymentAuthorize, "conv-13-pay", kPayment, {}, clock_.now());
   EXPECT_EQ(up.outcome, CisOutcome::ok);
   EXPECT_FALSE(up.from_record);
   EXPECT_EQ(cis_.state()["charge_count"], 1);
@@ -135,16 +135,16 @@ TEST_F(CisClientTest, RefusedConnectionIsUnavailable) {
   config.actions_url = "http://127.0.0.1:1/actions";
   config.secret = "x";
   config.timeout = std::chrono::milliseconds(1000);
-  CisClient client(t_.db(), config, clock_);
-  const auto r = client.perform(gateways::kBalanceLookup, "bal-refused", {{"account_id", "A-1001"}}, {});
+  CisClient client(t_.db(), config);
+  const auto r = client.perform(gateways::kBalanceLookup, "bal-refused", {{"account_id", "A-1001"}}, {}, clock_.now());
   EXPECT_EQ(r.outcome, CisOutcome::unavailable);
   EXPECT_EQ(r.reason, "connect");
 }
 
 TEST_F(CisClientTest, WithoutACisNothingIsSentOrRecorded) {
-  CisClient client(t_.db(), CisConfig{}, clock_);
+  CisClient client(t_.db(), CisConfig{});
   EXPECT_FALSE(client.configured());
-  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-14-pay", kPayment, {});
+  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-14-pay", kPayment, {}, clock_.now());
   EXPECT_EQ(r.outcome, CisOutcome::unavailable);
   EXPECT_EQ(r.reason, "not_configured");
   EXPECT_EQ(t_.query_value("SELECT count(*) FROM herald.cis_actions"), "0");
@@ -156,8 +156,8 @@ TEST_F(CisClientTest, AKeyInFlightElsewhereIsNotSentTwice) {
                                     now - std::chrono::minutes(1))
                 .claim,
             store::CisClaim::claimed);
-  CisClient client(t_.db(), config_for(cis_), clock_);
-  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-15-pay", kPayment, {});
+  CisClient client(t_.db(), config_for(cis_));
+  const auto r = client.perform(gateways::kPaymentAuthorize, "conv-15-pay", kPayment, {}, clock_.now());
   EXPECT_EQ(r.outcome, CisOutcome::unavailable);
   EXPECT_EQ(r.reason, "in_progress");
   EXPECT_EQ(cis_.state()["requests"].size(), 0u);

@@ -9,6 +9,7 @@
 #include "herald/domain/deployment.hpp"
 #include "herald/domain/error.hpp"
 #include "herald/engine/cis.hpp"
+#include "herald/engine/service_actions.hpp"
 #include "herald/engine/config.hpp"
 #include "herald/engine/inbound.hpp"
 #include "herald/gateways/gateway.hpp"
@@ -38,6 +39,8 @@ struct Config {
   std::string log_level = "info";
   // [cis]: where actions (balance, payment, registration lookup) go; no actions_url: none.
   engine::CisConfig cis;
+  // [services]: the service keywords' reply texts per language and how long their questions wait.
+  engine::ServiceActionsConfig services;
 };
 
 using Environment = std::map<std::string, std::string>;

@@ -9,7 +9,6 @@
 
 #include "herald/domain/types.hpp"
 #include "herald/gateways/cis.hpp"
-#include "herald/rules/clock.hpp"
 #include "herald/store/cis_actions.hpp"
 #include "herald/store/db.hpp"
 
@@ -34,8 +33,8 @@ struct CisResult {
 
 class CisClient {
  public:
-  // Keeps references to db and clock; both must outlive the client.
-  CisClient(store::Database& db, CisConfig config, const rules::Clock& clock);
+  // Keeps a reference to db, which must outlive the client.
+  CisClient(store::Database& db, CisConfig config);
   ~CisClient();
   CisClient(const CisClient&) = delete;
   CisClient& operator=(const CisClient&) = delete;
@@ -47,15 +46,15 @@ class CisClient {
   // unavailable ("in_progress"); otherwise the request is sent, and sent again with the same
   // key up to max_attempts times while no usable answer comes (the CIS deduplicates on the
   // key, so a retry after a lost answer does not charge twice). Without a CIS configured:
-  // unavailable "not_configured", nothing recorded. Blocking; safe from several threads.
+  // unavailable "not_configured", nothing recorded. `now` is the caller's (injected) time: the
+  // record's and the request's sent_at. Blocking; safe from several threads.
   CisResult perform(std::string_view action, std::string_view idempotency_key, const Json& params,
-                    const store::CisActionOrigin& origin);
+                    const store::CisActionOrigin& origin, TimePoint now);
 
  private:
   struct Transports;
   store::Database& db_;
   CisConfig config_;
-  const rules::Clock& clock_;
   std::unique_ptr<Transports> transports_;
 };
 

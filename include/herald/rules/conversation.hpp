@@ -36,10 +36,14 @@ struct ReplyMatch {
   std::string action;  // what it runs
 };
 
+// An expected reply that matches any text the other expected replies do not (an action's
+// follow-up asking for free input, e.g. REG's account number and ZIP).
+inline constexpr std::string_view kAnyReply = "*";
+
 // `text` against a conversation's expected replies ({"Y": "action", ...}): equal once both are
 // normalised (case, surrounding whitespace, trailing punctuation, inner spaces/hyphens).
 // "YES"/"SI" answer a conversation that expects "Y" and "NO" one that expects "N", when it
-// does not list them itself. nullopt when nothing matches.
+// does not list them itself; failing those, kAnyReply when listed. nullopt when nothing matches.
 std::optional<ReplyMatch> match_reply(const Json& expected, std::string_view text);
 
 // True when the conversation lists a reply that `text` would match (see match_reply).

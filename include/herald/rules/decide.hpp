@@ -45,6 +45,7 @@ struct RulesConfig {
 // data.appointment_date, disconnection.scheduled at the end of data.disconnection_date.
 // Each type declares the data fields its shipped templates use (config/templates/README.md),
 // money non-negative and at most 10^9, so an event that would print a blank is refused.
+// account.past_due opens a conversation for 24 hours: Y -> payment.authorize, N -> close.
 RulesConfig default_rules_config();
 
 // Decisions for each chosen channel (preferences, or regulatory_channels for regulatory

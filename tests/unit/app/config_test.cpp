@@ -88,6 +88,18 @@ TEST_F(ConfigFile, CisActionsComeFromTheirTableAndTheEnvironment) {
   EXPECT_FALSE(load_config(write("[cis]\nsecret = \"x\"\n"), {})->cis.configured());
 }
 
+TEST_F(ConfigFile, ServiceTextsReplaceOneTextOfOneLanguage) {
+  const auto c = load_config(
+      write("[services]\npayment_confirmation_ttl_minutes = 30\n[services.texts.es]\npaid = \"Pagado {amount}\"\n"), {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->services.payment_confirmation_ttl, std::chrono::minutes(30));
+  EXPECT_EQ(c->services.replies.languages.at("es").paid, "Pagado {amount}");
+  EXPECT_FALSE(c->services.replies.languages.at("es").balance.empty());
+  const auto unknown = load_config(write("[services.texts.es]\npaied = \"x\"\n"), {});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().field, "services.texts.es.paied");
+}
+
 TEST_F(ConfigFile, DrainDelayMustFitInTheShutdownGrace) {
   const auto ok = load_config(write("[server]\ndrain_delay_seconds = 2\nshutdown_grace_seconds = 10\n"), {});
   ASSERT_TRUE(ok.ok()) << ok.error().message;
