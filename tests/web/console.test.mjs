@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
 import { checkPage, launchBrowser, poll, putCustomer, startStack, withPage } from './harness.mjs';
@@ -29,10 +29,10 @@ async function seedMessages(messages) {
     const m = messages[i];
     const hoursAgo = messages.length - i;
     const sent = !['suppressed', 'queued', 'scheduled'].includes(m.status);
-    ids.push(Number(await sql(`INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic,
+    ids.push(Number(await sql(`INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, language,
         status, suppression_reason, subject, body, html, segments, encoding, gateway, created_at, updated_at, sent_at, attempts)
       VALUES (${quote(`ev-${i}`)}, ${quote(m.customer)}, ${quote('A-' + m.customer)}, ${quote(m.channel)}, ${quote(m.address)},
-        ${quote(m.type)}, ${quote(m.topic || 'billing')}, ${quote(m.status)}, ${quote(m.reason)}, ${quote(m.subject || '')},
+        ${quote(m.type)}, ${quote(m.topic || 'billing')}, 'en', ${quote(m.status)}, ${quote(m.reason)}, ${quote(m.subject || '')},
         ${quote(m.body)}, ${quote(m.html || '')}, ${m.channel === 'sms' ? 1 : 0}, ${quote(m.channel === 'sms' ? 'GSM-7' : '')},
         ${sent ? quote(m.channel === 'email' ? 'smtp' : 'twilio') : 'NULL'},
         now() - interval '${hoursAgo} hours', now() - interval '${hoursAgo} hours',
@@ -43,23 +43,26 @@ async function seedMessages(messages) {
 }
 
 const ADA_PHONE = '+12175550101';
+const GRACE_PHONE = '+12175550102';
 const seeded = [
   { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'bill.ready', status: 'delivered', body: 'Your bill of $82.17 is ready, due Dec 10.' },
   { customer: 'ada', channel: 'email', address: 'ada@example.com', type: 'bill.ready', status: 'delivered', subject: 'Your bill is ready',
     body: 'Your bill of $82.17 is ready.', html: '<p style="color:#0a58a6">Your bill of <b>$82.17</b> is ready.</p>' },
   { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'payment.received', status: 'delivered', body: 'Thank you for your payment of $82.17.' },
-  { customer: 'grace', channel: 'sms', address: '+12175550102', type: 'bill.ready', status: 'failed', body: 'Your bill of $40.00 is ready.' },
-  { customer: 'grace', channel: 'voice', address: '+12175550102', type: 'notice.broadcast', topic: 'outage', status: 'suppressed', reason: 'quiet_hours', body: 'Boil water notice.' },
+  { customer: 'grace', channel: 'sms', address: GRACE_PHONE, type: 'bill.ready', status: 'failed', body: 'Your bill of $40.00 is ready.' },
+  { customer: 'grace', channel: 'voice', address: GRACE_PHONE, type: 'notice.broadcast', topic: 'outage', status: 'suppressed', reason: 'quiet_hours', body: 'Boil water notice.' },
   // Throttled once, then sent and delivered (its attempts and receipt are added below).
   { customer: 'ada', channel: 'sms', address: ADA_PHONE, type: 'bill.ready', status: 'delivered', body: 'Your bill of $91.40 is ready, due Jan 10.' },
 ];
 let ids;
 
 before(async () => {
-  stack = await startStack();
+  // The fake Twilio as SMS gateway: its auth token signs the texts customers send in (nothing
+  // here is dispatched; the messages are seeded).
+  stack = await startStack({ twilio: true });
   browser = await launchBrowser();
   await putCustomer(stack, 'ada', { name: 'Ada Lovelace', phone: ADA_PHONE, email: 'ada@example.com' });
-  await putCustomer(stack, 'grace', { name: 'Grace Hopper', phone: '+12175550102' });
+  await putCustomer(stack, 'grace', { name: 'Grace Hopper', phone: GRACE_PHONE });
   ids = await seedMessages(seeded);
   // The newest bill text: a throttled first attempt, then accepted, then delivered; the message
   // row reads as Herald leaves it after those (status, attempt count, provider id, the throttling
@@ -140,12 +143,11 @@ test('an admin finds messages by phone number and type, opens one, sees attempts
     assert.match(await page.locator('main').innerText(), /1 segment, GSM-7 encoding/);
     // The summary agrees with the rows below it.
     const summary = page.locator('section', { has: page.getByRole('heading', { name: 'Summary' }) });
-    const fact = async (name) => (await summary.locator('dt', { hasText: new RegExp(`^${name}$`) }).locator('xpath=following-sibling::dd[1]').innerText()).trim();
-    assert.equal((await fact('Status')).toLowerCase(), 'delivered');
-    assert.equal(await fact('Attempts'), '2');
-    assert.equal(await fact('Provider id'), 'SM0123456789abcdef0123456789abcdef');
-    assert.notEqual(await fact('Delivered'), '—');
-    assert.notEqual(await fact('Sent'), '—');
+    assert.equal((await fact(summary, 'Status')).toLowerCase(), 'delivered');
+    assert.equal(await fact(summary, 'Attempts'), '2');
+    assert.equal(await fact(summary, 'Provider id'), 'SM0123456789abcdef0123456789abcdef');
+    assert.notEqual(await fact(summary, 'Delivered'), '—');
+    assert.notEqual(await fact(summary, 'Sent'), '—');
     await checkPage(page, 'message', { suite: SUITE });
 
     // The audited reveal.
@@ -178,6 +180,23 @@ function twilioSignature(authToken, url, params) {
 
 const xmlText = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 
+// A text from a phone to the utility's number, posted as Twilio posts it (signed with `authToken`);
+// returns the HTTP status and the reply Herald put in its TwiML ('' when none).
+async function textFrom(on, from, body, authToken = on.twilio_auth_token) {
+  const url = on.baseUrl + '/v1/webhooks/twilio/sms';
+  const form = { MessageSid: 'SM' + randomBytes(16).toString('hex'), AccountSid: 'AC' + '1'.repeat(32), From: from, To: '+12175550000', Body: body };
+  const r = await fetch(url, { method: 'POST', body: new URLSearchParams(form).toString(),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature(authToken, url, form) } });
+  const twiml = await r.text();
+  const said = /<Message>([\s\S]*)<\/Message>/.exec(twiml);
+  return { status: r.status, twiml, reply: said ? xmlText(said[1]) : '' };
+}
+
+// The value a <dl class="facts"> inside `within` gives for `name`.
+async function fact(within, name) {
+  return (await within.locator('dt', { hasText: new RegExp(`^${name}$`) }).locator('xpath=following-sibling::dd[1]').innerText()).trim();
+}
+
 test('a text the customer answered shows the conversation: the reply and what Herald answered', async () => {
   // Its own heraldd: bill texts ask a question here (bill.ready declares a conversation) and go
   // out through the fake Twilio, so the conversation opens the way it does in production.
@@ -199,20 +218,12 @@ test('a text the customer answered shows the conversation: the reply and what He
     assert.equal(opened.json.conversation && opened.json.conversation.state, 'open', opened.text);
 
     // The customer answers " n. " (case, spaces and the full stop are tolerated) through the
-    // signed inbound webhook; Herald answers in TwiML.
-    const url = talk.baseUrl + '/v1/webhooks/twilio/sms';
-    const form = { MessageSid: 'SM' + 'c0ffee'.padEnd(32, '0'), AccountSid: 'AC' + '1'.repeat(32), From: phone, To: '+12175550000', Body: ' n. ' };
-    const unsigned = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature('wrong', url, form) },
-      body: new URLSearchParams(form).toString() });
-    assert.equal(unsigned.status, 403);
-    const answered = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature(talk.twilio_auth_token, url, form) },
-      body: new URLSearchParams(form).toString() });
-    const twiml = await answered.text();
-    assert.equal(answered.status, 200, twiml);
-    const said = /<Message>([\s\S]*)<\/Message>/.exec(twiml);
-    assert.ok(said, twiml);
-    const reply = xmlText(said[1]);
-    assert.ok(reply.length > 0);
+    // signed inbound webhook; Herald answers in TwiML. A wrong signature is refused first.
+    assert.equal((await textFrom(talk, phone, ' n. ', 'not-the-token')).status, 403);
+    const answered = await textFrom(talk, phone, ' n. ');
+    assert.equal(answered.status, 200, answered.twiml);
+    const reply = answered.reply;
+    assert.ok(reply.length > 0, answered.twiml);
 
     const detail = (await talk.admin('GET', `/v1/messages/${sms.id}`)).json;
     assert.equal(detail.conversation.state, 'closed', JSON.stringify(detail.conversation));
@@ -277,12 +288,36 @@ test('an admin finds a customer by name and sees the consent history', async () 
   });
 });
 
-test('the reports page draws charts whose totals are the seeded messages', async () => {
+test('the reports page draws charts whose totals are the seeded messages, and engagement from the texts received', async () => {
   const byChannel = {};
   const byType = {};
   for (const m of seeded) {
     byChannel[m.channel] = (byChannel[m.channel] || 0) + 1;
     byType[m.type] = (byType[m.type] || 0) + 1;
+  }
+  // Customers text in through the signed webhook: Ada opts out, Grace asks for help, reports an
+  // outage and sends something Herald does not know (the menu answers).
+  const texts = [
+    { from: ADA_PHONE, body: 'Stop.', intent: 'opt_out' },
+    { from: GRACE_PHONE, body: 'HELP', intent: 'help' },
+    { from: GRACE_PHONE, body: 'out', intent: 'service' },
+    { from: GRACE_PHONE, body: 'hello?', intent: 'menu' },
+  ];
+  for (const t of texts) {
+    const r = await textFrom(stack, t.from, t.body);
+    assert.equal(r.status, 200, r.twiml);
+    assert.ok(r.reply, `${t.body}: ${r.twiml}`);
+  }
+  const byIntent = {};
+  for (const t of texts) byIntent[t.intent] = (byIntent[t.intent] || 0) + 1;
+  // The opt-out counts against the type of the last text the number had been sent.
+  const sentStatuses = ['sent', 'delivered', 'undelivered'];
+  const lastToAda = seeded.filter((m) => m.channel === 'sms' && m.address === ADA_PHONE && sentStatuses.includes(m.status)).pop();
+  const delivery = {};
+  for (const m of seeded) {
+    const d = delivery[m.channel] || (delivery[m.channel] = { sent: 0, delivered: 0 });
+    if (sentStatuses.includes(m.status)) d.sent++;
+    if (m.status === 'delivered') d.delivered++;
   }
   await withPage(browser, {}, async (page) => {
     await signIn(page);
@@ -304,6 +339,31 @@ test('the reports page draws charts whose totals are the seeded messages', async
     const gateways = page.locator('section', { has: page.getByRole('heading', { name: 'Gateways' }) });
     await gateways.getByText('twilio').waitFor();
     assert.match(await gateways.innerText(), /50\.0 %/);  // failure rate: one of two attempts was refused
+
+    // Engagement, from GET /v1/reports/engagement over the same range.
+    const engagement = page.locator('section', { has: page.getByRole('heading', { name: 'Engagement and opt-outs' }) });
+    await engagement.locator('dl').waitFor();
+    assert.equal(await fact(engagement, 'Replies received'), String(texts.length));
+    assert.equal(await fact(engagement, 'Opt-outs'), '1');
+    assert.equal(await fact(engagement, 'Outages reported by SMS'), '1 of 1');
+    assert.equal(await fact(engagement, 'Questions answered'), '0 of 0 (—)');
+    const rowOf = (caption, first) => engagement.locator('table', { has: page.locator('caption', { hasText: caption }) })
+      .locator('tbody tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${first.replace(/[.()]/g, '\\$&')}$`) }) });
+    const cells = async (row) => (await row.locator('td').allInnerTexts()).map((c) => c.trim());
+    assert.equal(await engagement.locator('table', { has: page.locator('caption', { hasText: 'Opt-outs by the type' }) }).locator('tbody tr').count(), 1);
+    assert.deepEqual((await cells(rowOf('Opt-outs by the type', lastToAda.type))).slice(1), ['1']);
+    const replies = engagement.locator('table', { has: page.locator('caption', { hasText: 'Replies by what they matched' }) });
+    const shownByIntent = {};
+    for (const row of await replies.locator('tbody tr').all()) {
+      const [intent, , count] = await cells(row);
+      shownByIntent[intent] = (shownByIntent[intent] || 0) + Number(count);
+    }
+    assert.deepEqual(shownByIntent, byIntent);
+    for (const [channel, d] of Object.entries(delivery)) {
+      const name = { sms: 'SMS', email: 'Email', voice: 'Voice' }[channel];
+      const [, sent, delivered] = await cells(rowOf('Delivery per channel', name));
+      assert.deepEqual([Number(sent), Number(delivered)], [d.sent, d.delivered], channel);
+    }
 
     // The CSV of what is shown.
     const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download messages CSV' }).click()]);
