@@ -96,12 +96,25 @@ const char* const kLockConsentBuckets = "SELECT herald.consent_lock_contacts($1:
 // function takes their consent buckets shared and then reads consent.
 const char* const kOptedOut = "SELECT herald.opted_out_messages($1::bigint[])";
 
+// A worker's queue rows are written by more than one of its transactions at a time: the
+// heartbeat renews the whole batch while each gateway's thread checks and records its own
+// chunk. Each of them locks its rows first, in message id order, so two of them can never
+// wait on each other in a cycle (an UPDATE or DELETE joined to a list locks in plan order).
+const char* const kLockOwnRows = R"SQL(
+SELECT message_id FROM herald.message_queue
+WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
+ORDER BY message_id
+FOR UPDATE)SQL";
+
 // A lapsed lease not yet taken by another instance is still this owner's: renewing it locks
 // the row first, and a competing claim (SKIP LOCKED, then due_at re-checked) passes it by.
 const char* const kRenew = R"SQL(
 UPDATE herald.message_queue
 SET due_at = $3::timestamptz + make_interval(secs => $4)
-WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
+WHERE message_id IN (SELECT message_id FROM herald.message_queue
+                     WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
+                     ORDER BY message_id FOR UPDATE)
+  AND lease_owner = $1
 RETURNING message_id)SQL";
 
 std::string id_array(const std::vector<std::int64_t>& ids) {
@@ -226,8 +239,14 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
   Json opt_out_addresses = Json::array();
   for (const auto& u : updates)
     if (u.provider_opt_out) opt_out_addresses.push_back({{"channel", to_string(u.channel)}, {"address", u.address}});
-  return in_transaction(db, [&](pqxx::work& w) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(updates.size());
+  for (const auto& u : updates) ids.push_back(u.id);
+  // Outcomes of sends that happened must not be lost to a deadlock: the whole transaction is
+  // the same again, so a victim runs once more instead of leaving its messages to be re-sent.
+  return retry_rolled_back([&] { return in_transaction(db, [&](pqxx::work& w) {
     if (!opt_out_addresses.empty()) w.exec_params(kLockConsentBuckets, opt_out_addresses.dump());
+    w.exec_params(kLockOwnRows, owner, id_array(ids));
     std::set<std::int64_t> mine;
     for (const auto& row : w.exec_params(kRecord, rows.dump(), owner, format_time(now)))
       mine.insert(row[0].as<std::int64_t>());
@@ -240,32 +259,33 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
                  "message:" + std::to_string(u.id) + " error " + u.error_code, now);
     }
     return mine.size();
-  });
+  }); });
 }
 
 SendCheck check_before_send(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
                                     TimePoint now, std::chrono::seconds lease) {
   SendCheck out;
   if (ids.empty()) return out;
-  return in_transaction(db, [&](pqxx::work& w) {
+  return retry_rolled_back([&] { return in_transaction(db, [&](pqxx::work& w) {
+    out = SendCheck{};
     for (const auto& row : w.exec_params(kRenew, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
       out.leased.push_back(row[0].as<std::int64_t>());
     const auto opted_out = opted_out_of(w, out.leased);
     std::erase_if(out.leased, [&](std::int64_t id) { return opted_out.count(id) > 0; });
     out.opted_out.assign(opted_out.begin(), opted_out.end());
     return out;
-  });
+  }); });
 }
 
 std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
                                        TimePoint now, std::chrono::seconds lease) {
   if (ids.empty()) return {};
-  return in_transaction(db, [&](pqxx::work& w) {
+  return retry_rolled_back([&] { return in_transaction(db, [&](pqxx::work& w) {
     std::vector<std::int64_t> kept;
     for (const auto& row : w.exec_params(kRenew, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
       kept.push_back(row[0].as<std::int64_t>());
     return kept;
-  });
+  }); });
 }
 
 std::size_t release_leases(Database& db, const std::string& owner, TimePoint now) {
