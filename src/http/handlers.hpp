@@ -1,6 +1,7 @@
 // HTTP-internal: what a handler gets (request, path params, caller, services) and the handlers.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +36,18 @@ struct Context {
 };
 
 using Handler = Response (*)(Context&);
+
+// Query parameters several handlers share (handler_params.cpp); each error names its parameter.
+// An optional RFC 3339 time: nullopt inside when absent.
+Result<std::optional<TimePoint>> time_param(const Context& ctx, const std::string& name);
+// limit: 50 when absent, otherwise an integer from 1 to 500.
+Result<int> page_limit(const Context& ctx);
+// The page of a list newest first: limit, and the cursor this server issued (the id to start below).
+struct PageParams {
+  int limit = 50;
+  std::optional<std::int64_t> before_id;  // absent from the newest
+};
+Result<PageParams> page_params(const Context& ctx);
 
 namespace handlers {
 

@@ -5,7 +5,6 @@
 #include "handlers.hpp"
 #include "herald/domain/phone.hpp"
 #include "herald/domain/text.hpp"
-#include "herald/http/views/cursor.hpp"
 #include "herald/http/views/inbound.hpp"
 #include "herald/http/views/messages.hpp"
 #include "herald/http/views/reports.hpp"
@@ -18,24 +17,12 @@ namespace herald::http::handlers {
 
 namespace {
 
-constexpr int kDefaultLimit = 50;
-constexpr int kMaxLimit = 500;
-
 std::optional<std::int64_t> parse_positive(const std::string& text) {
   std::int64_t v = 0;
   if (text.empty()) return std::nullopt;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || v <= 0) return std::nullopt;
   return v;
-}
-
-// An optional RFC 3339 query parameter: nullopt inside when absent, an error when malformed.
-Result<std::optional<TimePoint>> time_param(const Context& ctx, const std::string& name) {
-  auto text = ctx.query_value(name);
-  if (text.empty()) return std::optional<TimePoint>{};
-  auto t = parse_time(text);
-  if (!t) return invalid(name, "invalid_time", name + " must be an RFC 3339 time with offset");
-  return std::optional<TimePoint>{*t};
 }
 
 // Addresses are stored normalised: search the way they are stored.
@@ -81,19 +68,10 @@ Response list_messages(Context& ctx) {
   if (!to) return error_response(to.error());
   f.from = *from;
   f.to = *to;
-  f.limit = kDefaultLimit;
-  if (auto text = ctx.query_value("limit"); !text.empty()) {
-    auto n = parse_positive(text);
-    if (!n || *n > kMaxLimit)
-      return error_response(invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500"));
-    f.limit = static_cast<int>(*n);
-  }
-  if (auto cursor = ctx.query_value("cursor"); !cursor.empty()) {
-    auto position = views::decode_cursor(cursor);
-    if (!position)
-      return error_response(malformed("cursor", "invalid_cursor", "the cursor is not one this server issued"));
-    f.before_id = *position;
-  }
+  auto page = page_params(ctx);
+  if (!page) return error_response(page.error());
+  f.limit = page->limit;
+  f.before_id = page->before_id.value_or(0);
   auto channel = enum_param<Channel>(ctx, "channel", parse_channel);
   if (!channel) return error_response(channel.error());
   auto topic = enum_param<Topic>(ctx, "topic", parse_topic);
@@ -105,12 +83,12 @@ Response list_messages(Context& ctx) {
   f.status = *status;
 
   const bool reveal = reveal_requested(ctx);
-  const auto page = store::list_messages(ctx.services.db, f);
+  const auto messages = store::list_messages(ctx.services.db, f);
   if (reveal) {
     store::audit(ctx.services.db, ctx.actor(), "messages.reveal", "messages",
-                 Json{{"query", std::string(ctx.request.query_string())}, {"count", page.items.size()}});
+                 Json{{"query", std::string(ctx.request.query_string())}, {"count", messages.items.size()}});
   }
-  return json_response(200, views::message_page_json(page, reveal));
+  return json_response(200, views::message_page_json(messages, reveal));
 }
 
 Response get_message(Context& ctx) {
@@ -135,26 +113,17 @@ Response list_inbound(Context& ctx) {
   if (!to) return error_response(to.error());
   f.from = *from;
   f.to = *to;
-  f.limit = kDefaultLimit;
-  if (auto text = ctx.query_value("limit"); !text.empty()) {
-    auto n = parse_positive(text);
-    if (!n || *n > kMaxLimit)
-      return error_response(invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500"));
-    f.limit = static_cast<int>(*n);
-  }
-  if (auto cursor = ctx.query_value("cursor"); !cursor.empty()) {
-    auto position = views::decode_cursor(cursor);
-    if (!position)
-      return error_response(malformed("cursor", "invalid_cursor", "the cursor is not one this server issued"));
-    f.before_id = *position;
-  }
+  auto page = page_params(ctx);
+  if (!page) return error_response(page.error());
+  f.limit = page->limit;
+  f.before_id = page->before_id.value_or(0);
   const bool reveal = reveal_requested(ctx);
-  const auto page = store::list_inbound(ctx.services.db, f);
+  const auto inbound = store::list_inbound(ctx.services.db, f);
   if (reveal) {
     store::audit(ctx.services.db, ctx.actor(), "inbound.reveal", "inbound",
-                 Json{{"query", std::string(ctx.request.query_string())}, {"count", page.items.size()}});
+                 Json{{"query", std::string(ctx.request.query_string())}, {"count", inbound.items.size()}});
   }
-  return json_response(200, views::inbound_page_json(page, reveal));
+  return json_response(200, views::inbound_page_json(inbound, reveal));
 }
 
 Response volume_report(Context& ctx) {

@@ -1,6 +1,4 @@
 // Admin console reads: customer search (masked unless revealed and audited) and the gateway report.
-#include <charconv>
-
 #include "handlers.hpp"
 #include "herald/domain/phone.hpp"
 #include "herald/domain/text.hpp"
@@ -13,27 +11,7 @@ namespace herald::http::handlers {
 
 namespace {
 
-constexpr int kDefaultLimit = 50;
-constexpr int kMaxLimit = 500;
 constexpr std::size_t kMaxQuery = 200;
-
-Result<std::optional<TimePoint>> optional_time(const Context& ctx, const std::string& name) {
-  auto text = ctx.query_value(name);
-  if (text.empty()) return std::optional<TimePoint>{};
-  auto t = parse_time(text);
-  if (!t) return invalid(name, "invalid_time", name + " must be an RFC 3339 time with offset");
-  return std::optional<TimePoint>{*t};
-}
-
-Result<int> page_limit(const Context& ctx) {
-  const auto text = ctx.query_value("limit");
-  if (text.empty()) return kDefaultLimit;
-  int n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxLimit)
-    return invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500");
-  return n;
-}
 
 std::string trimmed(std::string s) {
   const auto first = s.find_first_not_of(" \t");
@@ -76,9 +54,9 @@ Response search_customers(Context& ctx) {
 }
 
 Response gateway_report(Context& ctx) {
-  auto from = optional_time(ctx, "from");
+  auto from = time_param(ctx, "from");
   if (!from) return error_response(from.error());
-  auto to = optional_time(ctx, "to");
+  auto to = time_param(ctx, "to");
   if (!to) return error_response(to.error());
   const TimePoint end = to->value_or(ctx.now);
   const TimePoint start = from->value_or(end - std::chrono::hours(24 * 7));

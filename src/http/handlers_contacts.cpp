@@ -17,9 +17,6 @@ namespace herald::http::handlers {
 
 namespace {
 
-constexpr int kDefaultLimit = 50;
-constexpr int kMaxLimit = 500;
-
 ApiError customer_not_found() { return ApiError{ErrorKind::not_found, "customer_not_found", "no such customer", ""}; }
 
 struct ContactInput {
@@ -226,19 +223,10 @@ Response delete_contact(Context& ctx) {
 }
 
 Response get_consent(Context& ctx) {
-  int limit = kDefaultLimit;
-  if (auto text = ctx.query_value("limit"); !text.empty()) {
-    int n = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > kMaxLimit)
-      return error_response(invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500"));
-    limit = n;
-  }
-  std::optional<std::int64_t> before;
-  if (auto cursor = ctx.query_value("cursor"); !cursor.empty()) {
-    before = views::decode_cursor(cursor);
-    if (!before) return error_response(malformed("cursor", "invalid_cursor", "the cursor is not one this server issued"));
-  }
+  auto page = page_params(ctx);
+  if (!page) return error_response(page.error());
+  const int limit = page->limit;
+  const auto before = page->before_id;
   // One more than asked: whether a next page exists without a second query.
   auto records = store::consent_history(ctx.services.db, ctx.param("id"), limit + 1, before);
   if (!records) return error_response(customer_not_found());

@@ -1,0 +1,46 @@
+// Query parameters several handlers read the same way: optional times and the page of a list.
+#include <charconv>
+
+#include "handlers.hpp"
+#include "herald/http/views/cursor.hpp"
+
+namespace herald::http {
+
+namespace {
+
+constexpr int kDefaultLimit = 50;
+constexpr int kMaxLimit = 500;
+
+}  // namespace
+
+Result<std::optional<TimePoint>> time_param(const Context& ctx, const std::string& name) {
+  auto text = ctx.query_value(name);
+  if (text.empty()) return std::optional<TimePoint>{};
+  auto t = parse_time(text);
+  if (!t) return invalid(name, "invalid_time", name + " must be an RFC 3339 time with offset");
+  return std::optional<TimePoint>{*t};
+}
+
+Result<int> page_limit(const Context& ctx) {
+  const auto text = ctx.query_value("limit");
+  if (text.empty()) return kDefaultLimit;
+  int n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > kMaxLimit)
+    return invalid("limit", "invalid_limit", "limit must be an integer from 1 to 500");
+  return n;
+}
+
+Result<PageParams> page_params(const Context& ctx) {
+  auto limit = page_limit(ctx);
+  if (!limit) return limit.error();
+  PageParams page;
+  page.limit = *limit;
+  if (auto cursor = ctx.query_value("cursor"); !cursor.empty()) {
+    page.before_id = views::decode_cursor(cursor);
+    if (!page.before_id) return malformed("cursor", "invalid_cursor", "the cursor is not one this server issued");
+  }
+  return page;
+}
+
+}  // namespace herald::http
