@@ -54,4 +54,9 @@ std::optional<ApiError> reject_bad_text(std::string_view s, const std::string& f
   return invalid(field, "invalid_text", field + " must be UTF-8 text without control characters");
 }
 
+std::optional<ApiError> reject_unstorable_text(std::string_view s, const std::string& field) {
+  if (valid_utf8(s) && s.find('\0') == std::string_view::npos) return std::nullopt;
+  return invalid(field, "invalid_text", field + " must be UTF-8 text without NUL characters");
+}
+
 }  // namespace herald

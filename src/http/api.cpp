@@ -184,6 +184,7 @@ Response Api::Impl::dispatch(const Request& request, std::string& route_label, c
     if (auto denied = authorize(route.access, ctx.who, id == found.match->params.end() ? "" : id->second))
       return error_response(*denied);
     if (auto refused = rate_limited(ctx, route.handler)) return std::move(*refused);
+    if (auto bad = reject_unstorable_parameters(ctx)) return error_response(*bad);
   }
   return route.handler(ctx);
 }

@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "handlers.hpp"
+#include "herald/domain/text.hpp"
 #include "herald/http/views/cursor.hpp"
 
 namespace herald::http {
@@ -41,6 +42,14 @@ Result<PageParams> page_params(const Context& ctx) {
     if (!page.before_id) return malformed("cursor", "invalid_cursor", "the cursor is not one this server issued");
   }
   return page;
+}
+
+std::optional<ApiError> reject_unstorable_parameters(const Context& ctx) {
+  for (const auto& [name, value] : ctx.params)
+    if (auto bad = reject_unstorable_text(value, name)) return bad;
+  for (const auto& [name, value] : ctx.query)
+    if (auto bad = reject_unstorable_text(value, name)) return bad;
+  return std::nullopt;
 }
 
 }  // namespace herald::http

@@ -48,6 +48,10 @@ struct PageParams {
   std::optional<std::int64_t> before_id;  // absent from the newest
 };
 Result<PageParams> page_params(const Context& ctx);
+// The first path or query parameter that could not be stored or looked up (not UTF-8, or
+// holding a NUL), as an error naming it. The router checks every authenticated request; open
+// routes (webhooks) call it after checking their own credential, so a bad token is a 403 first.
+std::optional<ApiError> reject_unstorable_parameters(const Context& ctx);
 
 namespace handlers {
 

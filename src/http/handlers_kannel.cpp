@@ -56,6 +56,7 @@ Response done() { return text_response(200, "", "text/plain; charset=utf-8"); }
 
 Response kannel_dlr(Context& ctx) {
   if (!token_accepted(ctx)) return forbidden_token(ctx, "delivery report");
+  if (auto bad = reject_unstorable_parameters(ctx)) return error_response(*bad);
   const auto id = whole_number<std::int64_t>(ctx.query_value("id"));
   if (!id || *id <= 0) return error_response(invalid("id", "invalid_id", "id must be the message id Herald sent"));
   const auto type = whole_number<int>(ctx.query_value("status"));
@@ -89,6 +90,9 @@ Response kannel_dlr(Context& ctx) {
 // max-messages = 1; an empty body (with omit-empty = true) sends nothing.
 Response kannel_mo(Context& ctx) {
   if (!token_accepted(ctx)) return forbidden_token(ctx, "inbound message");
+  // A text smsbox passes in another charset than UTF-8 is refused by name rather than failing
+  // in the database.
+  if (auto bad = reject_unstorable_parameters(ctx)) return error_response(*bad);
   engine::InboundSms sms;
   sms.provider = "kannel";
   sms.from = ctx.query_value("from");

@@ -5,6 +5,7 @@
 #include "handlers.hpp"
 #include "herald/domain/phone.hpp"
 #include "herald/domain/signed_token.hpp"
+#include "herald/domain/text.hpp"
 #include "herald/engine/inbound.hpp"
 #include "herald/gateways/encoding.hpp"
 #include "herald/gateways/twilio.hpp"
@@ -174,6 +175,10 @@ Response twilio_sms(Context& ctx) {
   sms.to = form_value(params, "To");
   sms.body = form_value(params, "Body");
   if (sms.from.empty()) return error_response(invalid("From", "missing_field", "From is required"));
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"MessageSid", &sms.provider_message_id}, {"From", &sms.from}, {"To", &sms.to}, {"Body", &sms.body}};
+  for (const auto& [field, value] : fields)
+    if (auto bad = reject_unstorable_text(*value, field)) return error_response(*bad);
   const auto result = ctx.services.inbound->handle(sms);
   std::string twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   twiml += result.reply.empty() ? "<Response></Response>" : "<Response><Message>" + xml_escape(result.reply) + "</Message></Response>";

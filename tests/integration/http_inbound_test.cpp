@@ -123,6 +123,24 @@ TEST_F(HttpInbound, BadSignatureIsForbiddenAndStoresNothing) {
   EXPECT_EQ(count("herald.consent_events WHERE state = 'opted_out'"), "0");
 }
 
+TEST_F(HttpInbound, BodyThatIsNotUtf8IsRejectedNamingTheFieldAndStoresNothing) {
+  put_customer("c1");
+  auto r = sms(std::string("\xE9stop"), "SM-latin1");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("\"field\":\"Body\""), std::string::npos) << r.body;
+  EXPECT_EQ(count("herald.inbound_messages"), "0");
+  EXPECT_EQ(count("herald.consent_events WHERE state = 'opted_out'"), "0");
+}
+
+TEST_F(HttpInbound, ListParametersThatAreNotUtf8AreRejectedNamingThem) {
+  auto r = call("GET", "/v1/inbound?address=%FF%FE", admin_key_);
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("\"field\":\"address\""), std::string::npos) << r.body;
+  r = call("GET", "/v1/customers/c%FF/consent", admin_key_);
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("\"field\":\"id\""), std::string::npos) << r.body;
+}
+
 TEST_F(HttpInbound, ReplayedWebhookIsStoredAndActedOnOnce) {
   put_customer("c1");
   auto first = sms("STOP", "SM-1");

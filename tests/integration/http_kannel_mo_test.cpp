@@ -76,5 +76,18 @@ TEST_F(HttpKannelMo, MissingSenderIsRejectedNamingTheField) {
   EXPECT_EQ(count("herald.inbound_messages"), "0");
 }
 
+TEST_F(HttpKannelMo, TextThatIsNotUtf8IsRejectedNamingTheFieldAndStoresNothing) {
+  put_customer("c1", kPhone);
+  // "stop" in Latin-1 bytes with an accented prefix: smsbox passes %a in the MO's own charset.
+  auto r = mo("%E9stop", "6f1c2a9e-0005");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("\"field\":\"text\""), std::string::npos) << r.body;
+  EXPECT_EQ(mo("a%00b", "6f1c2a9e-0006").status, 422);
+  // A bad token still answers 403 first.
+  EXPECT_EQ(mo("%E9stop", "6f1c2a9e-0007", "kannel-token-0123456780").status, 403);
+  EXPECT_EQ(count("herald.inbound_messages"), "0");
+  EXPECT_EQ(count("herald.consent_events WHERE state = 'opted_out'"), "0");
+}
+
 }  // namespace
 }  // namespace herald::test

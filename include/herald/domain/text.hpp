@@ -25,4 +25,9 @@ bool valid_utf8(std::string_view s);
 // control characters: what a query parameter must be before it reaches the database.
 std::optional<ApiError> reject_bad_text(std::string_view s, const std::string& field);
 
+// An invalid-input error naming `field` (code "invalid_text") unless s is UTF-8 without NUL:
+// what any text from outside must be before it is stored or looked up (Postgres refuses text
+// that is not UTF-8, and libpq would cut a parameter at its first NUL).
+std::optional<ApiError> reject_unstorable_text(std::string_view s, const std::string& field);
+
 }  // namespace herald

@@ -40,5 +40,15 @@ TEST(Utf8, RejectBadTextNamesTheFieldForBadBytesAndControlCharacters) {
   EXPECT_EQ(nul->field, "customer_id");
 }
 
+TEST(Utf8, RejectUnstorableTextLetsLineBreaksThroughButNotBadBytesOrNul) {
+  EXPECT_FALSE(reject_unstorable_text("Still out?\nReply OUT", "text"));
+  EXPECT_FALSE(reject_unstorable_text("S\xc3\xad", "text"));
+  auto bad = reject_unstorable_text("\xe9stop", "text");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->field, "text");
+  EXPECT_EQ(bad->code, "invalid_text");
+  EXPECT_TRUE(reject_unstorable_text(std::string("a\0b", 3), "Body"));
+}
+
 }  // namespace
 }  // namespace herald
