@@ -328,6 +328,22 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.integer("dispatch.breaker_failures", d.breaker_failures, 1, 1000);
   r.duration("dispatch.breaker_open_seconds", d.breaker_open, 1, 3600);
 
+  auto& o = c.outages;
+  // Minutes and hours in the file, seconds inside.
+  const auto scaled = [&r](const std::string& key, Seconds& out, long long unit, long long min, long long max) {
+    long long n = out.count() / unit;
+    r.integer(key, n, min, max);
+    out = Seconds(n * unit);
+  };
+  scaled("outages.etr_threshold_minutes", o.notices.etr_threshold, 60, 0, 7 * 24 * 60);
+  scaled("outages.collapse_window_seconds", o.notices.collapse_window, 1, 0, 24 * 3600);
+  r.boolean("outages.notify_crew_assigned", o.notices.notify_crew_assigned);
+  scaled("outages.planned_notice_hours", o.notices.planned_notice_before, 3600, 1, 90 * 24);
+  scaled("outages.planned_reminder_hours", o.notices.planned_reminder_before, 3600, 1, 90 * 24);
+  r.integer("outages.chunk_accounts", o.chunk_accounts, 100, 100000);
+  r.integer("outages.workers", o.workers, 0, 4);
+  r.duration("outages.poll_interval_ms", o.poll_interval, 10, 600000);
+
   for (auto channel : kAllChannels) {
     const auto key = "channels." + std::string(to_string(channel));
     if (auto v = r.find(key)) c.channels[channel] = split_list(*v);

@@ -127,6 +127,7 @@ int run_serve(const Config& config) {
   std::vector<std::string> twilio_tokens;
   engine::EngineConfig engine_config;
   engine_config.intake = config.intake;
+  engine_config.outages = config.outages;
   engine_config.dispatch = config.dispatch;
   engine_config.dispatch.status_callback_url = config.public_urls.twilio_status_callback();
   engine_config.instance_id = random_instance_id();

@@ -13,6 +13,7 @@
 #include "herald/domain/metrics.hpp"
 #include "herald/engine/dispatcher.hpp"
 #include "herald/engine/intake.hpp"
+#include "herald/engine/outages.hpp"
 #include "herald/store/intake.hpp"
 #include "herald/store/listener.hpp"
 #include "herald/store/outbox.hpp"
@@ -118,8 +119,8 @@ struct Engine::Impl {
 
   std::atomic<bool> running{false};
   std::atomic<bool> draining{false};
-  Wakeup intake_wakeup, dispatch_wakeup, heartbeat_wakeup;
-  std::vector<std::thread> intake_threads, dispatch_threads;
+  Wakeup intake_wakeup, dispatch_wakeup, heartbeat_wakeup, outage_wakeup;
+  std::vector<std::thread> intake_threads, dispatch_threads, outage_threads;
   std::thread heartbeat_thread;
   InFlight in_flight;
   std::unique_ptr<store::Listener> listener;
@@ -180,6 +181,13 @@ struct Engine::Impl {
                        {{"channel", std::string(to_string(key.first))}, {"status", std::string(to_string(key.second))}})
           .inc(static_cast<double>(count));
     }
+  }
+
+  // One step of outage work; a fan-out chunk that committed messages wakes the dispatchers.
+  std::size_t outage_step() {
+    const auto work = engine::outage_step(db, config.outages, rules, templates, clock.now());
+    if (work > 0) dispatch_wakeup.notify();
+    return work;
   }
 
   // The workers share one batch: at most dispatch.batch_size messages are leased by this
@@ -267,15 +275,22 @@ void Engine::start() {
   auto& i = *impl_;
   if (i.running.exchange(true)) return;
   i.listener = std::make_unique<store::Listener>(
-      i.db.url(), std::vector<std::string>{"herald_events", "herald_messages"},
+      i.db.url(), std::vector<std::string>{"herald_events", "herald_messages", "herald_outages"},
       [&i](const std::string& channel) {
-        if (channel == "herald_events") i.intake_wakeup.notify();
-        else i.dispatch_wakeup.notify();
+        if (channel == "herald_events") {
+          i.intake_wakeup.notify();
+          i.outage_wakeup.notify();  // outage.updated rows
+        } else if (channel == "herald_outages") {
+          i.outage_wakeup.notify();
+        } else {
+          i.dispatch_wakeup.notify();
+        }
       },
       [&i] {
         // Catch up on anything that arrived while the listener was away.
         i.intake_wakeup.notify();
         i.dispatch_wakeup.notify();
+        i.outage_wakeup.notify();
       });
   i.listener->start();
   // Several workers overlap one's database round trips with another's rules or sends; SKIP
@@ -290,6 +305,13 @@ void Engine::start() {
       i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.worker_batch(), &Impl::dispatch_once);
     });
   }
+  // The outage loop runs apart from intake: a fan-out of a million recipients goes chunk by
+  // chunk while billing events keep flowing (and the HTTP threads only store the change).
+  for (std::size_t w = 0; w < i.config.outages.workers; ++w) {
+    i.outage_threads.emplace_back([&i] {
+      i.loop("outages", i.outage_wakeup, i.config.outages.poll_interval, 1, &Impl::outage_step);
+    });
+  }
   if (i.config.dispatch.workers > 0) i.heartbeat_thread = std::thread([&i] { i.heartbeat(); });
 }
 
@@ -299,9 +321,10 @@ void Engine::stop() {
   i.draining = true;
   i.intake_wakeup.close();
   i.dispatch_wakeup.close();
+  i.outage_wakeup.close();
   // The batch in hand finishes (sends are bounded by the gateways' timeouts); the app
   // enforces the overall grace period.
-  for (auto* threads : {&i.intake_threads, &i.dispatch_threads}) {
+  for (auto* threads : {&i.intake_threads, &i.dispatch_threads, &i.outage_threads}) {
     for (auto& t : *threads)
       if (t.joinable()) t.join();
     threads->clear();
@@ -323,10 +346,16 @@ void Engine::stop() {
 void Engine::wake() {
   impl_->intake_wakeup.notify();
   impl_->dispatch_wakeup.notify();
+  impl_->outage_wakeup.notify();
 }
 
 std::size_t Engine::intake_once() { return impl_->intake_once(); }
 std::size_t Engine::dispatch_once() { return impl_->dispatch_once(); }
+std::size_t Engine::outages_once() {
+  std::size_t steps = 0;
+  while (const auto work = impl_->outage_step()) steps += work;
+  return steps;
+}
 const std::string& Engine::instance_id() const { return impl_->config.instance_id; }
 
 }  // namespace herald::engine

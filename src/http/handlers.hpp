@@ -80,6 +80,11 @@ Response post_event(Context&);
 Response post_event_batch(Context&);
 Response get_event(Context&);
 
+// outages (cis | admin)
+Response put_outage(Context&);
+Response get_outage(Context&);
+Response list_outages(Context&);
+
 // admin
 Response list_messages(Context&);
 Response get_message(Context&);

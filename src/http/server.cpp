@@ -25,6 +25,8 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t kHeaderLimit = 8 * 1024;
+// PUT /v1/outages/{id} may carry an area of 100,000 premise ids and more (about 1.5 MB).
+constexpr std::size_t kOutageBodyLimit = 16 << 20;
 // After refusing a body we still read (and drop) what the client sends, so it sees our answer
 // instead of a connection reset; but not forever.
 constexpr std::size_t kDrainLimit = 64u << 20;
@@ -264,12 +266,17 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
 
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
-    parser.body_limit(config.body_limit);
+    // The larger limit while the header is read; the route's own once its target is known.
+    parser.body_limit(std::max<std::size_t>(config.body_limit, kOutageBodyLimit));
     s.stream.expires_after(config.header_timeout);
     co_await bhttp::async_read_header(s.stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    const auto too_large = [this] {
+    std::size_t body_limit = config.body_limit;
+    if (!ec && parser.get().method() == bhttp::verb::put && parser.get().target().starts_with("/v1/outages/"))
+      body_limit = std::max<std::size_t>(config.body_limit, kOutageBodyLimit);
+    if (!ec) parser.body_limit(body_limit);
+    const auto too_large = [body_limit] {
       return error_response(ErrorKind::too_large, "payload_too_large",
-                            "request body exceeds " + std::to_string(config.body_limit) + " bytes");
+                            "request body exceeds " + std::to_string(body_limit) + " bytes");
     };
     // Beast compares Content-Length with the body limit while parsing the header.
     // Refusals are named before co_await, like the handler below (g++ 12 and temporaries).
@@ -293,7 +300,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       break;
     }
     const auto version = parser.get().version();
-    if (auto len = parser.content_length(); len && *len > config.body_limit) {
+    if (auto len = parser.content_length(); len && *len > body_limit) {
       auto refusal = too_large();
       co_await refuse(s, version, std::move(refusal));
       break;

@@ -74,6 +74,17 @@ void declare_shipped_data(std::map<std::string, EventTypeRule>& types) {
   types["appointment.scheduled"].data = {{"appointment_date", date},
                                          {"window", field(K::text, kOptional, 64)},
                                          {"purpose", field(K::text, kOptional, 200)}};
+  // The outage's state, as the engine passes it to every notice (all optional: a planned
+  // outage has no ETR, a confirmed one no planned_start).
+  for (const char* type : {"outage.confirmed", "outage.etr_updated", "outage.crew_assigned", "outage.restored",
+                           "outage.planned", "outage.planned_reminder", "outage.cancelled"}) {
+    types[type].data = {{"outage_id", field(K::text, kOptional, 128)},
+                        {"status", field(K::text, kOptional, 32)},
+                        {"cause", field(K::text, kOptional, 200)},
+                        {"etr", field(K::datetime, kOptional)},
+                        {"planned_start", field(K::datetime, kOptional)},
+                        {"planned_end", field(K::datetime, kOptional)}};
+  }
   types["notice.broadcast"].data = {{"title", field(K::text, kRequired, 200)},
                                     {"message", field(K::text, kRequired, 1600, true)},
                                     {"url", link}};
@@ -122,9 +133,24 @@ RulesConfig default_rules_config() {
       rule("notice.broadcast", Topic::outage, 24 * kHour, 1),
   };
   for (const EventTypeRule& r : rules) cfg.types[r.type] = r;
+  // What an outage's customers are told (rules/outage_notices.hpp); the engine fans them out.
+  // Not urgent by default: they wait for quiet hours unless a utility marks them urgent.
+  const EventTypeRule outage_rules[] = {
+      rule("outage.confirmed", Topic::outage, 12 * kHour, 1),
+      rule("outage.etr_updated", Topic::outage, 12 * kHour, 1),
+      rule("outage.crew_assigned", Topic::outage, 12 * kHour, 1),
+      rule("outage.restored", Topic::outage, 12 * kHour, 1),
+      rule("outage.planned", Topic::outage, 7 * kDay),
+      rule("outage.planned_reminder", Topic::outage, 2 * kDay),
+      rule("outage.cancelled", Topic::outage, 2 * kDay, 1),
+  };
+  for (const EventTypeRule& r : outage_rules) cfg.types[r.type] = r;
   declare_shipped_data(cfg.types);
   // Reply-to-pay: "Reply Y to pay $82.17 with the card ending 4242" stays good for a day.
   cfg.conversations["account.past_due"] = {{{"Y", "payment.authorize"}, {"N", "close"}}, Seconds(24 * 3600)};
+  // "Power is restored at 12 Main St. Still out? Reply OUT": OUT (or 1 on a call) files a
+  // report for that premise, linked to the outage it answers.
+  cfg.conversations["outage.restored"] = {{{"OUT", "outage.report"}, {"1", "outage.report"}}, Seconds(24 * 3600)};
   Preferences& p = cfg.default_preferences;
   p.topics[Topic::billing] = {Channel::sms, Channel::email};
   p.topics[Topic::outage] = {Channel::sms, Channel::voice};

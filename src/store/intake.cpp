@@ -27,7 +27,7 @@ const char* const kClaimEvents = R"SQL(
 SELECT seq, event_id, type, coalesce(account_id, ''),
        (extract(epoch FROM occurred_at) * 1000000)::bigint, data::text
 FROM herald.events
-WHERE status = 'accepted'
+WHERE status = 'accepted' AND type <> 'outage.updated'  -- the outage loop applies those
 ORDER BY seq
 LIMIT $1
 FOR UPDATE SKIP LOCKED)SQL";

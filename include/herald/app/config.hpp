@@ -30,6 +30,7 @@ struct Config {
   std::string migrations_dir = "migrations";
   engine::IntakeConfig intake;
   engine::DispatchConfig dispatch;
+  engine::OutageConfig outages;  // [outages]: when customers hear about an outage, fan-out chunks
   std::map<std::string, gateways::GatewayConfig> gateways;  // by name
   std::map<Channel, std::vector<std::string>> channels;     // gateway names in failover order
   engine::InboundSettings inbound;  // [inbound]: keywords, reply texts, service keywords' actions

@@ -11,6 +11,7 @@
 #include "herald/domain/types.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/rules/conversation.hpp"
+#include "herald/rules/outage_notices.hpp"
 
 namespace herald::engine {
 
@@ -39,6 +40,15 @@ struct DispatchConfig {
   std::map<std::string, rules::ConversationSpec> conversations;
 };
 
+// The outage loop (engine/outages.hpp): when customers hear, and how the fan-out is cut up.
+struct OutageConfig {
+  rules::OutageNoticeConfig notices;
+  // Accounts per fan-out transaction: each chunk's messages can be sent as soon as it commits.
+  std::size_t chunk_accounts = 5000;
+  std::size_t workers = 1;  // 0: this instance does not fan out outages
+  std::chrono::milliseconds poll_interval{1000};
+};
+
 // A gateway with its rate limit, in a channel's failover chain.
 struct GatewaySlot {
   std::shared_ptr<gateways::Gateway> gateway;
@@ -49,6 +59,7 @@ struct GatewaySlot {
 struct EngineConfig {
   IntakeConfig intake;
   DispatchConfig dispatch;
+  OutageConfig outages;
   std::map<Channel, std::vector<GatewaySlot>> routes;  // failover order per channel
   std::string instance_id;  // lease owner; unique per process
 };

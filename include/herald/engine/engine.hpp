@@ -19,7 +19,7 @@ class Engine {
          const rules::Clock& clock);
   ~Engine();
 
-  // Starts the intake and dispatch threads and the LISTEN connection.
+  // Starts the intake, dispatch and outage threads and the LISTEN connection.
   void start();
   // Stops claiming work, lets the batch in hand finish, puts any message still leased by this
   // instance back in the queue and joins the threads. Sends are bounded by the gateways'
@@ -34,6 +34,10 @@ class Engine {
   // One dispatch round: leases due messages, sends them, records outcomes. Returns the
   // number of messages leased.
   std::size_t dispatch_once();
+  // Outage work until none is left: outage.updated events, due outages judged, every pending
+  // notice fanned out chunk by chunk. Returns the steps taken. Used by tests; the loop runs
+  // one step at a time.
+  std::size_t outages_once();
 
   const std::string& instance_id() const;
 

@@ -25,7 +25,9 @@ struct FiledOutageReport {
   bool created = true;    // false: this inbound message had filed it before
 };
 
-// Files the report; an inbound message files at most one (a second call returns the first).
+// Files the report, linked to the outage at its premise (the newest active one, else one
+// restored there within a day: an OUT answering "Power is restored" belongs to that outage);
+// an inbound message files at most one (a second call returns the first).
 FiledOutageReport file_outage_report(Database& db, const NewOutageReport& report);
 
 // An outage known at a premise, for STATUS.
@@ -35,8 +37,8 @@ struct KnownOutage {
   std::optional<TimePoint> etr;
 };
 
-// The newest active outage affecting the premise. Herald keeps no outages yet (they arrive
-// with the outage issue): this is the one place that will look them up, so it answers none.
+// The newest active outage affecting the premise: by premise id, or by the feeder or ZIP of an
+// account at the premise (a planned outage counts while it is under way).
 std::optional<KnownOutage> outage_at_premise(Database& db, std::string_view premise_id);
 
 }  // namespace herald::store

@@ -365,9 +365,9 @@ TEST_F(Decide, ExplanationRecordsWhatTheMessageColumnsDoNot) {
   EXPECT_EQ(regulatory.explanation["expires_with"], "data.disconnection_date");
 }
 
-TEST(DefaultRulesConfig, MapsTheFourteenEventTypes) {
+TEST(DefaultRulesConfig, MapsTheFourteenEventTypesAndTheOutageNotices) {
   RulesConfig cfg = default_rules_config();
-  EXPECT_EQ(cfg.types.size(), 14u);
+  EXPECT_EQ(cfg.types.size(), 14u + 7u);
   for (const auto& [name, rule] : cfg.types) {
     EXPECT_EQ(name, rule.type);
     EXPECT_GT(rule.ttl.count(), 0);
@@ -378,6 +378,8 @@ TEST(DefaultRulesConfig, MapsTheFourteenEventTypes) {
   EXPECT_TRUE(cfg.types.at("leak.detected").urgent);
   EXPECT_EQ(cfg.types.at("leak.detected").topic, Topic::other);
   EXPECT_EQ(cfg.types.at("notice.broadcast").topic, Topic::outage);
+  EXPECT_EQ(cfg.types.at("outage.restored").topic, Topic::outage);
+  EXPECT_EQ(cfg.conversations.at("outage.restored").replies.at("OUT"), "outage.report");
   EXPECT_TRUE(cfg.default_preferences.wants(Topic::billing, Channel::email));
 }
 

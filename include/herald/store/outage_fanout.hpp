@@ -1,0 +1,92 @@
+// The engine's side of outages: outage.updated events applied like PUTs, the review of an
+// outage whose due_at has come (its affected accounts rebuilt, the notice it calls for
+// recorded), and the set-based fan-out of a notice to its recipients in chunks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "herald/domain/types.hpp"
+#include "herald/store/db.hpp"
+#include "herald/store/outages.hpp"
+
+namespace herald::store {
+
+// Claims up to `limit` accepted herald.events rows of type outage.updated (SKIP LOCKED, oldest
+// first) and applies each as PUT /v1/outages/{data.outage_id} with data as the body (the same
+// checks; errors name data.<field>), marking it processed or rejected in the same
+// transaction. Returns the number claimed.
+std::size_t apply_outage_events(Database& db, std::size_t limit, TimePoint now);
+
+// What the customers of an outage last heard, next to the outage itself.
+struct DueOutage {
+  StoredOutage outage;
+  std::optional<std::string> notified_status;
+  std::optional<TimePoint> notified_etr, last_notice_at;
+  bool planned_notice_sent = false, planned_reminder_sent = false;
+  bool told_before = false;  // an earlier notice exists (its queued messages may be replaced)
+};
+
+// Recipients that read the same text at the same time: one language and time zone, one set
+// of quiet hours. Each group is rendered and timed once per notice.
+struct RecipientGroup {
+  std::string language, timezone;
+  QuietHours quiet_hours;
+};
+
+// The defaults for customers without a preferences row (config), and the language of last resort.
+struct RecipientDefaults {
+  Preferences preferences;
+  std::string language = "en";
+};
+
+// A notice as the engine rendered it: texts per (language, time zone, channel) and timing per
+// group, in the JSON shape the fan-out statement reads (outage_fanout.cpp).
+struct NewOutageNotice {
+  std::string kind, type;
+  Json texts;
+};
+
+// One due outage, held locked (FOR UPDATE SKIP LOCKED) in a transaction for the life of the
+// object. open() also rebuilds its affected accounts when its area changed since the last build.
+class OutageReview {
+ public:
+  static std::optional<OutageReview> open(Database& db, TimePoint now);
+  OutageReview(OutageReview&&) noexcept;
+  OutageReview& operator=(OutageReview&&) noexcept;
+  ~OutageReview();
+
+  const DueOutage& outage() const;
+  // The distinct groups among the affected accounts' recipients.
+  std::vector<RecipientGroup> recipient_groups(const RecipientDefaults& defaults);
+  // Records the notice (if any; earlier unfinished notices of the outage are closed: this one
+  // reaches everyone), what customers now know, and when to look again; commits.
+  void finish(const std::optional<NewOutageNotice>& notice, const DueOutage& told, std::optional<TimePoint> next_due,
+              TimePoint now);
+
+ private:
+  struct Impl;
+  explicit OutageReview(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct NoticeChunk {
+  bool pending = false;      // false: no notice was waiting
+  std::size_t accounts = 0;  // accounts covered
+  std::size_t created = 0, replaced = 0;
+  bool notice_done = false;
+};
+
+// Writes the next chunk of the oldest pending notice: up to `chunk_accounts` affected accounts
+// after its cursor joined to their customers, preferences (outage topic on), verified contacts
+// with consent, in the database; a recipient whose message about this outage is still queued
+// and not leased gets this notice's text in place, the others a new message and queue row.
+// One transaction; NOTIFY herald_messages when anything is due.
+NoticeChunk run_notice_chunk(Database& db, std::size_t chunk_accounts, const RecipientDefaults& defaults,
+                             TimePoint now);
+
+}  // namespace herald::store

@@ -1,0 +1,317 @@
+// Outage notices against a real Postgres with an injected clock: who hears, ETR thresholds,
+// collapse and replacement of queued messages, restoration and OUT, planned outages, events.
+#include <gtest/gtest.h>
+
+#include "herald/engine/engine.hpp"
+#include "herald/engine/inbound.hpp"
+#include "herald/engine/service_actions.hpp"
+#include "herald/engine/cis.hpp"
+#include "herald/rules/clock.hpp"
+#include "herald/source_dir.hpp"
+#include "herald/store/outages.hpp"
+#include "test_db.hpp"
+
+namespace herald {
+namespace {
+
+using namespace std::chrono_literals;
+
+TimePoint at(const char* rfc3339) { return *parse_time(rfc3339); }
+
+// 11:00 in Chicago, where every account of these tests is: sends go out at once.
+constexpr const char* kMorning = "2026-11-24T17:00:00Z";
+constexpr int kPremises = 1000;
+
+// Who of customer i (1..1000, feeder F-12) hears on which channel: i % 5 == 0 turned outage
+// alerts off, i % 5 == 1 chose sms and email, the rest sms; the SMS contact of i % 7 == 0 is
+// unverified and i % 11 == 0 opted out; i % 10 == 3 reads Spanish. Customer 1 has a second
+// account on the feeder; 1001..1050 are on another feeder.
+bool hears_sms(int i) { return i % 5 != 0 && i % 7 != 0 && i % 11 != 0; }
+bool hears_email(int i) { return i % 5 == 1; }
+
+struct OutageFanout : ::testing::Test {
+  test::TestDb tdb{6};
+  rules::ManualClock clock{at(kMorning)};
+  rules::RulesConfig rules_config = rules::default_rules_config();
+  rules::TemplateStore templates{std::string(HERALD_SOURCE_DIR) + "/config/templates"};
+  std::unique_ptr<engine::Engine> engine_;
+
+  void SetUp() override {
+    tdb.exec(R"SQL(
+INSERT INTO herald.customers (customer_id, name, language)
+SELECT 'c' || i, 'Customer ' || i, CASE WHEN i % 10 = 3 THEN 'es' ELSE 'en' END FROM generate_series(1, 1050) i;
+INSERT INTO herald.accounts (account_id, customer_id, premise_id, service_address, timezone, feeder, zip)
+SELECT 'A' || lpad(i::text, 4, '0'), 'c' || i, 'P' || i,
+       jsonb_build_object('line1', i || ' Main St', 'city', 'Springfield', 'state', 'IL', 'zip', '62701'),
+       'America/Chicago', CASE WHEN i <= 1000 THEN 'F-12' ELSE 'F-99' END, '62701'
+FROM generate_series(1, 1050) i;
+INSERT INTO herald.accounts (account_id, customer_id, premise_id, service_address, timezone, feeder)
+VALUES ('A0001b', 'c1', 'P1b', '{"line1": "9 Elm St"}', 'America/Chicago', 'F-12');
+INSERT INTO herald.preferences (customer_id, topics, language)
+SELECT 'c' || i, CASE WHEN i % 5 = 0 THEN '{"outage": [], "billing": ["email"]}'
+                      WHEN i % 5 = 1 THEN '{"outage": ["sms", "email"]}'
+                      ELSE '{"outage": ["sms"]}' END::jsonb,
+       CASE WHEN i % 10 = 3 THEN 'es' ELSE 'en' END
+FROM generate_series(1, 1050) i;
+INSERT INTO herald.contacts (customer_id, channel, address, verified)
+SELECT 'c' || i, 'sms', '+1217555' || lpad(i::text, 4, '0'), i % 7 <> 0 FROM generate_series(1, 1050) i;
+INSERT INTO herald.contacts (customer_id, channel, address, verified)
+SELECT 'c' || i, 'email', 'c' || i || '@example.com', true FROM generate_series(1, 1050) i;
+INSERT INTO herald.consent_events (channel, address, state, source)
+SELECT 'sms', '+1217555' || lpad(i::text, 4, '0'), 'opted_out', 'sms' FROM generate_series(1, 1050) i WHERE i % 11 = 0;
+)SQL");
+  }
+
+  engine::Engine& engine() {
+    if (!engine_) {
+      engine::EngineConfig config;
+      config.instance_id = "outage-test";
+      config.outages.chunk_accounts = 300;  // several chunks per notice
+      gateways::GatewayConfig log{"log", "log", Channel::sms, 1e6, 1e6, {}};
+      for (auto channel : kAllChannels) {
+        log.channel = channel;
+        auto g = gateways::make_gateway(log);
+        config.routes[channel].push_back({std::shared_ptr<gateways::Gateway>(std::move(*g)), 1e6, 1e6});
+      }
+      engine_ = std::make_unique<engine::Engine>(tdb.db(), config, rules_config, templates, clock);
+    }
+    return *engine_;
+  }
+
+  void put(const std::string& id, const Json& body) {
+    auto update = parse_outage_update(body, id);
+    ASSERT_TRUE(update.ok()) << update.error().message;
+    auto stored = store::put_outage(tdb.db(), *update, "test", "api", clock.now());
+    ASSERT_TRUE(stored.ok()) << stored.error().message;
+  }
+
+  void dispatch_all() {
+    while (engine().dispatch_once() > 0) {
+    }
+  }
+
+  std::string count(const std::string& where) {
+    return tdb.query_value("SELECT count(*) FROM herald.messages WHERE " + where);
+  }
+
+  static int expected_sms() {
+    int n = 1;  // customer 1's second account
+    for (int i = 1; i <= kPremises; ++i) n += hears_sms(i);
+    return n;
+  }
+  static int expected_email() {
+    int n = 1;
+    for (int i = 1; i <= kPremises; ++i) n += hears_email(i);
+    return n;
+  }
+
+  static Json confirmed(const char* etr = "2026-11-24T23:00:00Z") {
+    return {{"status", "confirmed"},
+            {"cause", "storm"},
+            {"etr", etr},
+            {"affected", {{"premise_ids", Json::array()}, {"feeders", {"F-12"}}, {"zips", Json::array()}}}};
+  }
+};
+
+TEST_F(OutageFanout, AFeederOutageNotifiesExactlyTheSubscribedCustomersOnTheirChannels) {
+  put("O-1", confirmed());
+  EXPECT_GT(engine().outages_once(), 0u);
+  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'sms'"), std::to_string(expected_sms()));
+  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'email'"), std::to_string(expected_email()));
+  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'voice'"), "0");
+  EXPECT_EQ(count("outage_id = 'O-1' AND status <> 'queued'"), "0");
+  EXPECT_EQ(count("account_id > 'A1000' AND account_id <> 'A0001b'"), "0");  // the other feeder
+  for (int i : {5, 7, 11, 35}) EXPECT_EQ(count("customer_id = 'c" + std::to_string(i) + "' AND channel = 'sms'"), "0");
+  // A customer at two affected premises hears about each.
+  EXPECT_EQ(count("customer_id = 'c1' AND channel = 'sms'"), "2");
+  EXPECT_EQ(tdb.query_value("SELECT body FROM herald.messages WHERE account_id = 'A0001b' AND channel = 'sms'"),
+            "City Utilities: Power outage at 9 Elm St (cause: storm). Estimated restoration November 24, 2026 at "
+            "5:00 PM CST. Reply STOP to opt out.");
+  const auto spanish = tdb.query_value("SELECT body FROM herald.messages WHERE account_id = 'A0003' AND channel = 'sms'");
+  EXPECT_EQ(spanish.rfind("City Utilities: Apagón en 3 Main St (causa: storm).", 0), 0u) << spanish;
+  EXPECT_EQ(tdb.query_value("SELECT encoding || ':' || segments FROM herald.messages WHERE account_id = 'A0003'"
+                            " AND channel = 'sms'"),
+            "UCS-2:3");
+  EXPECT_EQ(tdb.query_value("SELECT encoding || ':' || segments FROM herald.messages WHERE account_id = 'A0001b'"
+                            " AND channel = 'sms'"),
+            "GSM-7:1");
+  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'sms' AND segments < 1"), "0");
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id"
+                            " WHERE m.outage_id = 'O-1'"),
+            std::to_string(expected_sms() + expected_email()));
+  EXPECT_EQ(tdb.query_value("SELECT decision->>'reason' || ':' || (decision->'outage'->>'notice')"
+                            " FROM herald.messages WHERE account_id = 'A0002'"),
+            "send_now:confirmed");
+
+  const auto detail = store::get_outage(tdb.db(), "O-1");
+  ASSERT_TRUE(detail);
+  EXPECT_EQ(detail->counts.affected_customers, kPremises);
+  EXPECT_EQ(detail->counts.affected_accounts, kPremises + 1);
+  EXPECT_EQ(detail->counts.notified.at("sms").at("queued"), expected_sms());
+  EXPECT_EQ(detail->counts.notices, 1);
+
+  dispatch_all();
+  EXPECT_EQ(count("outage_id = 'O-1' AND status = 'sent'"), std::to_string(expected_sms() + expected_email()));
+}
+
+TEST_F(OutageFanout, AnEtrMovedTenMinutesSendsNothingTwoHoursAnUpdateAndRestoredTheRestorationText) {
+  put("O-2", confirmed("2026-11-24T23:00:00Z"));
+  engine().outages_once();
+  dispatch_all();
+  const auto first = count("outage_id = 'O-2'");
+
+  clock.set(at("2026-11-24T17:10:00Z"));
+  put("O-2", {{"status", "etr_updated"}, {"etr", "2026-11-24T23:10:00Z"}});
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-2'"), first);
+
+  clock.set(at("2026-11-24T17:20:00Z"));
+  put("O-2", {{"status", "etr_updated"}, {"etr", "2026-11-25T01:10:00Z"}});
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-2' AND type = 'outage.etr_updated' AND channel = 'sms'"),
+            std::to_string(expected_sms()));
+  EXPECT_EQ(tdb.query_value("SELECT body FROM herald.messages WHERE account_id = 'A0002' AND type = 'outage.etr_updated'"),
+            "City Utilities: New estimated restoration for the outage at 2 Main St: November 24, 2026 at 7:10 PM CST. "
+            "Reply STOP to opt out.");
+  dispatch_all();
+
+  clock.set(at("2026-11-24T18:00:00Z"));
+  put("O-2", {{"status", "restored"}});
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-2' AND type = 'outage.restored' AND channel = 'sms'"), std::to_string(expected_sms()));
+  EXPECT_EQ(tdb.query_value("SELECT body FROM herald.messages WHERE account_id = 'A0002' AND type = 'outage.restored'"),
+            "City Utilities: Power is restored at 2 Main St. Still out? Reply OUT");
+  dispatch_all();
+  const auto after = count("outage_id = 'O-2'");
+
+  // Nothing about the outage after its restoration.
+  clock.set(at("2026-11-24T19:00:00Z"));
+  put("O-2", {{"status", "restored"}, {"etr", "2026-11-25T05:00:00Z"}});
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-2'"), after);
+}
+
+TEST_F(OutageFanout, ThreeEtrChangesWithinTheCollapseWindowBecomeOneMessageWithTheLast) {
+  put("O-3", confirmed("2026-11-24T20:00:00Z"));
+  engine().outages_once();
+  dispatch_all();
+  const char* etrs[] = {"2026-11-24T22:00:00Z", "2026-11-25T00:00:00Z", "2026-11-25T02:00:00Z"};
+  const char* times[] = {"2026-11-24T17:00:20Z", "2026-11-24T17:00:40Z", "2026-11-24T17:01:00Z"};
+  for (int k = 0; k < 3; ++k) {
+    clock.set(at(times[k]));
+    put("O-3", {{"status", "etr_updated"}, {"etr", etrs[k]}});
+    engine().outages_once();
+    EXPECT_EQ(count("outage_id = 'O-3' AND type = 'outage.etr_updated'"), "0");
+  }
+  clock.set(at("2026-11-24T17:02:00Z"));  // the window (120 s after the first notice) is over
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-3' AND type = 'outage.etr_updated' AND account_id = 'A0002'"), "1");
+  EXPECT_NE(tdb.query_value("SELECT body FROM herald.messages WHERE account_id = 'A0002' AND type = 'outage.etr_updated'")
+                .find("November 24, 2026 at 8:00 PM CST"),
+            std::string::npos);
+  EXPECT_EQ(count("outage_id = 'O-3' AND type = 'outage.etr_updated' AND channel = 'sms'"),
+            std::to_string(expected_sms()));
+}
+
+TEST_F(OutageFanout, AnUpdateWhileTheFirstMessageIsQueuedReplacesItsText) {
+  put("O-4", confirmed("2026-11-24T20:00:00Z"));
+  engine().outages_once();
+  clock.set(at("2026-11-24T17:05:00Z"));
+  put("O-4", {{"status", "etr_updated"}, {"etr", "2026-11-25T02:00:00Z"}});
+  engine().outages_once();
+  EXPECT_EQ(count("account_id = 'A0002'"), "1");
+  EXPECT_EQ(count("outage_id = 'O-4' AND channel = 'sms'"), std::to_string(expected_sms()));
+  EXPECT_EQ(count("outage_id = 'O-4' AND type = 'outage.etr_updated'"),
+            std::to_string(expected_sms() + expected_email()));
+  EXPECT_NE(tdb.query_value("SELECT body FROM herald.messages WHERE account_id = 'A0002'").find("8:00 PM CST"),
+            std::string::npos);
+  EXPECT_EQ(tdb.query_value("SELECT decision->'replaced'->>'type' FROM herald.messages WHERE account_id = 'A0002'"),
+            "outage.confirmed");
+  dispatch_all();
+  EXPECT_EQ(count("outage_id = 'O-4' AND status = 'sent'"), std::to_string(expected_sms() + expected_email()));
+}
+
+TEST_F(OutageFanout, APlannedOutageCancelledBeforeItsNoticeSendsNothing) {
+  Json planned = {{"status", "planned"},
+                  {"planned_start", "2026-11-30T15:00:00Z"},
+                  {"planned_end", "2026-11-30T19:00:00Z"},
+                  {"affected", {{"premise_ids", {"P2", "P3"}}}}};
+  put("O-5", planned);
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-5'"), "0");
+  EXPECT_EQ(tdb.query_value("SELECT to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM herald.outages"
+                            " WHERE outage_id = 'O-5'"),
+            "2026-11-27 15:00");  // 72 hours before
+  clock.set(at("2026-11-26T17:00:00Z"));
+  put("O-5", {{"status", "cancelled"}});
+  engine().outages_once();
+  clock.set(at("2026-11-27T16:00:00Z"));  // past the notice time
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-5'"), "0");
+}
+
+TEST_F(OutageFanout, APlannedOutageGetsItsNoticeReminderAndCancellation) {
+  Json planned = {{"status", "planned"},
+                  {"planned_start", "2026-11-30T15:00:00Z"},
+                  {"affected", {{"premise_ids", {"P2"}}}}};
+  put("O-6", planned);
+  clock.set(at("2026-11-27T15:00:00Z"));
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-6' AND type = 'outage.planned'"), "1");
+  dispatch_all();
+  clock.set(at("2026-11-29T15:00:00Z"));
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-6' AND type = 'outage.planned_reminder'"), "1");
+  dispatch_all();
+  clock.set(at("2026-11-29T16:00:00Z"));
+  put("O-6", {{"status", "cancelled"}});
+  engine().outages_once();
+  EXPECT_EQ(tdb.query_value("SELECT body FROM herald.messages WHERE outage_id = 'O-6' AND type = 'outage.cancelled'"),
+            "City Utilities: The planned power interruption on November 30, 2026 at 9:00 AM CST at 2 Main St is "
+            "cancelled. Reply STOP to opt out.");
+}
+
+TEST_F(OutageFanout, OutageUpdatedEventsApplyLikeAPutAndBadOnesAreRejectedNamingTheField) {
+  Json data = confirmed();
+  data["outage_id"] = "O-7";
+  tdb.exec("INSERT INTO herald.events (event_id, type, data) VALUES ('oms-1', 'outage.updated', '" + data.dump() + "')");
+  tdb.exec("INSERT INTO herald.events (event_id, type, data) VALUES ('oms-2', 'outage.updated',"
+           " '{\"outage_id\": \"O-8\", \"status\": \"fixed\"}')");
+  engine().outages_once();
+  EXPECT_EQ(tdb.query_value("SELECT status FROM herald.events WHERE event_id = 'oms-1'"), "processed");
+  EXPECT_EQ(tdb.query_value("SELECT status || ':' || (error->>'field') FROM herald.events WHERE event_id = 'oms-2'"),
+            "rejected:data.status");
+  EXPECT_EQ(tdb.query_value("SELECT source FROM herald.outage_history WHERE outage_id = 'O-7'"), "event");
+  EXPECT_EQ(count("outage_id = 'O-7' AND channel = 'sms'"), std::to_string(expected_sms()));
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.outages WHERE outage_id = 'O-8'"), "0");
+  // Billing intake leaves them alone.
+  EXPECT_EQ(engine().intake_once(), 0u);
+}
+
+TEST_F(OutageFanout, OutAfterTheRestorationTextFilesAReportLinkedToTheOutage) {
+  put("O-9", {{"status", "confirmed"}, {"affected", {{"premise_ids", {"P2"}}}}});
+  engine().outages_once();
+  dispatch_all();
+  clock.set(at("2026-11-24T18:00:00Z"));
+  put("O-9", {{"status", "restored"}});
+  engine().outages_once();
+  dispatch_all();
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.conversations WHERE account_id = 'A0002'"), "1");
+
+  engine::InboundSettings settings;
+  engine::ActionRegistry actions;
+  engine::register_builtin_actions(actions);
+  engine::register_service_actions(actions, tdb.db(), std::make_shared<engine::CisClient>(tdb.db(), engine::CisConfig{}));
+  engine::InboundPipeline pipeline(tdb.db(), settings, actions, clock);
+  clock.set(at("2026-11-24T18:05:00Z"));
+  const auto r = pipeline.handle(engine::InboundSms{"twilio", "SM-out-1", "+12175550002", "+12175550000", "out", {}});
+  EXPECT_NE(r.reply.find("outage report for 2 Main St"), std::string::npos) << r.reply;
+  EXPECT_EQ(tdb.query_value("SELECT action FROM herald.inbound_messages WHERE id = " + std::to_string(r.inbound_id)),
+            "outage.report");
+  EXPECT_EQ(tdb.query_value("SELECT account_id || ':' || premise_id || ':' || outage_id FROM herald.outage_reports"),
+            "A0002:P2:O-9");
+  EXPECT_EQ(store::get_outage(tdb.db(), "O-9")->counts.reports, 1);
+}
+
+}  // namespace
+}  // namespace herald
