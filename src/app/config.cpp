@@ -344,6 +344,10 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.integer("outages.workers", o.workers, 0, 4);
   r.duration("outages.poll_interval_ms", o.poll_interval, 10, 600000);
 
+  r.integer("search.batch_size", c.search.batch_size, 0, 100000);
+  r.duration("search.pause_ms", c.search.pause, 0, 600000);
+  r.duration("search.poll_interval_ms", c.search.poll_interval, 10, 600000);
+
   for (auto channel : kAllChannels) {
     const auto key = "channels." + std::string(to_string(channel));
     if (auto v = r.find(key)) c.channels[channel] = split_list(*v);
