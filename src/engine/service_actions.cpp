@@ -208,7 +208,7 @@ ActionResult outage_status(const Services& s, const ActionRequest& r) {
   if (auto other = without_account(s, r)) return *other;
   const auto say = replies_for(s, r);
   const auto outage = store::outage_at_premise(s.db, r.account->premise_id);
-  if (!outage) return answer(say.say(say.texts.no_outage));
+  if (!outage || outage->status == "restored") return answer(say.say(say.texts.no_outage));
   if (!outage->etr) return answer(say.say(say.texts.outage_known_no_etr, {{"status", outage->status}}));
   const auto etr = rules::format_long_time(format_time(*outage->etr), "UTC", r.language).value_or(format_time(*outage->etr));
   return answer(say.say(say.texts.outage_known, {{"status", outage->status}, {"etr", etr}}));

@@ -13,10 +13,10 @@ const char* const kInsertReport =
     "         herald.outage_at_premise($3, $7::timestamptz, true))"
     " ON CONFLICT (inbound_id) WHERE inbound_id IS NOT NULL DO NOTHING RETURNING report_id";
 
-// The newest active outage there (0012_outages.sql), as of now.
+// The newest active outage there, else one restored there within a day (0012_outages.sql).
 const char* const kOutageAtPremise = R"SQL(
 SELECT o.outage_id, o.status, o.etr FROM herald.outages o
-WHERE o.outage_id = herald.outage_at_premise($1, now(), false))SQL";
+WHERE o.outage_id = herald.outage_at_premise($1, now(), true))SQL";
 
 const char* const kReportOfInbound = "SELECT report_id FROM herald.outage_reports WHERE inbound_id = $1::bigint";
 

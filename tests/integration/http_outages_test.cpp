@@ -115,7 +115,7 @@ TEST_F(HttpOutages, CustomerTokensCannotReachOutages) {
   EXPECT_EQ(call("PUT", "/v1/outages/O-9", customer_token("c1"), outage_body({"P-1"})).status, 403);
 }
 
-TEST_F(HttpOutages, TheOutageAtAPremiseIsFoundByIdOrFeederUntilRestored) {
+TEST_F(HttpOutages, TheOutageAtAPremiseIsFoundByIdOrFeederAndForADayAfterItsRestoration) {
   put_customer("c1");  // premise P-c1 on feeder F-12
   EXPECT_FALSE(store::outage_at_premise(db_->db(), "P-c1"));
   ASSERT_EQ(call("PUT", "/v1/outages/O-F", cis_key_, outage_body(Json::array(), {"F-12"})).status, 201);
@@ -125,7 +125,10 @@ TEST_F(HttpOutages, TheOutageAtAPremiseIsFoundByIdOrFeederUntilRestored) {
   EXPECT_EQ(known->status, "confirmed");
   ASSERT_TRUE(known->etr);
   ASSERT_EQ(call("PUT", "/v1/outages/O-F", cis_key_, Json{{"status", "restored"}}).status, 200);
-  EXPECT_FALSE(store::outage_at_premise(db_->db(), "P-c1"));
+  known = store::outage_at_premise(db_->db(), "P-c1");
+  ASSERT_TRUE(known);
+  EXPECT_EQ(known->status, "restored");
+  EXPECT_FALSE(store::outage_at_premise(db_->db(), "P-other"));
   // A report just after restoration still belongs to the outage it answers.
   store::NewOutageReport report;
   report.account_id = "A-c1";

@@ -10,6 +10,7 @@
 #include "herald/source_dir.hpp"
 #include "herald/store/outages.hpp"
 #include "test_db.hpp"
+#include "test_zones.hpp"
 
 namespace herald {
 namespace {
@@ -289,21 +290,28 @@ TEST_F(OutageFanout, OutageUpdatedEventsApplyLikeAPutAndBadOnesAreRejectedNaming
 }
 
 TEST_F(OutageFanout, OutAfterTheRestorationTextFilesAReportLinkedToTheOutage) {
+  // On the real clock (the outage lookup and report linking compare with the database's time),
+  // at a premise where it is daytime now.
+  const auto now = rules::SystemClock().now();
+  clock.set(now);
+  tdb.exec("UPDATE herald.accounts SET timezone = '" + test::daytime_zone() + "' WHERE account_id = 'A0002'");
   put("O-9", {{"status", "confirmed"}, {"affected", {{"premise_ids", {"P2"}}}}});
   engine().outages_once();
   dispatch_all();
-  clock.set(at("2026-11-24T18:00:00Z"));
-  put("O-9", {{"status", "restored"}});
-  engine().outages_once();
-  dispatch_all();
-  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.conversations WHERE account_id = 'A0002'"), "1");
-
   engine::InboundSettings settings;
   engine::ActionRegistry actions;
   engine::register_builtin_actions(actions);
   engine::register_service_actions(actions, tdb.db(), std::make_shared<engine::CisClient>(tdb.db(), engine::CisConfig{}));
   engine::InboundPipeline pipeline(tdb.db(), settings, actions, clock);
-  clock.set(at("2026-11-24T18:05:00Z"));
+  const auto during = pipeline.handle(engine::InboundSms{"twilio", "SM-status-0", "+12175550002", "+12175550000",
+                                                         "STATUS", {}});
+  EXPECT_NE(during.reply.find("confirmed"), std::string::npos) << during.reply;
+  clock.set(now + 1min);
+  put("O-9", {{"status", "restored"}});
+  engine().outages_once();
+  dispatch_all();
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.conversations WHERE account_id = 'A0002'"), "1");
+  clock.set(now + 2min);
   const auto r = pipeline.handle(engine::InboundSms{"twilio", "SM-out-1", "+12175550002", "+12175550000", "out", {}});
   EXPECT_NE(r.reply.find("outage report for 2 Main St"), std::string::npos) << r.reply;
   EXPECT_EQ(tdb.query_value("SELECT action FROM herald.inbound_messages WHERE id = " + std::to_string(r.inbound_id)),
@@ -311,6 +319,10 @@ TEST_F(OutageFanout, OutAfterTheRestorationTextFilesAReportLinkedToTheOutage) {
   EXPECT_EQ(tdb.query_value("SELECT account_id || ':' || premise_id || ':' || outage_id FROM herald.outage_reports"),
             "A0002:P2:O-9");
   EXPECT_EQ(store::get_outage(tdb.db(), "O-9")->counts.reports, 1);
+  // STATUS: it is over.
+  const auto status = pipeline.handle(engine::InboundSms{"twilio", "SM-status-1", "+12175550002", "+12175550000",
+                                                         "STATUS", {}});
+  EXPECT_NE(status.reply.find("no known outage at 2 Main St"), std::string::npos) << status.reply;
 }
 
 }  // namespace

@@ -37,8 +37,10 @@ struct KnownOutage {
   std::optional<TimePoint> etr;
 };
 
-// The newest active outage affecting the premise: by premise id, or by the feeder or ZIP of an
-// account at the premise (a planned outage counts while it is under way).
+// The outage at the premise: the newest active one (by premise id, or by the feeder or ZIP of
+// an account at the premise; a planned outage counts while it is under way), else one restored
+// there within the last day, status "restored" (a report answering "Power is restored" belongs
+// to it; STATUS says there is no outage).
 std::optional<KnownOutage> outage_at_premise(Database& db, std::string_view premise_id);
 
 }  // namespace herald::store
