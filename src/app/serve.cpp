@@ -17,6 +17,7 @@
 #include "herald/domain/metrics.hpp"
 #include "herald/domain/signed_token.hpp"
 #include "herald/engine/engine.hpp"
+#include "herald/engine/report_forwarder.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/rules/templates.hpp"
@@ -167,6 +168,7 @@ int run_serve(const Config& config) {
   std::condition_variable start_cv;
   bool stopping = false;  // guarded by start_mu
   std::optional<engine::Engine> engine;  // guarded by start_mu until stopping
+  std::optional<engine::ReportForwarder> forwarder;  // the same
   std::thread starter([&] {
     auto delay = std::chrono::milliseconds(kFirstRetry);
     DatabaseCheck check;
@@ -188,6 +190,8 @@ int run_serve(const Config& config) {
     });
     engine.emplace(db, engine_config, rules, templates, clock);
     engine->start();
+    forwarder.emplace(db, config.oms, clock, engine_config.instance_id);
+    forwarder->start();
     server.open();
     readiness.set_started();
     spdlog::info("database ready: engine started, API open");
@@ -226,8 +230,12 @@ int run_serve(const Config& config) {
     auto engine_done = std::async(std::launch::async, [&] {
       if (started) engine->stop();
     });
+    auto forwarder_done = std::async(std::launch::async, [&] {
+      if (started) forwarder->stop();
+    });
     server.stop(grace);
     engine_done.wait();
+    forwarder_done.wait();
   });
 
   server.run();

@@ -12,6 +12,7 @@
 #include "herald/engine/service_actions.hpp"
 #include "herald/engine/config.hpp"
 #include "herald/engine/inbound.hpp"
+#include "herald/engine/report_forwarder.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/decide.hpp"
@@ -41,6 +42,8 @@ struct Config {
   engine::CisConfig cis;
   // [services]: the service keywords' reply texts per language and how long their questions wait.
   engine::ServiceActionsConfig services;
+  // [oms]: where outage reports are forwarded; no reports_url: they wait in the outbox.
+  engine::OmsConfig oms;
 };
 
 using Environment = std::map<std::string, std::string>;
