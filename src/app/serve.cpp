@@ -18,6 +18,7 @@
 #include "herald/domain/signed_token.hpp"
 #include "herald/engine/engine.hpp"
 #include "herald/engine/report_forwarder.hpp"
+#include "herald/engine/text_indexer.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/rules/templates.hpp"
@@ -169,6 +170,7 @@ int run_serve(const Config& config) {
   bool stopping = false;  // guarded by start_mu
   std::optional<engine::Engine> engine;  // guarded by start_mu until stopping
   std::optional<engine::ReportForwarder> forwarder;  // the same
+  engine::TextIndexer text_indexer(db, config.search);
   std::thread starter([&] {
     auto delay = std::chrono::milliseconds(kFirstRetry);
     DatabaseCheck check;
@@ -192,6 +194,7 @@ int run_serve(const Config& config) {
     engine->start();
     forwarder.emplace(db, config.oms, clock, engine_config.instance_id);
     forwarder->start();
+    text_indexer.start();
     server.open();
     readiness.set_started();
     spdlog::info("database ready: engine started, API open");
@@ -228,6 +231,7 @@ int run_serve(const Config& config) {
       grace -= config.drain_delay;
     }
     auto engine_done = std::async(std::launch::async, [&] {
+      text_indexer.stop();
       if (started) engine->stop();
     });
     auto forwarder_done = std::async(std::launch::async, [&] {

@@ -13,6 +13,7 @@
 #include "herald/engine/config.hpp"
 #include "herald/engine/inbound.hpp"
 #include "herald/engine/report_forwarder.hpp"
+#include "herald/engine/text_indexer.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/decide.hpp"
@@ -44,6 +45,8 @@ struct Config {
   engine::ServiceActionsConfig services;
   // [oms]: where outage reports are forwarded; no reports_url: they wait in the outbox.
   engine::OmsConfig oms;
+  // [search]: the text indexer that feeds the message log's text search.
+  engine::TextIndexerConfig search;
 };
 
 using Environment = std::map<std::string, std::string>;
