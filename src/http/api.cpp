@@ -66,6 +66,8 @@ const RouteSpec kRoutes[] = {
     {"PUT", "/v1/outages/{outage_id}", Access::cis_or_admin, handlers::put_outage},
     {"GET", "/v1/outages/{outage_id}", Access::cis_or_admin, handlers::get_outage},
     {"GET", "/v1/outages", Access::cis_or_admin, handlers::list_outages},
+    {"POST", "/v1/outage-reports", Access::cis_or_admin, handlers::post_outage_report},
+    {"GET", "/v1/outage-reports", Access::cis_or_admin, handlers::list_outage_reports},
 
     {"GET", "/v1/messages", Access::admin, handlers::list_messages},
     {"GET", "/v1/messages/{message_id}", Access::admin, handlers::get_message},

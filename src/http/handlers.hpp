@@ -89,6 +89,9 @@ Response get_event(Context&);
 Response put_outage(Context&);
 Response get_outage(Context&);
 Response list_outages(Context&);
+// outage reports (cis | admin): handlers_outage_reports.cpp
+Response post_outage_report(Context&);
+Response list_outage_reports(Context&);
 
 // admin
 Response list_messages(Context&);
