@@ -14,6 +14,7 @@ const std::set<std::string> kSections = {"database", "http",     "auth",     "ut
                                          "intake",   "dispatch", "channels", "gateways", "server",
                                          "cis",
                                          "contacts",
+                                         "voice",
                                          "services"};
 
 std::string lower(std::string s) {

@@ -13,6 +13,7 @@
 #include "herald/engine/config.hpp"
 #include "herald/engine/inbound.hpp"
 #include "herald/gateways/gateway.hpp"
+#include "herald/gateways/twilio_voice.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/decide.hpp"
 
@@ -41,6 +42,8 @@ struct Config {
   engine::CisConfig cis;
   // [services]: the service keywords' reply texts per language and how long their questions wait.
   engine::ServiceActionsConfig services;
+  // [voice]: how calls speak each language, their prompts and texts, how long they wait for keys.
+  gateways::VoiceSettings voice = gateways::default_voice_settings();
 };
 
 using Environment = std::map<std::string, std::string>;
