@@ -49,7 +49,7 @@ def herald(start_herald, fake_twilio, voice_config):
 
 
 def voice_customer(h, cid, phone, language="en"):
-    create_customer(h.cis, cid, preferences(outage=("voice",), language=language), phone=phone, voice=True,
+    create_customer(h.cis, cid, preferences(billing=("sms",), outage=("voice",), other=("sms",), language=language), phone=phone, voice=True,
                     account_id=f"A-{cid}", tz=daytime_zone())
 
 
