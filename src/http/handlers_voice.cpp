@@ -12,7 +12,6 @@
 #include <spdlog/spdlog.h>
 
 #include "handlers.hpp"
-#include "herald/domain/text.hpp"
 #include "herald/engine/inbound.hpp"
 #include "herald/gateways/encoding.hpp"
 #include "herald/gateways/twilio_voice.hpp"
@@ -52,6 +51,7 @@ Response twilio_voice(Context& ctx) {
     return error_response(ErrorKind::forbidden, "invalid_signature", "X-Twilio-Signature does not verify");
   }
   if (auto bad = reject_unstorable_parameters(ctx)) return error_response(*bad);
+  if (auto bad = reject_unstorable_form(params)) return error_response(*bad);
   const auto message_id = positive_integer(ctx.query_value("message"));
   if (!message_id) return error_response(invalid("message", "invalid_parameter", "message must be a message id"));
   const auto round_text = ctx.query_value("gather");
@@ -105,10 +105,6 @@ Response twilio_voice(Context& ctx) {
   keys.from = message->address;
   keys.to = form_value(params, "From");
   keys.body = form_value(params, "Digits");
-  const std::pair<const char*, const std::string*> fields[] = {
-      {"CallSid", &keys.provider_message_id}, {"From", &keys.to}, {"Digits", &keys.body}};
-  for (const auto& [field, value] : fields)
-    if (auto bad = reject_unstorable_text(*value, field)) return error_response(*bad);
   const auto result = ctx.services.inbound->handle(keys);
   if (!result.reply.empty()) return twiml(gateways::reply_twiml(script.speech, result.reply));
   if (*round <= voice.gather_rounds && !script.choices.empty()) return twiml(gateways::ask_again_twiml(script));

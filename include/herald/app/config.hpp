@@ -12,6 +12,7 @@
 #include "herald/engine/service_actions.hpp"
 #include "herald/engine/config.hpp"
 #include "herald/engine/inbound.hpp"
+#include "herald/engine/text_indexer.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/gateways/twilio_voice.hpp"
 #include "herald/http/server.hpp"
@@ -42,8 +43,13 @@ struct Config {
   engine::CisConfig cis;
   // [services]: the service keywords' reply texts per language and how long their questions wait.
   engine::ServiceActionsConfig services;
+<<<<<<< HEAD
   // [voice]: how calls speak each language, their prompts and texts, how long they wait for keys.
   gateways::VoiceSettings voice = gateways::default_voice_settings();
+=======
+  // [search]: the text indexer that feeds the message log's text search.
+  engine::TextIndexerConfig search;
+>>>>>>> main
 };
 
 using Environment = std::map<std::string, std::string>;
