@@ -14,13 +14,9 @@ const std::set<std::string> kSections = {"database", "http",     "auth",     "ut
                                          "intake",   "dispatch", "channels", "gateways", "server",
                                          "cis",
                                          "contacts",
-<<<<<<< HEAD
                                          "voice",
-                                         "services"};
-=======
                                          "services",
                                          "search"};
->>>>>>> main
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -43,13 +43,10 @@ struct Config {
   engine::CisConfig cis;
   // [services]: the service keywords' reply texts per language and how long their questions wait.
   engine::ServiceActionsConfig services;
-<<<<<<< HEAD
   // [voice]: how calls speak each language, their prompts and texts, how long they wait for keys.
   gateways::VoiceSettings voice = gateways::default_voice_settings();
-=======
   // [search]: the text indexer that feeds the message log's text search.
   engine::TextIndexerConfig search;
->>>>>>> main
 };
 
 using Environment = std::map<std::string, std::string>;
