@@ -12,6 +12,7 @@
 #include "herald/engine/service_actions.hpp"
 #include "herald/engine/config.hpp"
 #include "herald/engine/inbound.hpp"
+#include "herald/engine/report_forwarder.hpp"
 #include "herald/engine/text_indexer.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/gateways/twilio_voice.hpp"
@@ -45,6 +46,8 @@ struct Config {
   engine::ServiceActionsConfig services;
   // [voice]: how calls speak each language, their prompts and texts, how long they wait for keys.
   gateways::VoiceSettings voice = gateways::default_voice_settings();
+  // [oms]: where outage reports are forwarded; no reports_url: they wait in the outbox.
+  engine::OmsConfig oms;
   // [search]: the text indexer that feeds the message log's text search.
   engine::TextIndexerConfig search;
 };
