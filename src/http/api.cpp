@@ -63,6 +63,9 @@ const RouteSpec kRoutes[] = {
     {"POST", "/v1/events/batch", Access::cis_or_admin, handlers::post_event_batch},
     {"GET", "/v1/events/{event_id}", Access::cis_or_admin, handlers::get_event},
 
+    {"POST", "/v1/outage-reports", Access::cis_or_admin, handlers::post_outage_report},
+    {"GET", "/v1/outage-reports", Access::cis_or_admin, handlers::list_outage_reports},
+
     {"GET", "/v1/messages", Access::admin, handlers::list_messages},
     {"GET", "/v1/messages/{message_id}", Access::admin, handlers::get_message},
     {"GET", "/v1/reports/volume", Access::admin, handlers::volume_report},

@@ -85,6 +85,10 @@ Response post_event(Context&);
 Response post_event_batch(Context&);
 Response get_event(Context&);
 
+// outage reports (cis | admin): handlers_outage_reports.cpp
+Response post_outage_report(Context&);
+Response list_outage_reports(Context&);
+
 // admin
 Response list_messages(Context&);
 Response get_message(Context&);
