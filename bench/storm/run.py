@@ -178,7 +178,8 @@ def main() -> int:
     results: dict = {"customers": a.customers}
     try:
         env = {"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log",
-               "HERALD_HTTP_BODY_LIMIT": str(64 << 20), "HERALD_LOG_LEVEL": "warn"}
+               "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "10000000", "HERALD_GATEWAYS_LOG_BURST": "10000000",
+               "HERALD_HTTP_BODY_LIMIT": str(64 << 20), "HERALD_SERVER_LOG_LEVEL": "warn"}
         herald = Heraldd(find_heraldd(a.heraldd), pg.url(), env)
         herald.migrate()
         herald.provision_keys()

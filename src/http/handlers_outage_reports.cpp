@@ -78,6 +78,10 @@ Response list_outage_reports(Context& ctx) {
   store::OutageReportFilter f;
   f.outage_id = ctx.query_value("outage_id");
   f.premise_id = ctx.query_value("premise_id");
+  // An admin looks for the reports the OMS never took with ?forwarding=abandoned.
+  f.forwarding = ctx.query_value("forwarding");
+  if (!f.forwarding.empty() && f.forwarding != "pending" && f.forwarding != "delivered" && f.forwarding != "abandoned")
+    return error_response(invalid("forwarding", "invalid_value", "forwarding must be pending, delivered or abandoned"));
   auto from = time_param(ctx, "from");
   if (!from) return error_response(from.error());
   auto to = time_param(ctx, "to");

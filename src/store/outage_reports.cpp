@@ -124,11 +124,13 @@ OutageReportPage list_outage_reports(Database& db, const OutageReportFilter& f) 
                           "   AND (NULLIF($3, '') IS NULL OR r.created_at >= NULLIF($3, '')::timestamptz)"
                           "   AND (NULLIF($4, '') IS NULL OR r.created_at < NULLIF($4, '')::timestamptz)"
                           "   AND ($5::bigint = 0 OR r.id < $5::bigint)"
+                          "   AND ($7 = '' OR f.state = $7)"
                           " ORDER BY r.id DESC LIMIT $6::integer";
   return in_transaction(db, [&](pqxx::work& w) {
     OutageReportPage page;
     const auto rows = w.exec_params(sql, f.outage_id, f.premise_id, f.from ? format_time(*f.from) : std::string(),
-                                    f.to ? format_time(*f.to) : std::string(), f.before_id, limit + 1);
+                                    f.to ? format_time(*f.to) : std::string(), f.before_id, limit + 1,
+                                    f.forwarding);
     for (const auto& row : rows) {
       if (static_cast<int>(page.items.size()) == limit) {
         page.next_before_id = page.items.back().id;

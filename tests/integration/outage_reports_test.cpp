@@ -235,6 +235,11 @@ TEST_F(OutageReports, ForwardIsAbandonedOnlyAfterTheMaxAgeAndShownSo) {
   EXPECT_EQ(f["last_error"], "http_503");
   EXPECT_TRUE(f["completed_at"].is_string());
   EXPECT_TRUE(f["next_attempt_at"].is_null());
+  const auto abandoned = listed("?forwarding=abandoned");
+  ASSERT_EQ(abandoned["items"].size(), 1u);
+  EXPECT_EQ(abandoned["items"][0]["report_id"], report_id);
+  EXPECT_TRUE(listed("?forwarding=pending")["items"].empty());
+  EXPECT_EQ(call("GET", "/v1/outage-reports?forwarding=lost", admin_key_).json()["error"]["field"], "forwarding");
   clock_.advance(3600s);
   EXPECT_EQ(forwarder.forward_once(), 0u);  // never tried again
 }

@@ -58,6 +58,7 @@ struct OutageReportRow {
 
 struct OutageReportFilter {
   std::string outage_id, premise_id;  // "" : any
+  std::string forwarding;             // pending, delivered, abandoned; "" : any
   std::optional<TimePoint> from, to;  // created_at in [from, to)
   int limit = 50;
   std::int64_t before_id = 0;  // 0: from the newest
