@@ -2,10 +2,11 @@
 -- lane by lane (0 verification codes, 1 urgent safety notices, 2 outage messages, 3 billing
 -- and the rest), oldest due first within a lane.
 --
--- Each writer of queue rows sets the lane from the message's type (EventTypeRule's lane,
--- config `[rules.types."X"] lane`; store code passes static_cast<int>(Lane)). The default is
--- the lowest lane, so a writer that leaves it out can never overtake a code or a safety notice.
-ALTER TABLE herald.message_queue ADD COLUMN lane smallint NOT NULL DEFAULT 3;
+-- Intake, the verification code and the area notices set the lane from the message's type
+-- (rules::event_lane; config `[rules.types."X"] lane`; store code passes static_cast<int>(Lane)).
+-- A row written without one is an outage message (the outage fan-out writes its queue rows
+-- set-based): the default is the outage lane, below codes and urgent notices.
+ALTER TABLE herald.message_queue ADD COLUMN lane smallint NOT NULL DEFAULT 2;
 ALTER TABLE herald.message_queue ADD CONSTRAINT message_queue_lane CHECK (lane BETWEEN 0 AND 3);
 
 -- Rows already waiting get the lane of the built-in rules (a type's configured lane takes
