@@ -26,8 +26,8 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
-from herald_e2e import PG_BIN, Api, Heraldd, find_heraldd  # noqa: E402
-from run import BenchPostgres  # noqa: E402  (bench/load/run.py: a private durable cluster)
+from herald_e2e import PG_BIN, Api, Heraldd, find_heraldd, poll  # noqa: E402
+from run import INDEX_BEHIND, BenchPostgres  # noqa: E402  (bench/load/run.py: a private durable cluster)
 
 FIRST = ["Ada", "Grace", "Alan", "Maria", "Jose", "Wei", "Amara", "Olga", "Priya", "Kenji", "Fatima", "Liam",
          "Noah", "Emma", "Sofia", "Mateo", "Chloe", "Omar", "Ines", "Tariq", "Hana", "Lucas", "Zoe", "Ravi"]
@@ -250,6 +250,15 @@ def write_cost(pg: BenchPostgres, rows: int) -> dict:
     return {"rows": rows, "with_rows_per_s": with_0010, "without_rows_per_s": without}
 
 
+def add_tail(pg: BenchPostgres, rows: int) -> None:
+    """Messages the text indexer has not reached: copies of the newest rows, stamped now."""
+    path = os.path.join(pg.dir, "tail.copy")
+    stamped = MESSAGE_COLUMNS.replace("created_at, updated_at, sent_at", "now(), now(), CASE WHEN sent_at IS NULL THEN NULL ELSE now() END")
+    pg.psql(f"COPY (SELECT {stamped} FROM herald.messages ORDER BY id DESC LIMIT {rows}) TO '{path}'")
+    pg.psql(f"COPY herald.messages ({MESSAGE_COLUMNS}) FROM '{path}'")
+    pg.psql("ANALYZE herald.messages")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--messages", type=int, default=1_000_000)
@@ -257,6 +266,8 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=180, help="the history's span, ending now")
     ap.add_argument("--requests", type=int, default=200, help="requests per row of the table")
     ap.add_argument("--deep-pages", type=int, default=40, help="pages of 500 walked to reach the deep page")
+    ap.add_argument("--tail", type=int, default=20_000,
+                    help="messages added with the text indexer off, for the q rows measured above its watermark")
     ap.add_argument("--heraldd", help="heraldd binary (default: $HERALD_BIN, else build/src/app/heraldd)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--json", help="also write the results here")
@@ -279,6 +290,14 @@ def main() -> None:
         print(f"generated {args.messages:,} messages for {customers:,} customers over {args.days} days "
               f"in {time.monotonic() - t0:.0f} s; postgres on port {pg.port}", flush=True)
         herald.start()
+        # The text indexer backfills the history (migration 0018) at its own pace, the pace it
+        # keeps beside intake and dispatch; the searches below read its index.
+        t0 = time.monotonic()
+        poll(lambda: int(pg.psql(INDEX_BEHIND)) <= 0, timeout=7200, interval=1, what="text indexer caught up")
+        backfill_s = time.monotonic() - t0
+        print(f"text indexer backfilled {args.messages:,} messages in {backfill_s:.0f} s = "
+              f"{args.messages / backfill_s:,.0f} messages/s", flush=True)
+        pg.psql("VACUUM ANALYZE herald.message_text")
         api = herald.admin
         rng = random.Random(args.seed + 1)
 
@@ -312,9 +331,12 @@ def main() -> None:
             ("type + status", lambda: "type=payment.declined&status=failed"),
             ("channel + status + old week", lambda: "channel=email&status=undelivered&" + old_week),
             ("topic + q", lambda: "topic=billing&q=declined"),
+            ("customer + q", lambda: f"customer_id=C-{some_customer()}&q=account"),
+            ("status + q", lambda: "status=failed&q=declined"),
             ("type + q + old week", lambda: "type=bill.ready&q=due&" + old_week),
         ]
-        results = {"messages": args.messages, "customers": customers, "requests": args.requests, "rows": []}
+        results = {"messages": args.messages, "customers": customers, "requests": args.requests, "rows": [],
+                   "index_backfill_per_s": args.messages / backfill_s}
 
         baseline = time_requests(api, [f"/v1/messages/{rng.randint(1, max_id)}" for _ in range(args.requests)])
         base_p99 = percentile(baseline, 99)
@@ -334,6 +356,19 @@ def main() -> None:
             if cursor:
                 row(name, time_requests(api, [f"/v1/messages?{query}&cursor={cursor}"] * args.requests),
                     f"after {depth:,}")
+
+        if args.tail:
+            # The same text searches while the indexer is behind: heraldd again with it off, and
+            # --tail new messages above the watermark that every q request scans.
+            herald.terminate()
+            herald.env["HERALD_SEARCH_BATCH_SIZE"] = "0"
+            add_tail(pg, args.tail)
+            herald.start()
+            api = herald.admin
+            print(f"\nq with {args.tail:,} messages above the text index's watermark:")
+            for name, make in [f for f in filters if f[0].startswith("q=") or " q" in f[0]]:
+                name = f"{name} [{args.tail:,} behind]"
+                row(name, time_requests(api, ["/v1/messages?" + make() for _ in range(args.requests)]), "first")
 
         print(f"\n{'GET /v1/customers?q=…':<34} {'':>12} {'p50 ms':>8} {'p99 ms':>8} {'p99/pk':>8}")
         searches = [

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -107,6 +108,40 @@ class PsqlSession:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+
+
+# How far the text indexer (migration 0018) runs behind: message ids above its watermark, which
+# searches scan instead of reading the trigram index.
+INDEX_BEHIND = ("SELECT coalesce((SELECT max(id) FROM herald.messages), 0)"
+                " - coalesce((SELECT max(indexed_through) FROM herald.message_text_state), 0)")
+
+
+class IndexLag:
+    """Samples INDEX_BEHIND once a second on its own psql session while a phase runs."""
+
+    def __init__(self, pg: "BenchPostgres"):
+        self.session = pg.watcher()
+        self.samples: list[int] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            self.samples.append(int(self.session.value(INDEX_BEHIND)))
+            self.done.wait(1.0)
+
+    def stop(self) -> int:
+        """The most it was behind during the phase."""
+        self.done.set()
+        self.thread.join()
+        self.session.close()
+        return max(self.samples, default=0)
+
+
+def text_indexer_on(pg: "BenchPostgres", env: dict) -> bool:
+    return env.get("HERALD_SEARCH_BATCH_SIZE", "") != "0" and \
+        pg.psql("SELECT to_regclass('herald.message_text_state') IS NOT NULL") == "t"
 
 
 # Whether anything is still pending, asked through indexes: a sequential scan of a queue would
@@ -436,6 +471,8 @@ def main() -> None:
 
         # Phase 2: intake alone turns them into messages (dispatch.workers = 0).
         restart(dispatch=0)
+        indexing = text_indexer_on(pg, herald.env)
+        lag = IndexLag(pg) if indexing else None
         cpu_before = cpu_seconds(herald.pid, pg)
         watch = pg.watcher()
         poll(lambda: watch.value(PENDING_EVENTS) == "f", timeout=1800, interval=0.5,
@@ -447,11 +484,14 @@ def main() -> None:
                              "row_width_bytes": p2["row_width_bytes"],
                              **cpu_per_message(cpu_before, cpu_after, p2["messages"])}
         peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+        if lag:
+            results["phase2"]["index_behind_max"] = lag.stop()
         print(f"phase 2 (intake only): {results['phase2']}", flush=True)
 
         # Phase 3: dispatch alone sends them (intake.workers = 0).
         pg.psql("VACUUM ANALYZE herald.messages")
         restart(intake=0)
+        lag = IndexLag(pg) if indexing else None
         started = time.monotonic()
         cpu_before = cpu_seconds(herald.pid, pg)
         wait_all_sent(pg, 2 * events, "event_id LIKE 'p1-%'", timeout=1800)
@@ -461,10 +501,13 @@ def main() -> None:
                              "end_to_end_per_s": p3["sent"] / (time.monotonic() - started),
                              **cpu_per_message(cpu_before, cpu_after, p3["sent"])}
         peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
+        if lag:
+            results["phase3"]["index_behind_max"] = lag.stop()
         print(f"phase 3 (dispatch only): {results['phase3']}", flush=True)
 
         # Phase 4: as many events again over the API, with intake and dispatch running alongside.
         restart()
+        lag = IndexLag(pg) if indexing else None
         t0, t1 = post_events(herald.base_url, herald.cis_key, events, args.customers, "p4", args.clients)
         p4_accepted = events / (t1 - t0)
         print(f"phase 4 (all together): {events} events accepted in {t1 - t0:.2f} s = {p4_accepted:,.0f}/s",
@@ -477,6 +520,16 @@ def main() -> None:
         metrics = herald.public.get("/metrics").text
         p4["metrics_dispatched_sent"] = metric_sum(metrics, "herald_messages_dispatched_total", outcome="sent")
         results["phase4"] = p4
+        if lag:
+            p4["index_behind_max"] = lag.stop()
+            # The indexer catching up once the burst is over: its rate with the machine to itself.
+            behind = int(pg.psql(INDEX_BEHIND))
+            caught_up = time.monotonic()
+            poll(lambda: int(pg.psql(INDEX_BEHIND)) <= 0, timeout=1800, interval=0.5, what="text indexer caught up")
+            took = time.monotonic() - caught_up
+            p4["index_behind_when_drained"] = behind
+            p4["index_catch_up_s"] = took
+            p4["index_catch_up_per_s"] = behind / took if took > 0 else float("nan")
         peak_kb = max(peak_kb, vm_hwm_kb(herald.pid))
         print(f"phase 4 (all together): {p4}", flush=True)
 
@@ -546,6 +599,14 @@ def report(r: dict) -> None:
         p = r[phase]
         print(f"CPU per message, {label}: heraldd {p['heraldd_cpu_us_per_message']:.0f} µs, "
               f"Postgres {p['postgres_cpu_us_per_message']:.0f} µs")
+    if "index_behind_max" in r["phase2"]:
+        p4 = r["phase4"]
+        print(f"text indexer, most message ids behind: intake only {r['phase2']['index_behind_max']:,}, "
+              f"dispatch only {r['phase3']['index_behind_max']:,}, all together {p4['index_behind_max']:,}; "
+              f"{p4['index_behind_when_drained']:,} behind when phase 4 drained, caught up in "
+              f"{p4['index_catch_up_s']:.1f} s = {p4['index_catch_up_per_s']:,.0f} messages/s")
+    else:
+        print("text indexer: off")
     print(f"heraldd peak RSS (VmHWM): {r['peak_rss_mb']:.0f} MB; exit code after SIGTERM: {r['heraldd_exit']}")
     print(f"average message row: {r['phase2']['row_width_bytes']} bytes")
 

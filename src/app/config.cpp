@@ -335,6 +335,10 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.integer("dispatch.breaker_failures", d.breaker_failures, 1, 1000);
   r.duration("dispatch.breaker_open_seconds", d.breaker_open, 1, 3600);
 
+  r.integer("search.batch_size", c.search.batch_size, 0, 100000);
+  r.duration("search.pause_ms", c.search.pause, 0, 600000);
+  r.duration("search.poll_interval_ms", c.search.poll_interval, 10, 600000);
+
   for (auto channel : kAllChannels) {
     const auto key = "channels." + std::string(to_string(channel));
     if (auto v = r.find(key)) c.channels[channel] = split_list(*v);

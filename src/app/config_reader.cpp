@@ -14,7 +14,8 @@ const std::set<std::string> kSections = {"database", "http",     "auth",     "ut
                                          "intake",   "dispatch", "channels", "gateways", "server",
                                          "cis",
                                          "contacts",
-                                         "services"};
+                                         "services",
+                                         "search"};
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -17,6 +17,7 @@
 #include "herald/domain/metrics.hpp"
 #include "herald/domain/signed_token.hpp"
 #include "herald/engine/engine.hpp"
+#include "herald/engine/text_indexer.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/rules/templates.hpp"
@@ -167,6 +168,7 @@ int run_serve(const Config& config) {
   std::condition_variable start_cv;
   bool stopping = false;  // guarded by start_mu
   std::optional<engine::Engine> engine;  // guarded by start_mu until stopping
+  engine::TextIndexer text_indexer(db, config.search);
   std::thread starter([&] {
     auto delay = std::chrono::milliseconds(kFirstRetry);
     DatabaseCheck check;
@@ -188,6 +190,7 @@ int run_serve(const Config& config) {
     });
     engine.emplace(db, engine_config, rules, templates, clock);
     engine->start();
+    text_indexer.start();
     server.open();
     readiness.set_started();
     spdlog::info("database ready: engine started, API open");
@@ -224,6 +227,7 @@ int run_serve(const Config& config) {
       grace -= config.drain_delay;
     }
     auto engine_done = std::async(std::launch::async, [&] {
+      text_indexer.stop();
       if (started) engine->stop();
     });
     server.stop(grace);

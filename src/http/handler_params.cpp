@@ -52,4 +52,12 @@ std::optional<ApiError> reject_unstorable_parameters(const Context& ctx) {
   return std::nullopt;
 }
 
+std::optional<ApiError> reject_unstorable_form(const std::vector<std::pair<std::string, std::string>>& fields) {
+  for (const auto& [name, value] : fields) {
+    if (auto bad = reject_unstorable_text(name, "form field name")) return bad;
+    if (auto bad = reject_unstorable_text(value, name)) return bad;
+  }
+  return std::nullopt;
+}
+
 }  // namespace herald::http

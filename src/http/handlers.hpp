@@ -52,6 +52,8 @@ Result<PageParams> page_params(const Context& ctx);
 // holding a NUL), as an error naming it. The router checks every authenticated request; open
 // routes (webhooks) call it after checking their own credential, so a bad token is a 403 first.
 std::optional<ApiError> reject_unstorable_parameters(const Context& ctx);
+// The same for the fields of a provider's form post (checked after its signature).
+std::optional<ApiError> reject_unstorable_form(const std::vector<std::pair<std::string, std::string>>& fields);
 
 namespace handlers {
 

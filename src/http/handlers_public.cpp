@@ -137,6 +137,8 @@ Response twilio_status(Context& ctx) {
     return error_response(ErrorKind::forbidden, "invalid_signature", "X-Twilio-Signature does not verify");
   }
 
+  // Every field is kept with the receipt (as JSON), so each must be text Postgres can store.
+  if (auto bad = reject_unstorable_form(params)) return error_response(*bad);
   const auto sid = form_value(params, "MessageSid");
   auto status_text = form_value(params, "MessageStatus");
   if (status_text.empty()) status_text = form_value(params, "SmsStatus");
@@ -174,11 +176,8 @@ Response twilio_sms(Context& ctx) {
   sms.from = form_value(params, "From");
   sms.to = form_value(params, "To");
   sms.body = form_value(params, "Body");
+  if (auto bad = reject_unstorable_form(params)) return error_response(*bad);
   if (sms.from.empty()) return error_response(invalid("From", "missing_field", "From is required"));
-  const std::pair<const char*, const std::string*> fields[] = {
-      {"MessageSid", &sms.provider_message_id}, {"From", &sms.from}, {"To", &sms.to}, {"Body", &sms.body}};
-  for (const auto& [field, value] : fields)
-    if (auto bad = reject_unstorable_text(*value, field)) return error_response(*bad);
   const auto result = ctx.services.inbound->handle(sms);
   std::string twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   twiml += result.reply.empty() ? "<Response></Response>" : "<Response><Message>" + xml_escape(result.reply) + "</Message></Response>";

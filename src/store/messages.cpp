@@ -12,9 +12,9 @@ namespace {
 
 // One statement for every filter combination: an empty parameter switches its filter off.
 // Parameters are bound at plan time (unnamed statement), so Postgres folds the switched-off
-// filters away and picks the index of the ones left (customer, account, address, type, the
-// trigram index of subject and body, or the primary key between the id bounds of a date range).
-// The q expression is the one 0010_history_indexes.sql indexes. A date range arrives with its
+// filters away and picks the index of the ones left (customer, account, address, type, or the
+// primary key between the id bounds of a date range); q has statements of its own (below).
+// A date range arrives with its
 // id bounds ($11, $13, see below), which already narrow the walk to the range; created_at is
 // then only checked, written so that no index applies: the planner takes the id and created_at
 // conditions for independent, underestimates the rows left by far and would otherwise fetch the
@@ -22,7 +22,7 @@ namespace {
 const char* const kSummaryColumns =
     "SELECT m.id, m.created_at, m.customer_id, m.account_id, m.channel, m.address, m.type, m.topic, m.status,"
     " m.suppression_reason, m.gateway, left(m.body, 80), m.event_id, m.attempts, m.not_before, m.sent_at";
-const char* const kFilters =
+const std::string kFiltersButText =
     " WHERE ($1 = '' OR m.customer_id = $1)"
     "   AND ($2 = '' OR m.account_id = $2)"
     "   AND ($3 = '' OR m.address = $3)"
@@ -30,9 +30,10 @@ const char* const kFilters =
     "   AND ($5 = '' OR m.type = $5)"
     "   AND ($6 = '' OR m.topic = $6)"
     "   AND ($7 = '' OR m.status = $7)"
-    "   AND ($8 = '' OR (m.subject || ' ' || m.body) ILIKE '%' || $8 || '%')"
     "   AND (NULLIF($9, '') IS NULL OR m.created_at + interval '0 s' >= NULLIF($9, '')::timestamptz)"
     "   AND (NULLIF($10, '') IS NULL OR m.created_at + interval '0 s' < NULLIF($10, '')::timestamptz)";
+// The text q matches: the expression the text indexer copies into message_text (message_text.cpp).
+const std::string kFilters = kFiltersButText + "   AND ($8 = '' OR (m.subject || ' ' || m.body) ILIKE '%' || $8 || '%')";
 
 // Without a rare status: newest first along whatever index the other filters choose.
 const std::string kListMessages = std::string(kSummaryColumns) + " FROM herald.messages m" + kFilters +
@@ -55,7 +56,46 @@ const std::string kListQueuedMessages =
     "   AND ($11::bigint = 0 OR q.message_id < $11::bigint) AND q.message_id > $13::bigint"
     " ORDER BY q.message_id DESC LIMIT $12::integer";
 
-const std::string& list_statement(const std::optional<MessageStatus>& status) {
+// q: the text indexer (message_text.cpp) keeps herald.message_text, with its trigram index, for
+// every message up to its watermark; the messages above it are scanned. Each side keeps to its
+// own side of the watermark, read once per statement (one snapshot: the watermark and the text
+// rows it covers commit together), so a search is complete, whatever the indexer's lag, and no
+// message is listed twice. The scan walks the primary key down from the newest message to the
+// watermark only.
+const char* const kWatermark =
+    "WITH w AS MATERIALIZED (SELECT coalesce(max(indexed_through), 0) AS through FROM herald.message_text_state) ";
+const char* const kTextMatch = " AND $8 <> '' AND t.text ILIKE '%' || $8 || '%' AND t.message_id <= (SELECT through FROM w)"
+                               " AND ($11::bigint = 0 OR t.message_id < $11::bigint) AND t.message_id > $13::bigint";
+const std::string kTailScan = std::string(" UNION ALL (") + kSummaryColumns + " FROM herald.messages m" + kFilters +
+                              "   AND m.id > (SELECT through FROM w)"
+                              "   AND ($11::bigint = 0 OR m.id < $11::bigint) AND m.id > $13::bigint"
+                              "   ORDER BY m.id DESC LIMIT $12::integer)"
+                              " ORDER BY 1 DESC LIMIT $12::integer";
+
+// q alone: the newest matches are taken from the narrow table first and only they are joined,
+// so a word found in 20,000 messages reads 20,000 short text rows and 51 messages. (Every text
+// row has its message: a delete removes its text in the same transaction, see 0018.)
+const std::string kSearchText =
+    std::string(kWatermark) + "(" + kSummaryColumns +
+    " FROM (SELECT t.message_id FROM herald.message_text t WHERE true" + kTextMatch +
+    "       ORDER BY t.message_id DESC LIMIT $12::integer) hit"
+    " JOIN herald.messages m ON m.id = hit.message_id" + kFiltersButText +
+    " ORDER BY m.id DESC LIMIT $12::integer)" + kTailScan;
+
+// q with other filters: joined before the page is cut, so the planner starts from whichever
+// side is narrower (a customer's messages, or the text matches).
+const std::string kSearchTextFiltered =
+    std::string(kWatermark) + "(" + kSummaryColumns +
+    " FROM herald.message_text t JOIN herald.messages m ON m.id = t.message_id" + kFiltersButText + kTextMatch +
+    " ORDER BY t.message_id DESC LIMIT $12::integer)" + kTailScan;
+
+const std::string& list_statement(const MessageFilter& f) {
+  if (!f.q.empty()) {
+    const bool q_alone = f.customer_id.empty() && f.account_id.empty() && f.address.empty() && f.type.empty() &&
+                         !f.channel && !f.topic && !f.status && !f.from && !f.to;
+    return q_alone ? kSearchText : kSearchTextFiltered;
+  }
+  const auto& status = f.status;
   if (!status) return kListMessages;
   switch (*status) {
     case MessageStatus::failed:
@@ -222,7 +262,7 @@ MessagePage list_messages(Database& db, const MessageFilter& f) {
       if (!r.empty()) after_id = r[0][0].as<std::int64_t>();
     }
     // One row more than asked tells whether there is a next page.
-    const auto rows = n.exec_params(list_statement(f.status), f.customer_id, f.account_id, f.address, filter_text(f.channel),
+    const auto rows = n.exec_params(list_statement(f), f.customer_id, f.account_id, f.address, filter_text(f.channel),
                                     f.type, filter_text(f.topic), filter_text(f.status), like_escape(f.q),
                                     f.from ? format_time(*f.from) : "", f.to ? format_time(*f.to) : "",
                                     before_id, limit + 1, after_id);

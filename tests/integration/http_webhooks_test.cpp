@@ -73,6 +73,18 @@ TEST_F(HttpWebhooks, BadOrMissingSignatureIsForbiddenAndStoresNothing) {
   EXPECT_EQ(receipts(), "0");
 }
 
+// A field that is not UTF-8 (here a Latin-1 byte in ErrorMessage) cannot be kept with the
+// receipt: a 422 naming it, nothing stored, instead of a 500 from the JSON encoder.
+TEST_F(HttpWebhooks, CallbackWithAFieldThatIsNotUtf8IsRefusedByName) {
+  auto id = sent_message("sent", "SM77");
+  gateways::FormParams params = {{"MessageSid", "SM77"}, {"MessageStatus", "delivered"}, {"ErrorMessage", "caf\xe9"}};
+  auto r = post_status(params, sign(params));
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("ErrorMessage"), std::string::npos) << r.body;
+  EXPECT_EQ(status_of(id), "sent");
+  EXPECT_EQ(receipts(), "0");
+}
+
 TEST_F(HttpWebhooks, UnsubscribePageThenPostSwitchesTheTopicOff) {
   put_customer("c1");
   auto token = sign_token({{"c", 1},

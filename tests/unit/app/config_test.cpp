@@ -57,6 +57,21 @@ TEST_F(ConfigFile, RateLimitsComeFromTheirTableAndTheEnvironment) {
   EXPECT_EQ(c->http.rate_limits.admin.per_second, http::RateLimits{}.admin.per_second);
 }
 
+TEST_F(ConfigFile, TextIndexerComesFromItsTableAndTheEnvironment) {
+  const auto c = load_config(write("[search]\nbatch_size = 2000\npause_ms = 50\n"),
+                             {{"HERALD_SEARCH_POLL_INTERVAL_MS", "250"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->search.batch_size, 2000u);
+  EXPECT_EQ(c->search.pause, std::chrono::milliseconds(50));
+  EXPECT_EQ(c->search.poll_interval, std::chrono::milliseconds(250));
+  const auto off = load_config(write("[search]\nbatch_size = 0\n"), {});
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->search.batch_size, 0u);
+  const auto bad = load_config(write("[search]\npause_ms = -1\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "search.pause_ms");
+}
+
 TEST_F(ConfigFile, ContactVerificationComesFromItsTableAndTheEnvironment) {
   const auto c = load_config(write("[contacts]\nverification_code_ttl_seconds = 600\nverification_max_attempts = 3\n"),
                              {{"HERALD_CONTACTS_VERIFICATION_SENDS_PER_HOUR_PER_ADDRESS", "2"}});

@@ -280,13 +280,21 @@ TEST_F(Decide, SpanishRecipientGetsSpanishWithEnglishFallback) {
             "Véala: https://pay.example.com/b?x=1&y=2 Responda STOP para cancelar.");
   EXPECT_EQ(sms.encoding, "UCS-2");  // á and é: á has no GSM code
   EXPECT_EQ(on(ds, Channel::email).subject, "Su factura de City Water está lista: $82.17, vence el 10 de diciembre de 2026");
-  // account.past_due has no Spanish templates: English is used and recorded.
   Event past_due = bill_;
   past_due.type = "account.past_due";
-  const Decision& en = on(run(past_due, kNoon), Channel::sms);
+  const Decision& es = on(run(past_due, kNoon), Channel::sms);
+  EXPECT_EQ(es.language, "es");
+  EXPECT_TRUE(es.body.ends_with("Responda STOP para cancelar.")) << es.body;
+  // A type with no Spanish template (a utility's own, say) goes out in English, and the decision
+  // records the language actually used.
+  TemplateStore english_only;
+  english_only.add("en", "bill.ready", Channel::sms, "", "City Water: your bill is ready. Reply STOP to opt out.");
+  english_only.add("en", "bill.ready", Channel::email, "subject", "Your bill");
+  english_only.add("en", "bill.ready", Channel::email, "txt", "Your bill is ready.");
+  const Decision& en = on(decide(bill_, r_, cfg_, english_only, kNoon), Channel::sms);
   EXPECT_EQ(en.status, MessageStatus::queued);
   EXPECT_EQ(en.language, "en");
-  EXPECT_TRUE(en.body.ends_with("Reply STOP to opt out."));
+  EXPECT_EQ(en.body, "City Water: your bill is ready. Reply STOP to opt out.");
 }
 
 TEST_F(Decide, LanguageComesFromTheCustomerUntilPreferencesAreStored) {

@@ -87,5 +87,25 @@ TEST(PastDueText, OffersReplyToPayOnlyWithACardOnFile) {
             "+1 800 555 0100 to set up a plan. Reply STOP to opt out.");
 }
 
+// The Spanish text asks for "SI", and the reply a Spanish speaker types ("sí", "Si") is the Y the
+// conversation expects.
+TEST(PastDueText, SpanishOffersReplyToPayWithSi) {
+  const TemplateStore store(std::string(HERALD_SOURCE_DIR) + "/config/templates");
+  Json ctx = {{"utility", {{"name", "City Water"}, {"phone", "+1 800 555 0100"}}},
+              {"account", {{"id_masked", "****1001"}}},
+              {"data", {{"amount_due", "82.17"}, {"amount_due_formatted", "$82.17"}, {"card_last4", "4242"}}}};
+  auto with_card = store.render("account.past_due", Channel::sms, "es", "en", ctx);
+  ASSERT_TRUE(with_card.ok());
+  EXPECT_EQ(with_card->body,
+            "City Water: La cuenta ****1001 tiene un saldo vencido de $82.17. Responda SI para pagar $82.17 con la "
+            "tarjeta que termina en 4242 o llame al +1 800 555 0100 para un plan de pagos. Responda STOP para cancelar.");
+  const Json expected = expected_json({{"Y", "payment.authorize"}, {"N", "close"}});
+  for (const char* reply : {"sí", "Si", "SI."}) {
+    const auto match = match_reply(expected, reply);
+    ASSERT_TRUE(match.has_value()) << reply;
+    EXPECT_EQ(match->action, "payment.authorize") << reply;
+  }
+}
+
 }  // namespace
 }  // namespace herald::rules

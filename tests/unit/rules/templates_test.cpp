@@ -39,18 +39,32 @@ TEST(ShippedTemplates, AllCompileAndCoverEveryChannel) {
   TemplateStore store(kShipped);
   EXPECT_EQ(store.validate(), std::vector<std::string>{});
   for (const char* type : {"bill.ready", "bill.due_soon", "payment.received", "payment.declined", "card.expiring",
-                           "meter.read", "usage.high", "leak.detected"}) {
+                           "meter.read", "usage.high", "leak.detected", "payment.scheduled", "account.past_due",
+                           "disconnection.scheduled", "service.order_updated", "appointment.scheduled",
+                           "notice.broadcast"}) {
     for (Channel c : kAllChannels) {
       EXPECT_TRUE(store.has(type, c, "en")) << type << " " << to_string(c);
       EXPECT_TRUE(store.has(type, c, "es")) << type << " " << to_string(c);
     }
   }
-  for (const char* type : {"payment.scheduled", "account.past_due", "disconnection.scheduled",
-                           "service.order_updated", "appointment.scheduled", "notice.broadcast"}) {
-    for (Channel c : kAllChannels) EXPECT_TRUE(store.has(type, c, "en")) << type << " " << to_string(c);
-    EXPECT_FALSE(store.has(type, Channel::sms, "es")) << type;
-  }
   EXPECT_EQ(store.languages(), (std::vector<std::string>{"en", "es"}));
+}
+
+// A Spanish-speaking customer must never get an English text because one file was forgotten:
+// every shipped template file exists in every shipped language.
+TEST(ShippedTemplates, EveryLanguageHasEveryFile) {
+  auto names = [](const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& entry : fs::directory_iterator(dir)) out.push_back(entry.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const auto english = names(kShipped / "en");
+  ASSERT_FALSE(english.empty());
+  for (const auto& language : fs::directory_iterator(kShipped)) {
+    if (!language.is_directory()) continue;
+    EXPECT_EQ(names(language.path()), english) << language.path().filename();
+  }
 }
 
 TEST(ShippedTemplates, SmsEndWithTheOptOutInstruction) {
@@ -61,9 +75,11 @@ TEST(ShippedTemplates, SmsEndWithTheOptOutInstruction) {
     ASSERT_TRUE(en) << type;
     EXPECT_TRUE(en->body.ends_with("Reply STOP to opt out.")) << en->body;
   }
-  auto es = store.render("bill.ready", Channel::sms, "es", "en", ctx);
-  ASSERT_TRUE(es);
-  EXPECT_TRUE(es->body.ends_with("Responda STOP para cancelar.")) << es->body;
+  for (const char* type : {"bill.ready", "account.past_due", "disconnection.scheduled", "notice.broadcast"}) {
+    auto es = store.render(type, Channel::sms, "es", "en", ctx);
+    ASSERT_TRUE(es) << type;
+    EXPECT_TRUE(es->body.ends_with("Responda STOP para cancelar.")) << es->body;
+  }
 }
 
 TEST(TemplateStore, EscapesHtmlOnlyInTheHtmlPart) {

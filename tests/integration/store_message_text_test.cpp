@@ -1,0 +1,242 @@
+// Text search fed off the write path: the indexer's rounds, its watermark, and `q` across it.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+#include <set>
+
+#include "herald/store/message_text.hpp"
+#include "herald/store/messages.hpp"
+#include "store_test_util.hpp"
+#include "test_db.hpp"
+
+namespace herald::store {
+namespace {
+
+using herald::test::insert_message;
+using herald::test::MessageRow;
+using herald::test::TestDb;
+
+std::int64_t watermark(TestDb& t) {
+  return std::stoll(t.query_value("SELECT indexed_through FROM herald.message_text_state"));
+}
+
+// Runs rounds until the watermark has passed every committed message (a round settles the id
+// mark the previous one took, so it takes two at least); returns the rounds run.
+int index_all(TestDb& t, std::size_t batch_size = 5000) {
+  for (int rounds = 1; rounds <= 100; ++rounds) {
+    const auto r = index_message_text(t.db(), batch_size);
+    EXPECT_TRUE(r.ran);
+    if (r.indexed_through >= r.newest_id && r.indexed == 0) return rounds;
+  }
+  ADD_FAILURE() << "the indexer did not catch up in 100 rounds";
+  return 100;
+}
+
+std::vector<std::int64_t> search_all(TestDb& t, MessageFilter f, int page_size) {
+  f.limit = page_size;
+  std::vector<std::int64_t> out;
+  for (int pages = 0; pages < 100; ++pages) {
+    const auto page = list_messages(t.db(), f);
+    for (const auto& m : page.items) out.push_back(m.id);
+    if (!page.next_before_id) return out;
+    f.before_id = *page.next_before_id;
+  }
+  ADD_FAILURE() << "paging did not end";
+  return out;
+}
+
+MessageRow with_body(std::string body, std::string customer = "C-1") {
+  MessageRow m;
+  m.body = std::move(body);
+  m.customer_id = std::move(customer);
+  return m;
+}
+
+TEST(StoreMessageText, FoundByScanBeforeIndexingAndByIndexAfter) {
+  TestDb t;
+  const auto id = insert_message(t, with_body("Water main break on Elm Street"));
+  insert_message(t, with_body("Your bill is ready"));
+  MessageFilter f;
+  f.q = "main BREAK";
+
+  ASSERT_EQ(watermark(t), 0);
+  EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{id}));  // above the watermark: scanned
+
+  index_all(t);
+  EXPECT_GE(watermark(t), id);
+  EXPECT_EQ(t.query_value("SELECT text FROM herald.message_text WHERE message_id = " + std::to_string(id)),
+            " Water main break on Elm Street");  // subject (empty here) and body
+  EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{id}));
+
+  // Below the watermark the answer comes from message_text, not from the message: a body
+  // changed behind the indexer's back (Herald never does) is still found by its indexed text.
+  t.exec("UPDATE herald.messages SET body = 'rewritten' WHERE id = " + std::to_string(id));
+  EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{id}));
+  f.q = "rewritten";
+  EXPECT_TRUE(search_all(t, f, 50).empty());
+}
+
+TEST(StoreMessageText, SubjectIsSearchedAndHtmlIsNot) {
+  TestDb t;
+  MessageRow email = with_body("Pay by Friday");
+  email.channel = "email";
+  email.address = "ada@example.com";
+  email.subject = "Outage update";
+  const auto id = insert_message(t, email);
+  t.exec("UPDATE herald.messages SET html = '<p class=\"notice\">Pay by Friday</p>' WHERE id = " + std::to_string(id));
+  index_all(t);
+  MessageFilter f;
+  f.q = "outage update pay";
+  EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{id}));
+  f.q = "notice";
+  EXPECT_TRUE(search_all(t, f, 50).empty());
+}
+
+TEST(StoreMessageText, PagesAcrossTheWatermarkNeitherRepeatNorSkip) {
+  TestDb t;
+  std::vector<std::int64_t> matching, for_c2;
+  for (int i = 0; i < 30; ++i) {
+    const auto customer = i % 3 == 0 ? "C-2" : "C-1";
+    const auto id = insert_message(t, with_body("Boil-water notice " + std::to_string(i), customer));
+    matching.push_back(id);
+    if (i % 3 == 0) for_c2.push_back(id);
+    insert_message(t, with_body("Your bill is ready", customer));
+  }
+  // Two rounds: the first takes the mark, the second indexes the oldest 16 messages only.
+  index_message_text(t.db(), 16);
+  const auto round = index_message_text(t.db(), 16);
+  ASSERT_EQ(round.indexed, 16u);
+  const auto boundary = watermark(t);
+  ASSERT_GT(boundary, matching.front());
+  ASSERT_LT(boundary, matching.back());
+
+  const std::vector<std::int64_t> all(matching.rbegin(), matching.rend());
+  const std::vector<std::int64_t> c2(for_c2.rbegin(), for_c2.rend());
+  MessageFilter f;
+  f.q = "boil-water";
+  for (int page_size : {1, 3, 7, 50}) {
+    EXPECT_EQ(search_all(t, f, page_size), all) << "page size " << page_size;
+  }
+  f.customer_id = "C-2";  // with another filter the statement joins first
+  for (int page_size : {1, 4, 50}) {
+    EXPECT_EQ(search_all(t, f, page_size), c2) << "page size " << page_size;
+  }
+
+  index_all(t);
+  EXPECT_EQ(search_all(t, f, 4), c2);
+  f.customer_id.clear();
+  EXPECT_EQ(search_all(t, f, 7), all);
+}
+
+TEST(StoreMessageText, OtherFiltersCombineWithTextOnBothSides) {
+  TestDb t;
+  MessageRow base = with_body("Crews restored power on feeder 12");
+  base.created_at = "2026-11-20T10:00:00Z";
+  const auto plain = insert_message(t, base);
+  MessageRow outage = base;
+  outage.type = "outage.restored";
+  outage.topic = "outage";
+  outage.status = "delivered";
+  outage.channel = "email";
+  outage.address = "ada@example.com";
+  const auto typed = insert_message(t, outage);
+  MessageRow later = base;
+  later.created_at = "2026-11-22T10:00:00Z";
+  later.account_id = "A-9";
+  const auto late = insert_message(t, later);
+
+  auto check = [&](const char* where) {
+    MessageFilter f;
+    f.q = "restored power";
+    EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{late, typed, plain})) << where;
+    f.type = "outage.restored";
+    f.topic = Topic::outage;
+    f.status = MessageStatus::delivered;
+    f.channel = Channel::email;
+    f.address = "ada@example.com";
+    EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{typed})) << where;
+    f = {};
+    f.q = "restored power";
+    f.account_id = "A-9";
+    EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{late})) << where;
+    f = {};
+    f.q = "restored power";
+    f.from = *parse_time("2026-11-21T00:00:00Z");
+    EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{late})) << where;
+    f.from.reset();
+    f.to = *parse_time("2026-11-21T00:00:00Z");
+    EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{typed, plain})) << where;
+  };
+  check("scanned");
+  index_all(t);
+  ASSERT_GE(watermark(t), late);
+  check("indexed");
+}
+
+TEST(StoreMessageText, CatchesUpInBatches) {
+  TestDb t;
+  for (int i = 0; i < 25; ++i) insert_message(t, with_body("Meter read " + std::to_string(i)));
+  const auto newest = std::stoll(t.query_value("SELECT max(id) FROM herald.messages"));
+  const auto rounds = index_all(t, 10);
+  EXPECT_GE(rounds, 4);  // a mark, then three batches of at most 10
+  EXPECT_EQ(watermark(t), newest);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_text"), "25");
+  // Nothing new: a round writes nothing and the watermark stays.
+  const auto idle = index_message_text(t.db(), 10);
+  EXPECT_EQ(idle.indexed, 0u);
+  EXPECT_EQ(idle.indexed_through, newest);
+}
+
+TEST(StoreMessageText, NeverPassesAMessageStillToCommit) {
+  TestDb t;
+  insert_message(t, with_body("first"));
+  // A writer draws its id, then is slow to commit while a later writer commits a higher id.
+  pqxx::connection slow(t.url());
+  pqxx::work slow_tx(slow);
+  const auto late_id = slow_tx.exec1(
+      "INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, status, body)"
+      " VALUES ('ev-slow', 'C-1', 'A-1', 'sms', '+12175550101', 'bill.ready', 'billing', 'sent', 'slow writer')"
+      " RETURNING id")[0].as<std::int64_t>();
+  const auto later = insert_message(t, with_body("later writer"));
+  ASSERT_GT(later, late_id);
+  for (int i = 0; i < 5; ++i) index_message_text(t.db(), 5000);
+  EXPECT_LT(watermark(t), late_id);  // held below the open transaction's id
+
+  slow_tx.commit();
+  index_all(t);
+  EXPECT_GE(watermark(t), later);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_text WHERE message_id = " + std::to_string(late_id)),
+            "1");
+  MessageFilter f;
+  f.q = "slow writer";
+  EXPECT_EQ(search_all(t, f, 50), (std::vector<std::int64_t>{late_id}));
+}
+
+TEST(StoreMessageText, DeletedMessagesVanishWithTheirText) {
+  TestDb t;
+  const auto kept = insert_message(t, with_body("Leak detected at meter 4"));
+  const auto gone = insert_message(t, with_body("Leak detected at meter 5"));
+  index_all(t);
+  ASSERT_EQ(t.query_value("SELECT count(*) FROM herald.message_text"), "2");
+  t.exec("DELETE FROM herald.messages WHERE id = " + std::to_string(gone));
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_text WHERE message_id = " + std::to_string(gone)),
+            "0");
+  MessageFilter f;
+  f.q = "leak detected";
+  EXPECT_EQ(search_all(t, f, 1), (std::vector<std::int64_t>{kept}));
+}
+
+TEST(StoreMessageText, InstancesTakeTurns) {
+  TestDb t;
+  insert_message(t, with_body("hello"));
+  pqxx::connection other(t.url());
+  pqxx::work holding(other);
+  holding.exec("SELECT 1 FROM herald.message_text_state FOR UPDATE");  // another instance's round
+  const auto r = index_message_text(t.db(), 5000);
+  EXPECT_FALSE(r.ran);
+  holding.abort();
+  EXPECT_TRUE(index_message_text(t.db(), 5000).ran);
+}
+
+}  // namespace
+}  // namespace herald::store
