@@ -5,7 +5,6 @@
 #include <future>
 #include <random>
 #include <set>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -19,16 +18,6 @@ std::chrono::microseconds max_wait() { return std::chrono::hours(24); }
 
 // Messages handed to a gateway per send_batch call.
 constexpr std::size_t kSendChunk = 250;
-
-// How far ahead a round reserves a rate-limited gateway's tokens and waits for them, sending
-// each message when its token comes due: the sends go out evenly at the rate instead of in a
-// burst at the start of each round. Longer than the gap between two workers' rounds (claim
-// and record), so one worker's reservations cover the other's time in the database.
-constexpr std::chrono::microseconds kPacingHorizon = std::chrono::milliseconds(750);
-
-// While paced sends wait for their tokens, the lease and the lanes above are checked at most
-// this often (unpaced chunks are checked before each one).
-constexpr std::chrono::milliseconds kPacedCheckInterval{100};
 
 gateways::OutboundMessage outbound(const Message& m, const DispatchConfig& config) {
   gateways::OutboundMessage o;
@@ -134,13 +123,11 @@ Dispatcher::Pick Dispatcher::pick(Channel channel, const std::string& preferred,
       wait = std::min<std::chrono::microseconds>(wait, config_.breaker_open);
       continue;
     }
-    const auto horizon = std::min<std::chrono::microseconds>(kPacingHorizon, config_.lease / 4);
-    const auto delay = route.bucket.reserve(now, horizon);
-    if (!delay) {
+    if (!route.bucket.try_take(now)) {
       wait = std::min(wait, route.bucket.wait_time(now));
       continue;
     }
-    return {&route, i, *delay};
+    return {&route, i};
   }
   return {};
 }
@@ -210,8 +197,9 @@ store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const g
   return u;
 }
 
-void Dispatcher::send_group(Channel channel, std::size_t route_index, const std::vector<Paced>& members, TimePoint now,
-                            SteadyTime leased_at, SteadyTime paced_from, const LeaseCheck& still_leased,
+void Dispatcher::send_group(Channel channel, std::size_t route_index,
+                            const std::vector<const store::ClaimedMessage*>& members, TimePoint now,
+                            SteadyTime leased_at, const LeaseCheck& still_leased,
                             std::vector<store::MessageUpdate>& updates) {
   auto& route = *(*chain(channel))[route_index];
   // A chunk no larger than what the gateway sends at once: every send of a chunk starts right
@@ -222,34 +210,22 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
   // hand never holds its leases for long.
   const auto deadline = leased_at + config_.lease / 2;
   auto checked_at = leased_at;
-  // The rest of the batch from `from` goes back to the queue unsent, due now.
-  const auto hand_back = [&](std::size_t from) {
-    for (std::size_t i = from; i < members.size(); ++i) {
-      auto u = base_update(members[i].message->message);
-      u.gateway = members[i].message->message.gateway;
-      u.due_at = now;
-      updates.push_back(std::move(u));
-    }
-  };
-  for (std::size_t begin = 0; begin < members.size();) {
-    // A rate-limited message waits for its token; those whose tokens are due by then go with it.
-    const auto due = paced_from + members[begin].delay;
-    if (due >= deadline) return hand_back(begin);
-    const bool paced = members[begin].delay.count() > 0;
-    if (paced) std::this_thread::sleep_until(due);
+  for (std::size_t begin = 0; begin < members.size(); begin += chunk) {
+    const auto end = std::min(members.size(), begin + chunk);
     const auto started = std::chrono::steady_clock::now();
-    if (started >= deadline) return hand_back(begin);
-    std::size_t end = begin;
-    while (end < members.size() && end - begin < chunk && paced_from + members[end].delay <= started) ++end;
-    if (end == begin) ++end;
-    std::vector<const store::ClaimedMessage*> sending;
-    sending.reserve(end - begin);
-    for (std::size_t i = begin; i < end; ++i) sending.push_back(members[i].message);
-    // The claim itself checked the first chunk, unless it is already a while ago. Paced chunks
-    // come every few milliseconds: they are checked once the last check is that long ago.
-    const bool check_due = paced ? started - checked_at >= kPacedCheckInterval
-                                 : begin > 0 || started - checked_at >= config_.lease / 4;
-    if (still_leased && check_due) {
+    if (started >= deadline) {
+      for (std::size_t i = begin; i < end; ++i) {
+        auto u = base_update(members[i]->message);
+        u.gateway = members[i]->message.gateway;
+        u.due_at = now;
+        updates.push_back(std::move(u));
+      }
+      continue;
+    }
+    std::vector<const store::ClaimedMessage*> sending(members.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                      members.begin() + static_cast<std::ptrdiff_t>(end));
+    // The claim itself checked the first chunk, unless it is already a while ago.
+    if (still_leased && (begin > 0 || started - checked_at >= config_.lease / 4)) {
       std::vector<std::int64_t> ids;
       ids.reserve(sending.size());
       for (const auto* c : sending) ids.push_back(c->message.id);
@@ -257,7 +233,13 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
       checked_at = started;
       if (check.higher_lane_due) {
         handed_back().inc(static_cast<double>(members.size() - begin));
-        return hand_back(begin);
+        for (std::size_t i = begin; i < members.size(); ++i) {
+          auto u = base_update(members[i]->message);
+          u.gateway = members[i]->message.gateway;
+          u.due_at = now;
+          updates.push_back(std::move(u));
+        }
+        return;
       }
       const std::set<std::int64_t> kept(check.leased.begin(), check.leased.end());
       const std::set<std::int64_t> opted_out(check.opted_out.begin(), check.opted_out.end());
@@ -272,9 +254,8 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
         lease_lost().inc(static_cast<double>(lost));
         spdlog::warn("dispatch: {} messages lost their lease before sending; left to their new holder", lost);
       }
+      if (sending.empty()) continue;
     }
-    begin = end;
-    if (sending.empty()) continue;
     std::vector<gateways::OutboundMessage> batch;
     batch.reserve(sending.size());
     for (const auto* c : sending) batch.push_back(outbound(c->message, config_));
@@ -297,8 +278,7 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
   std::vector<store::MessageUpdate> updates;
   updates.reserve(claimed.size());
   // Messages grouped by (channel, route index) so each gateway gets one concurrent batch.
-  std::map<std::pair<Channel, std::size_t>, std::vector<Paced>> groups;
-  const auto paced_from = std::chrono::steady_clock::now();  // the tokens' delays count from here
+  std::map<std::pair<Channel, std::size_t>, std::vector<const store::ClaimedMessage*>> groups;
 
   for (const auto& c : claimed) {
     const auto& m = c.message;
@@ -335,7 +315,7 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
       updates.push_back(std::move(u));
       continue;
     }
-    groups[{m.channel, p.index}].push_back({&c, p.delay});
+    groups[{m.channel, p.index}].push_back(&c);
   }
 
   // Each gateway's group on its own thread (the first on this one): a provider stuck on slow
@@ -346,14 +326,13 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
   for (const auto& group : groups) {
     auto& out = group_updates[g++];
     if (g == 1) continue;
-    others.push_back(std::async(std::launch::async, [this, &group, &out, now, leased_at, paced_from, &still_leased] {
-      send_group(group.first.first, group.first.second, group.second, now, leased_at, paced_from, still_leased, out);
+    others.push_back(std::async(std::launch::async, [this, &group, &out, now, leased_at, &still_leased] {
+      send_group(group.first.first, group.first.second, group.second, now, leased_at, still_leased, out);
     }));
   }
   if (!groups.empty()) {
     const auto& group = *groups.begin();
-    send_group(group.first.first, group.first.second, group.second, now, leased_at, paced_from, still_leased,
-               group_updates[0]);
+    send_group(group.first.first, group.first.second, group.second, now, leased_at, still_leased, group_updates[0]);
   }
   for (auto& f : others) f.get();
   for (auto& part : group_updates)

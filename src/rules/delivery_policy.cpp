@@ -33,18 +33,6 @@ bool TokenBucket::try_take(TimePoint now, double n) {
   return true;
 }
 
-std::optional<std::chrono::microseconds> TokenBucket::reserve(TimePoint now, std::chrono::microseconds horizon) {
-  if (rate_ <= 0) return std::chrono::microseconds(0);
-  tokens_ = available(now);
-  if (!last_ || now > *last_) last_ = now;
-  const double missing = 1.0 - tokens_;
-  const auto due = missing <= 1e-9 ? std::chrono::microseconds(0)
-                                   : std::chrono::microseconds(static_cast<std::int64_t>(std::ceil(missing / rate_ * 1e6)));
-  if (due > horizon) return std::nullopt;
-  tokens_ -= 1;
-  return due;
-}
-
 std::chrono::microseconds TokenBucket::wait_time(TimePoint now) const {
   if (rate_ <= 0) return std::chrono::microseconds(0);
   double missing = 1.0 - available(now);

@@ -57,22 +57,16 @@ class Dispatcher {
   struct Pick {
     Route* route = nullptr;
     std::size_t index = 0;
-    std::chrono::microseconds delay{0};  // when its rate limit lets it go, after the round's start
-  };
-  // A message of a gateway's group and when, after `paced_from`, its token comes due.
-  struct Paced {
-    const store::ClaimedMessage* message;
-    std::chrono::microseconds delay;
   };
 
   const Chain* chain(Channel channel) const;
   Pick pick(Channel channel, const std::string& preferred, TimePoint now, std::chrono::microseconds& wait);
   store::MessageUpdate outcome(const store::ClaimedMessage& c, const gateways::SendResult& r, std::size_t route_index,
                                TimePoint now);
-  // Sends one gateway's messages in chunks until half the lease is spent, each no sooner than
-  // its token (paced_from + delay); appends one update per message still leased.
-  void send_group(Channel channel, std::size_t route_index, const std::vector<Paced>& members, TimePoint now,
-                  SteadyTime leased_at, SteadyTime paced_from, const LeaseCheck& still_leased,
+  // Sends one gateway's messages in chunks until half the lease is spent; appends one update
+  // per message still leased.
+  void send_group(Channel channel, std::size_t route_index, const std::vector<const store::ClaimedMessage*>& members,
+                  TimePoint now, SteadyTime leased_at, const LeaseCheck& still_leased,
                   std::vector<store::MessageUpdate>& updates);
   double random01();
 

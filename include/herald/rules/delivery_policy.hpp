@@ -22,12 +22,7 @@ class TokenBucket {
  public:
   TokenBucket(double rate_per_s, double burst);
   bool try_take(TimePoint now, double n = 1);
-  // Takes the next token even if it is not there yet, when it comes within `horizon`: returns
-  // how long after `now` it is due (zero when one is there now). The bucket runs into debt, so
-  // the reservations that follow come one 1/rate apart: a sender that waits for each one sends
-  // at the rate evenly instead of in bursts. Beyond the horizon: nothing taken, nullopt.
-  std::optional<std::chrono::microseconds> reserve(TimePoint now, std::chrono::microseconds horizon);
-  // How long until one token is available (zero when one is now; reservations count).
+  // How long until one token is available (zero when one is now).
   std::chrono::microseconds wait_time(TimePoint now) const;
 
  private:

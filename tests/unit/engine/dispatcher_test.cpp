@@ -200,26 +200,6 @@ TEST_F(DispatcherTest, TokenBucketDefersWhatExceedsTheRate) {
   EXPECT_EQ(primary->sent.size(), 2u);
 }
 
-// A rate-limited gateway's messages wait in the round for their tokens, one 1/rate apart, as
-// far as the pacing horizon reaches (750 ms): they go out spread over the round, not in one
-// burst, and what lies beyond the horizon waits in the queue for when tokens free up.
-TEST_F(DispatcherTest, ARateLimitedGatewaysMessagesGoOutOneTokenApart) {
-  auto d = make(false, /*rate=*/10, /*burst=*/1);
-  std::vector<store::ClaimedMessage> batch;
-  for (std::int64_t id = 1; id <= 10; ++id) batch.push_back(claimed(id));
-  const auto updates = d.handle(batch, kNow);
-  std::vector<std::int64_t> deferred;
-  for (const auto& u : updates) {
-    if (u.attempted) continue;
-    deferred.push_back(u.id);
-    ASSERT_TRUE(u.due_at);
-    EXPECT_GE(*u.due_at, kNow + std::chrono::milliseconds(700)) << u.id;  // after the reserved tokens
-  }
-  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8}));  // tokens at 0, 100, ... 700 ms
-  EXPECT_EQ(deferred, (std::vector<std::int64_t>{9, 10}));
-  EXPECT_GT(primary->calls.size(), 1u);  // not one burst
-}
-
 TEST_F(DispatcherTest, ExpiredMessageIsSuppressedNotSent) {
   auto d = make(false);
   auto c = claimed(1);
