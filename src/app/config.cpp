@@ -365,6 +365,23 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   if (!c.cis.actions_url.empty() && c.cis.secret.empty())
     errors.push_back(config_error("cis.secret", "required when cis.actions_url is set (it signs every action)"));
 
+  r.text("oms.reports_url", c.oms.reports_url);
+  r.text("oms.secret", c.oms.secret);
+  r.duration("oms.timeout_ms", c.oms.timeout, 100, 120000);
+  r.duration("oms.backoff_base_ms", c.oms.backoff_base, 10, 3600000);
+  r.duration("oms.backoff_cap_ms", c.oms.backoff_cap, 10, 86400000);
+  r.duration("oms.max_age_seconds", c.oms.max_age, 1, 30 * 86400);
+  r.duration("oms.poll_interval_ms", c.oms.poll_interval, 10, 600000);
+  r.integer("oms.batch_size", c.oms.batch_size, 1, 500);
+  r.text("oms.ca_file", c.oms.ca_file);
+  if (!c.oms.reports_url.empty() && c.oms.reports_url.rfind("http://", 0) != 0 &&
+      c.oms.reports_url.rfind("https://", 0) != 0)
+    errors.push_back(config_error("oms.reports_url", "expected an http:// or https:// URL"));
+  if (!c.oms.reports_url.empty() && c.oms.secret.empty())
+    errors.push_back(config_error("oms.secret", "required when oms.reports_url is set (it signs every report)"));
+  if (c.oms.backoff_cap < c.oms.backoff_base)
+    errors.push_back(config_error("oms.backoff_cap_ms", "must not be less than oms.backoff_base_ms"));
+
   for (const auto& [key, _] : flat)
     if (!used.count(key)) errors.push_back(config_error(key, "unknown key"));
 }

@@ -13,6 +13,7 @@ namespace {
 const std::set<std::string> kSections = {"database", "http",     "auth",     "utility",  "rules",
                                          "intake",   "dispatch", "channels", "gateways", "server",
                                          "cis",
+                                         "oms",
                                          "contacts",
                                          "services",
                                          "search"};

@@ -47,6 +47,8 @@ std::vector<ApiError> validate_config(const Config& c) {
     for (const auto& bad : rules::check_conversation_spec(spec, actions.names()))
       problems.push_back(config_error(key, bad));
   }
+  if (!c.oms.ca_file.empty() && !std::filesystem::is_regular_file(c.oms.ca_file))
+    problems.push_back(config_error("oms.ca_file", "not a file: " + c.oms.ca_file));
   if (!std::filesystem::is_directory(c.migrations_dir))
     problems.push_back(config_error("server.migrations_dir", "not a directory: " + c.migrations_dir));
   return problems;

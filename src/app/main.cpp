@@ -20,6 +20,8 @@ commands:
   check-config                            validate the configuration; names the bad key
   customer-token --customer ID [--ttl S]  print a signed customer (portal) token
   seed-demo                               load the demo customers (idempotent)
+  import-customers FILE [--chunk N]       load customers from JSON lines (FILE "-": stdin),
+                                          N lines per transaction (default 10000)
 
 options (any command):
   --config FILE   TOML configuration (default: $HERALD_CONFIG, else config/heraldd.toml if present)
@@ -32,6 +34,8 @@ struct Args {
   std::string command;
   std::string config, role, name, customer;
   long ttl = 3600;
+  long chunk = 10000;
+  std::vector<std::string> operands;  // after the command: import-customers' FILE
   std::string error;
 };
 
@@ -55,10 +59,22 @@ Args parse_args(int argc, char** argv) {
       } catch (const std::exception&) {
         a.error = "--ttl must be a number of seconds";
       }
+    } else if (v[i] == "--chunk") {
+      std::string n;
+      value(n);
+      try {
+        a.chunk = std::stol(n);
+      } catch (const std::exception&) {
+        a.chunk = 0;
+      }
+      if (a.chunk < 1 || a.chunk > 1000000) a.error = "--chunk must be a number of lines from 1 to 1000000";
     } else if (v[i] == "-h" || v[i] == "--help") a.command = "help";
     else if (a.command.empty() && v[i].rfind("-", 0) != 0) a.command = v[i];
+    else if (!a.command.empty() && (v[i] == "-" || v[i].rfind("-", 0) != 0)) a.operands.push_back(v[i]);
     else a.error = "unknown argument '" + v[i] + "'";
   }
+  if (a.error.empty() && !a.operands.empty() && a.command != "import-customers")
+    a.error = "unknown argument '" + a.operands[0] + "'";
   return a;
 }
 
@@ -97,6 +113,13 @@ int main(int argc, char** argv) {
         return 2;
       }
       return herald::app::run_create_api_key(config, args.role, args.name);
+    }
+    if (args.command == "import-customers") {
+      if (args.operands.size() != 1) {
+        std::cerr << "heraldd: import-customers needs one FILE (\"-\" for standard input)\n";
+        return 2;
+      }
+      return herald::app::run_import_customers(config, args.operands[0], static_cast<std::size_t>(args.chunk));
     }
     if (args.command == "customer-token") {
       if (args.customer.empty()) {

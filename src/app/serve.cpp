@@ -17,6 +17,7 @@
 #include "herald/domain/metrics.hpp"
 #include "herald/domain/signed_token.hpp"
 #include "herald/engine/engine.hpp"
+#include "herald/engine/report_forwarder.hpp"
 #include "herald/engine/text_indexer.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/clock.hpp"
@@ -168,6 +169,7 @@ int run_serve(const Config& config) {
   std::condition_variable start_cv;
   bool stopping = false;  // guarded by start_mu
   std::optional<engine::Engine> engine;  // guarded by start_mu until stopping
+  std::optional<engine::ReportForwarder> forwarder;  // the same
   engine::TextIndexer text_indexer(db, config.search);
   std::thread starter([&] {
     auto delay = std::chrono::milliseconds(kFirstRetry);
@@ -190,6 +192,8 @@ int run_serve(const Config& config) {
     });
     engine.emplace(db, engine_config, rules, templates, clock);
     engine->start();
+    forwarder.emplace(db, config.oms, clock, engine_config.instance_id);
+    forwarder->start();
     text_indexer.start();
     server.open();
     readiness.set_started();
@@ -230,8 +234,12 @@ int run_serve(const Config& config) {
       text_indexer.stop();
       if (started) engine->stop();
     });
+    auto forwarder_done = std::async(std::launch::async, [&] {
+      if (started) forwarder->stop();
+    });
     server.stop(grace);
     engine_done.wait();
+    forwarder_done.wait();
   });
 
   server.run();

@@ -123,6 +123,13 @@ Result<Customer> parse_customer(const Json& body, std::string_view customer_id, 
   return customer;
 }
 
+Result<Customer> parse_customer_item(const Json& item, std::string_view default_region) {
+  if (!item.is_object()) return invalid("", "invalid_type", "each customer must be a JSON object");
+  std::string customer_id;
+  if (auto err = read_required_string(item, "customer_id", "customer_id", customer_id, kMaxIdLength)) return *err;
+  return parse_customer(item, customer_id, default_region);
+}
+
 Json to_json(const Customer& c) {
   Json accounts = Json::array();
   for (const Account& a : c.accounts) {

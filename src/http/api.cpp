@@ -57,9 +57,14 @@ const RouteSpec kRoutes[] = {
     {"DELETE", "/v1/customers/{id}/contacts/{channel}/{address}", Access::customer_or_staff, handlers::delete_contact},
     {"GET", "/v1/customers/{id}/consent", Access::customer_or_staff, handlers::get_consent},
 
+    {"POST", "/v1/customers/batch", Access::cis_or_admin, handlers::post_customer_batch},
+
     {"POST", "/v1/events", Access::cis_or_admin, handlers::post_event},
     {"POST", "/v1/events/batch", Access::cis_or_admin, handlers::post_event_batch},
     {"GET", "/v1/events/{event_id}", Access::cis_or_admin, handlers::get_event},
+
+    {"POST", "/v1/outage-reports", Access::cis_or_admin, handlers::post_outage_report},
+    {"GET", "/v1/outage-reports", Access::cis_or_admin, handlers::list_outage_reports},
 
     {"GET", "/v1/messages", Access::admin, handlers::list_messages},
     {"GET", "/v1/messages/{message_id}", Access::admin, handlers::get_message},

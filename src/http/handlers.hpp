@@ -71,6 +71,9 @@ Response create_portal_token(Context&);
 Response get_preferences(Context&);
 Response put_preferences(Context&);
 
+// up to 1000 customers at once (cis | admin)
+Response post_customer_batch(Context&);
+
 // contacts added on the web and consent history (the customer itself | cis | admin)
 Response post_contact(Context&);
 Response verify_contact(Context&);
@@ -81,6 +84,10 @@ Response get_consent(Context&);
 Response post_event(Context&);
 Response post_event_batch(Context&);
 Response get_event(Context&);
+
+// outage reports (cis | admin): handlers_outage_reports.cpp
+Response post_outage_report(Context&);
+Response list_outage_reports(Context&);
 
 // admin
 Response list_messages(Context&);

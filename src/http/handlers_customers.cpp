@@ -5,11 +5,14 @@
 #include "herald/http/views/preferences.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/rules/decide.hpp"
+#include "herald/store/customer_batch.hpp"
 #include "herald/store/customers.hpp"
 
 namespace herald::http::handlers {
 
 namespace {
+
+constexpr std::size_t kMaxBatch = 1000;
 
 ApiError customer_not_found() { return ApiError{ErrorKind::not_found, "customer_not_found", "no such customer", ""}; }
 
@@ -24,6 +27,46 @@ Response put_customer(Context& ctx) {
                                        ctx.now);
   if (!stored) return error_response(stored.error());
   return json_response(200, to_json(*stored));
+}
+
+// Each customer stands alone: a rejected one (bad field, account held by another customer)
+// leaves no rows and does not stop the others.
+Response post_customer_batch(Context& ctx) {
+  auto body = ctx.json_body();
+  if (!body) return error_response(body.error());
+  if (!body->is_object() || !body->contains("customers") || !(*body)["customers"].is_array())
+    return error_response(invalid("customers", "invalid", "expected {\"customers\": [...]}"));
+  const auto& items = (*body)["customers"];
+  if (items.size() > kMaxBatch)
+    return error_response(ApiError{ErrorKind::too_large, "too_many_customers",
+                                   "at most " + std::to_string(kMaxBatch) + " customers per batch", "customers"});
+
+  Json results = Json::array();
+  std::vector<Customer> valid;
+  std::vector<std::size_t> valid_slot;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    const auto id = item.is_object() ? item.find("customer_id") : item.end();
+    Json result = Json::object();
+    result["customer_id"] = id != item.end() && id->is_string() ? *id : Json(nullptr);
+    results.push_back(std::move(result));
+    auto customer = parse_customer_item(item, ctx.config.default_region);
+    if (!customer) {
+      results[i]["status"] = "rejected";
+      results[i]["error"] = to_json(customer.error())["error"];
+      continue;
+    }
+    valid.push_back(std::move(*customer));
+    valid_slot.push_back(i);
+  }
+  const auto merged = store::merge_customers(ctx.services.db, valid, ctx.services.rules.default_preferences,
+                                             ctx.actor(), ctx.now);
+  for (std::size_t k = 0; k < merged.size(); ++k) {
+    auto& result = results[valid_slot[k]];
+    result["status"] = std::string(store::to_string(merged[k].status));
+    if (merged[k].error) result["error"] = to_json(*merged[k].error)["error"];
+  }
+  return json_response(200, Json{{"results", std::move(results)}});
 }
 
 Response get_customer(Context& ctx) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "pg.hpp"
 
@@ -46,6 +47,8 @@ const char* const kSaveState =
     " mark_at = $4::timestamptz"
     " RETURNING (SELECT coalesce(max(id), 0) FROM herald.messages)";
 
+const char* const kNewestId = "SELECT coalesce(max(id), 0) FROM herald.messages";
+
 const char* const kFlushIndex =
     "SELECT gin_clean_pending_list(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE n.nspname = 'herald' AND c.relname = 'message_text_trgm'";
@@ -63,6 +66,7 @@ TextIndexRound index_message_text(Database& db, std::size_t batch_size) {
     auto indexed_through = state[0][0].as<std::int64_t>();
     auto settled_through = state[0][1].as<std::int64_t>();
     auto mark_id = state[0][2].as<std::int64_t>();
+    const auto before = std::tuple(indexed_through, settled_through, mark_id);
     std::optional<std::string> mark_at;
     if (!state[0][3].is_null()) mark_at = state[0][3].c_str();
     const bool settled = state[0][4].as<bool>();
@@ -78,8 +82,14 @@ TextIndexRound index_message_text(Database& db, std::size_t batch_size) {
       // A full batch ends at its last id; a short one has written every settled message.
       indexed_through = out.indexed >= batch_size ? r[0][1].as<std::int64_t>() : settled_through;
     }
-    const auto saved = w.exec_params(kSaveState, indexed_through, settled_through, mark_id, *mark_at);
     out.indexed_through = indexed_through;
+    if (before == std::tuple(indexed_through, settled_through, mark_id)) {
+      // Nothing new since the last round: no write (an idle instance commits nothing). The old
+      // mark, settled already, stays.
+      out.newest_id = w.exec(kNewestId)[0][0].as<std::int64_t>();
+      return;
+    }
+    const auto saved = w.exec_params(kSaveState, indexed_through, settled_through, mark_id, *mark_at);
     out.newest_id = saved[0][0].as<std::int64_t>();
     w.commit();
   });

@@ -57,43 +57,56 @@ const std::string kListQueuedMessages =
     " ORDER BY q.message_id DESC LIMIT $12::integer";
 
 // q: the text indexer (message_text.cpp) keeps herald.message_text, with its trigram index, for
-// every message up to its watermark; the messages above it are scanned. Each side keeps to its
-// own side of the watermark, read once per statement (one snapshot: the watermark and the text
-// rows it covers commit together), so a search is complete, whatever the indexer's lag, and no
-// message is listed twice. The scan walks the primary key down from the newest message to the
-// watermark only.
-const char* const kWatermark =
-    "WITH w AS MATERIALIZED (SELECT coalesce(max(indexed_through), 0) AS through FROM herald.message_text_state) ";
-const char* const kTextMatch = " AND $8 <> '' AND t.text ILIKE '%' || $8 || '%' AND t.message_id <= (SELECT through FROM w)"
+// every message up to its watermark ($14); the messages above it are scanned. Each side keeps
+// to its own side of the watermark, so a search is complete, whatever the indexer's lag, and no
+// message is listed twice. The watermark is read just before the search, not in it: it only
+// moves up, and every message at or below any value it has had has its text row, so an older
+// value splits the log as exactly as the current one. Passed as a value, it lets the planner
+// see how many messages the scan covers (as a subquery's result it took the tail for a third
+// of the table and started parallel workers to scan nothing). On the text side it is written
+// so no index applies (+ 0): it covers nearly every row, and the planner would otherwise AND
+// the trigram matches with a primary-key bitmap of the whole table.
+const char* const kTextMatch = " AND $8 <> '' AND t.text ILIKE '%' || $8 || '%' AND t.message_id + 0 <= $14::bigint"
                                " AND ($11::bigint = 0 OR t.message_id < $11::bigint) AND t.message_id > $13::bigint";
 const std::string kTailScan = std::string(" UNION ALL (") + kSummaryColumns + " FROM herald.messages m" + kFilters +
-                              "   AND m.id > (SELECT through FROM w)"
+                              "   AND m.id > $14::bigint"
                               "   AND ($11::bigint = 0 OR m.id < $11::bigint) AND m.id > $13::bigint"
                               "   ORDER BY m.id DESC LIMIT $12::integer)"
                               " ORDER BY 1 DESC LIMIT $12::integer";
+const char* const kTextWatermark = "SELECT coalesce(max(indexed_through), 0) FROM herald.message_text_state";
 
 // q alone: the newest matches are taken from the narrow table first and only they are joined,
 // so a word found in 20,000 messages reads 20,000 short text rows and 51 messages. (Every text
 // row has its message: a delete removes its text in the same transaction, see 0018.)
 const std::string kSearchText =
-    std::string(kWatermark) + "(" + kSummaryColumns +
+    std::string("(") + kSummaryColumns +
     " FROM (SELECT t.message_id FROM herald.message_text t WHERE true" + kTextMatch +
     "       ORDER BY t.message_id DESC LIMIT $12::integer) hit"
     " JOIN herald.messages m ON m.id = hit.message_id" + kFiltersButText +
     " ORDER BY m.id DESC LIMIT $12::integer)" + kTailScan;
 
-// q with other filters: joined before the page is cut, so the planner starts from whichever
-// side is narrower (a customer's messages, or the text matches).
+// q with type, topic, channel, status or a date range: all the matches, newest first, are
+// joined to their messages one by one until a page has passed the filters (the subquery's
+// order is kept, OFFSET 0 keeps the planner from flattening it into a join of every match).
+const std::string kSearchTextThenFilter =
+    std::string("(") + kSummaryColumns +
+    " FROM (SELECT t.message_id FROM herald.message_text t WHERE true" + kTextMatch +
+    "       ORDER BY t.message_id DESC OFFSET 0) hit"
+    " JOIN herald.messages m ON m.id = hit.message_id" + kFiltersButText +
+    " ORDER BY hit.message_id DESC LIMIT $12::integer)" + kTailScan;
+
+// q with a customer, account or address: joined before the page is cut, so the planner starts
+// from that filter's index and checks the few messages' text by key.
 const std::string kSearchTextFiltered =
-    std::string(kWatermark) + "(" + kSummaryColumns +
+    std::string("(") + kSummaryColumns +
     " FROM herald.message_text t JOIN herald.messages m ON m.id = t.message_id" + kFiltersButText + kTextMatch +
     " ORDER BY t.message_id DESC LIMIT $12::integer)" + kTailScan;
 
 const std::string& list_statement(const MessageFilter& f) {
   if (!f.q.empty()) {
-    const bool q_alone = f.customer_id.empty() && f.account_id.empty() && f.address.empty() && f.type.empty() &&
-                         !f.channel && !f.topic && !f.status && !f.from && !f.to;
-    return q_alone ? kSearchText : kSearchTextFiltered;
+    if (!f.customer_id.empty() || !f.account_id.empty() || !f.address.empty()) return kSearchTextFiltered;
+    const bool q_alone = f.type.empty() && !f.channel && !f.topic && !f.status && !f.from && !f.to;
+    return q_alone ? kSearchText : kSearchTextThenFilter;
   }
   const auto& status = f.status;
   if (!status) return kListMessages;
@@ -262,10 +275,17 @@ MessagePage list_messages(Database& db, const MessageFilter& f) {
       if (!r.empty()) after_id = r[0][0].as<std::int64_t>();
     }
     // One row more than asked tells whether there is a next page.
-    const auto rows = n.exec_params(list_statement(f), f.customer_id, f.account_id, f.address, filter_text(f.channel),
-                                    f.type, filter_text(f.topic), filter_text(f.status), like_escape(f.q),
-                                    f.from ? format_time(*f.from) : "", f.to ? format_time(*f.to) : "",
-                                    before_id, limit + 1, after_id);
+    const auto& statement = list_statement(f);
+    const auto from = f.from ? format_time(*f.from) : "";
+    const auto to = f.to ? format_time(*f.to) : "";
+    const auto rows =
+        f.q.empty()
+            ? n.exec_params(statement, f.customer_id, f.account_id, f.address, filter_text(f.channel), f.type,
+                            filter_text(f.topic), filter_text(f.status), like_escape(f.q), from, to, before_id,
+                            limit + 1, after_id)
+            : n.exec_params(statement, f.customer_id, f.account_id, f.address, filter_text(f.channel), f.type,
+                            filter_text(f.topic), filter_text(f.status), like_escape(f.q), from, to, before_id,
+                            limit + 1, after_id, n.exec(kTextWatermark)[0][0].as<std::int64_t>());
     for (const auto& row : rows) {
       if (static_cast<int>(page.items.size()) == limit) {
         page.next_before_id = page.items.back().id;

@@ -9,6 +9,8 @@ integration tests): prints "PORT <n>" once it listens, writes one JSON line per 
     serve.py kannel --record FILE [--username U --password P]
                     [--reply TO=accept|not_routable|temporal_failure ...]
     serve.py cis --record FILE [--secret SECRET] [--max-skew SECONDS]   (scripted over /_control/*)
+    serve.py oms --record FILE [--secret SECRET] [--max-skew SECONDS] [--fail-first N]
+                                                                        (scripted over /_control/*)
 """
 from __future__ import annotations
 
@@ -93,6 +95,13 @@ def start_cis(args, record: JsonLines):
     return FakeCis(args.secret, max_skew_seconds=skew, on_request=record.write).start()
 
 
+def start_oms(args, record: JsonLines):
+    from fake_oms import FakeOms
+
+    skew = None if args.max_skew < 0 else args.max_skew
+    return FakeOms(args.secret, max_skew_seconds=skew, fail_first=args.fail_first, on_request=record.write).start()
+
+
 def start_kannel(args, record: JsonLines):
     from fake_kannel import FakeKannel, Reply as KannelReply
 
@@ -123,16 +132,20 @@ def main() -> None:
     ci = sub.add_parser("cis")
     ci.add_argument("--secret", default="test-cis-secret")
     ci.add_argument("--max-skew", type=float, default=300.0, metavar="SECONDS", help="negative: not checked")
+    om = sub.add_parser("oms")
+    om.add_argument("--secret", default="test-oms-secret")
+    om.add_argument("--max-skew", type=float, default=300.0, metavar="SECONDS", help="negative: not checked")
+    om.add_argument("--fail-first", type=int, default=0, metavar="N", help="the first N signed requests get 503")
     kn = sub.add_parser("kannel")
     kn.add_argument("--username", default="herald")
     kn.add_argument("--password", default="kannel-password")
     kn.add_argument("--reply", action="append", default=[], metavar="TO=KIND")
-    for p in (tw, sm, ci, kn):
+    for p in (tw, sm, ci, om, kn):
         p.add_argument("--record", required=True, metavar="FILE")
     args = ap.parse_args()
 
     record = JsonLines(args.record)
-    starters = {"twilio": start_twilio, "smtp": start_smtp, "cis": start_cis, "kannel": start_kannel}
+    starters = {"twilio": start_twilio, "smtp": start_smtp, "cis": start_cis, "oms": start_oms, "kannel": start_kannel}
     server = starters[args.fake](args, record)
     print("PORT", server.port, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # the fakes' threads are daemons: nothing to wait for

@@ -181,10 +181,16 @@ TEST(StoreMessageText, CatchesUpInBatches) {
   EXPECT_GE(rounds, 4);  // a mark, then three batches of at most 10
   EXPECT_EQ(watermark(t), newest);
   EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_text"), "25");
-  // Nothing new: a round writes nothing and the watermark stays.
+  // Nothing new: a round writes nothing, not even the watermark row, and the watermark stays.
+  const auto row_version = t.query_value("SELECT xmin FROM herald.message_text_state");
   const auto idle = index_message_text(t.db(), 10);
   EXPECT_EQ(idle.indexed, 0u);
   EXPECT_EQ(idle.indexed_through, newest);
+  EXPECT_EQ(t.query_value("SELECT xmin FROM herald.message_text_state"), row_version);
+  // A new message after an idle round is still picked up.
+  const auto next = insert_message(t, with_body("Meter read 26"));
+  index_all(t, 10);
+  EXPECT_EQ(watermark(t), next);
 }
 
 TEST(StoreMessageText, NeverPassesAMessageStillToCommit) {

@@ -12,6 +12,7 @@
 #include "herald/engine/service_actions.hpp"
 #include "herald/engine/config.hpp"
 #include "herald/engine/inbound.hpp"
+#include "herald/engine/report_forwarder.hpp"
 #include "herald/engine/text_indexer.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/http/server.hpp"
@@ -42,6 +43,8 @@ struct Config {
   engine::CisConfig cis;
   // [services]: the service keywords' reply texts per language and how long their questions wait.
   engine::ServiceActionsConfig services;
+  // [oms]: where outage reports are forwarded; no reports_url: they wait in the outbox.
+  engine::OmsConfig oms;
   // [search]: the text indexer that feeds the message log's text search.
   engine::TextIndexerConfig search;
 };

@@ -19,6 +19,9 @@ Result<Json> parse_json_body(std::string_view text, int max_depth = 32);
 Result<Customer> parse_customer(const Json& body, std::string_view customer_id,
                                 std::string_view default_region);
 Json to_json(const Customer& c);
+// One customer of POST /v1/customers/batch or a line of heraldd import-customers: the PUT body
+// with its "customer_id" (required, at most 128 characters) beside the other fields.
+Result<Customer> parse_customer_item(const Json& item, std::string_view default_region);
 
 // POST /v1/events (one element). Validates shape only (event_id, type, account_id,
 // occurred_at, data object); whether the type is known and the account exists is checked

@@ -47,6 +47,11 @@ struct CisAnswer {
 HttpRequest build_cis_request(std::string_view actions_url, std::string_view secret, std::string_view action,
                               std::string_view idempotency_key, const Json& params, TimePoint now);
 
+// The signed request both the CIS actions and the OMS report forwards use: POST url with the
+// JSON object `body` plus its "idempotency_key" and "sent_at" members, and the headers above.
+HttpRequest build_signed_request(std::string_view url, std::string_view secret, std::string_view idempotency_key,
+                                 Json body, TimePoint now);
+
 // "sha256=" + lowercase hex HMAC-SHA256(secret, body).
 std::string cis_signature(std::string_view secret, std::string_view body);
 // Constant-time check of an X-Herald-Signature value against the body.

@@ -1,4 +1,5 @@
-// The CIS actions codec: the signed JSON request and the reading of the CIS's answer.
+// The CIS actions codec: the signed JSON request (shared with the OMS report forwards) and the
+// reading of the CIS's answer.
 #include "herald/gateways/cis.hpp"
 
 #include <openssl/crypto.h>
@@ -40,15 +41,19 @@ bool verify_cis_signature(std::string_view secret, std::string_view body, std::s
 
 HttpRequest build_cis_request(std::string_view actions_url, std::string_view secret, std::string_view action,
                               std::string_view idempotency_key, const Json& params, TimePoint now) {
+  return build_signed_request(actions_url, secret, idempotency_key,
+                              Json{{"action", action}, {"params", params.is_null() ? Json::object() : params}}, now);
+}
+
+HttpRequest build_signed_request(std::string_view url, std::string_view secret, std::string_view idempotency_key,
+                                 Json body, TimePoint now) {
   // Whole seconds: the header and the body name the same instant.
   const auto sent_at = std::chrono::floor<std::chrono::seconds>(now);
-  const Json body{{"action", action},
-                  {"idempotency_key", idempotency_key},
-                  {"sent_at", format_time(sent_at)},
-                  {"params", params.is_null() ? Json::object() : params}};
+  body["idempotency_key"] = idempotency_key;
+  body["sent_at"] = format_time(sent_at);
   HttpRequest r;
   r.method = "POST";
-  r.url = std::string(actions_url);
+  r.url = std::string(url);
   r.body = body.dump();
   r.headers = {{"Content-Type", "application/json"},
                {"Accept", "application/json"},

@@ -103,6 +103,33 @@ TEST_F(ConfigFile, CisActionsComeFromTheirTableAndTheEnvironment) {
   EXPECT_FALSE(load_config(write("[cis]\nsecret = \"x\"\n"), {})->cis.configured());
 }
 
+TEST_F(ConfigFile, OmsForwardingComesFromItsTableAndTheEnvironment) {
+  const auto c = load_config(write("[oms]\nreports_url = \"https://oms.example.com/reports\"\ntimeout_ms = 2500\n"
+                                   "max_age_seconds = 7200\n"),
+                             {{"HERALD_OMS_SECRET", "s3cret"}, {"HERALD_OMS_BACKOFF_CAP_MS", "90000"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->oms.configured());
+  EXPECT_EQ(c->oms.reports_url, "https://oms.example.com/reports");
+  EXPECT_EQ(c->oms.secret, "s3cret");
+  EXPECT_EQ(c->oms.timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c->oms.max_age, std::chrono::seconds(7200));
+  EXPECT_EQ(c->oms.backoff_cap, std::chrono::milliseconds(90000));
+
+  const auto unsigned_oms = load_config(write("[oms]\nreports_url = \"https://oms.example.com/reports\"\n"), {});
+  ASSERT_FALSE(unsigned_oms.ok());
+  EXPECT_EQ(unsigned_oms.error().field, "oms.secret");
+  const auto bad_url = load_config(write("[oms]\nreports_url = \"oms.example.com\"\nsecret = \"x\"\n"), {});
+  ASSERT_FALSE(bad_url.ok());
+  EXPECT_EQ(bad_url.error().field, "oms.reports_url");
+  const auto cap_below_base = load_config(write("[oms]\nbackoff_base_ms = 5000\nbackoff_cap_ms = 1000\n"), {});
+  ASSERT_FALSE(cap_below_base.ok());
+  EXPECT_EQ(cap_below_base.error().field, "oms.backoff_cap_ms");
+  const auto no_age = load_config(write("[oms]\nmax_age_seconds = 0\n"), {});
+  ASSERT_FALSE(no_age.ok());
+  EXPECT_EQ(no_age.error().field, "oms.max_age_seconds");
+  EXPECT_FALSE(load_config(write(""), {})->oms.configured());
+}
+
 TEST_F(ConfigFile, ServiceTextsReplaceOneTextOfOneLanguage) {
   const auto c = load_config(
       write("[services]\npayment_confirmation_ttl_minutes = 30\n[services.texts.es]\npaid = \"Pagado {amount}\"\n"), {});
