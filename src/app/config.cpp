@@ -259,6 +259,37 @@ void read_services(const Flat& flat, std::set<std::string>& used, Config& c, std
   }
 }
 
+// [voice]: gather_timeout_seconds, gather_rounds; [voice.speech.<language>] language, voice;
+// [voice.texts.<language>] not_understood, goodbye; [voice.prompts.<language>] "<action>" = "...".
+void read_voice(const Flat& flat, std::set<std::string>& used, Config& c, std::vector<ApiError>& errors) {
+  auto& v = c.voice;
+  Reader r{flat, used, errors};
+  r.integer("voice.gather_timeout_seconds", v.gather_timeout_seconds, 1, 60);
+  r.integer("voice.gather_rounds", v.gather_rounds, 0, 5);
+  for (const auto& [key, value] : flat) {
+    if (key.rfind("voice.", 0) != 0) continue;
+    const auto rest = key.substr(6);
+    const auto first = rest.find('.');
+    const auto second = first == std::string::npos ? std::string::npos : rest.find('.', first + 1);
+    if (second == std::string::npos) continue;  // the scalars above, or named as an unknown key below
+    const auto table = rest.substr(0, first);
+    const auto language = rest.substr(first + 1, second - first - 1);
+    const auto name = rest.substr(second + 1);
+    if (table == "speech" && (name == "language" || name == "voice")) {
+      used.insert(key);
+      auto& speech = v.speech[language];
+      (name == "language" ? speech.language : speech.voice) = value;
+      if (name == "language" && value.empty()) errors.push_back(config_error(key, "empty; Twilio needs a language tag"));
+    } else if (table == "texts" && (name == "not_understood" || name == "goodbye")) {
+      used.insert(key);
+      (name == "goodbye" ? v.texts[language].goodbye : v.texts[language].not_understood) = value;
+    } else if (table == "prompts") {
+      used.insert(key);
+      v.texts[language].prompts[name] = value;
+    }
+  }
+}
+
 void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   std::set<std::string> used;
   Reader r{flat, used, errors};
@@ -359,6 +390,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.integer("cis.max_attempts", c.cis.max_attempts, 1, 10);
   r.text("cis.ca_file", c.cis.ca_file);
   read_services(flat, used, c, errors);
+  read_voice(flat, used, c, errors);
   if (!c.cis.actions_url.empty() && c.cis.actions_url.rfind("http://", 0) != 0 &&
       c.cis.actions_url.rfind("https://", 0) != 0)
     errors.push_back(config_error("cis.actions_url", "expected an http:// or https:// URL"));
@@ -418,6 +450,7 @@ Result<Config> load_config(const std::string& explicit_path, const Environment& 
   c.inbound.utility_url = c.rules.utility_url;
   c.inbound.default_language = c.rules.default_language;
   c.inbound.default_region = c.http.default_region;
+  c.voice.default_language = c.rules.default_language;
   auto& base = c.public_urls.base;
   if (base.empty()) base = "http://" + c.http.address + ":" + std::to_string(c.http.port);
   while (!base.empty() && base.back() == '/') base.pop_back();

@@ -15,6 +15,7 @@ const std::set<std::string> kSections = {"database", "http",     "auth",     "ut
                                          "cis",
                                          "oms",
                                          "contacts",
+                                         "voice",
                                          "services",
                                          "search"};
 

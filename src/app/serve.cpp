@@ -131,6 +131,7 @@ int run_serve(const Config& config) {
   engine_config.intake = config.intake;
   engine_config.dispatch = config.dispatch;
   engine_config.dispatch.status_callback_url = config.public_urls.twilio_status_callback();
+  engine_config.dispatch.voice_url = config.public_urls.twilio_voice();
   engine_config.instance_id = random_instance_id();
   try {
     engine_config.routes = build_routes(config, twilio_tokens);
@@ -158,7 +159,7 @@ int run_serve(const Config& config) {
   // Listens at once, the database or not: /livez answers, /readyz says 503 until started.
   http::Server server(config.http, http::Services{db, rules, config.public_urls, secret, twilio_tokens,
                                                   [&] { return readiness.ready(); }, clock, &templates,
-                                                  kannel_tokens, &inbound});
+                                                  kannel_tokens, &inbound, &config.voice});
   server.start_closed();
   const auto port = server.listen();
   spdlog::info("heraldd listening on {}:{} (instance {})", config.http.address, port, engine_config.instance_id);

@@ -11,4 +11,6 @@ std::string PublicUrls::twilio_status_callback() const { return base + "/v1/webh
 
 std::string PublicUrls::kannel_dlr() const { return base + "/v1/webhooks/kannel/dlr"; }
 
+std::string PublicUrls::twilio_voice() const { return base + "/v1/webhooks/twilio/voice"; }
+
 }  // namespace herald

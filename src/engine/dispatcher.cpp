@@ -29,6 +29,11 @@ gateways::OutboundMessage outbound(const Message& m, const DispatchConfig& confi
   o.html = m.html;
   o.unsubscribe_url = m.unsubscribe_url;
   if (m.channel == Channel::sms) o.status_callback_url = config.status_callback_url;
+  if (m.channel == Channel::voice) {
+    // Twilio signs these URLs with their query: the message id cannot be changed on the way back.
+    o.status_callback_url = config.status_callback_url;
+    if (!config.voice_url.empty()) o.voice_url = config.voice_url + "?message=" + std::to_string(m.id);
+  }
   o.idempotency_key = "herald-" + std::to_string(m.id);
   return o;
 }

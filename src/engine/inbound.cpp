@@ -129,6 +129,12 @@ struct InboundPipeline::Impl {
   const rules::Clock& clock;
 
   store::InboundOutcome act(std::int64_t inbound_id, const std::string& from, const std::string& body, TimePoint now);
+  store::InboundOutcome act_on_keys(std::int64_t inbound_id, const std::string& from, const InboundSms& keys,
+                                    TimePoint now);
+  ActionRequest conversation_request(std::int64_t inbound_id, Channel channel, const std::string& from,
+                                     const std::string& body, const rules::ReplyMatch& match,
+                                     const store::Conversation& conversation,
+                                     const std::vector<NumberAccount>& accounts, std::string language, TimePoint now);
   store::InboundOutcome run_action(const std::string& name, ActionRequest request,
                                    const std::optional<store::Conversation>& conversation, TimePoint now);
   void opt_in(const std::string& from, std::int64_t inbound_id, TimePoint now);
@@ -145,7 +151,7 @@ InboundResult InboundPipeline::handle(const InboundSms& sms) {
   auto& s = *impl_;
   const auto now = s.clock.now();
   const std::string from = to_e164(sms.from, s.settings.default_region).value_or(sms.from);
-  store::NewInbound in{sms.provider, sms.provider_message_id, Channel::sms, from, sms.to, sms.body,
+  store::NewInbound in{sms.provider, sms.provider_message_id, sms.channel, from, sms.to, sms.body,
                        sms.received_at == TimePoint{} ? now : sms.received_at};
   auto stored = store::store_inbound(s.db, in, now);
   if (stored.duplicate) {
@@ -163,7 +169,8 @@ InboundResult InboundPipeline::handle(const InboundSms& sms) {
       return {stored.id, true, stored.reply};
     }
   }
-  auto outcome = s.act(stored.id, from, sms.body, now);
+  auto outcome = sms.channel == Channel::voice ? s.act_on_keys(stored.id, from, sms, now)
+                                               : s.act(stored.id, from, sms.body, now);
   store::record_inbound_outcome(s.db, stored.id, outcome, now);
   inbound_counter(outcome.matched).inc();
   return {stored.id, false, outcome.reply};
@@ -213,25 +220,7 @@ store::InboundOutcome InboundPipeline::Impl::act(std::int64_t inbound_id, const 
   if (consent != ConsentState::opted_out) conversation = store::newest_open_conversation(db, Channel::sms, from, now);
   if (conversation) {
     if (auto m = rules::match_reply(conversation->expected, body)) {
-      ActionRequest request;
-      request.inbound_id = inbound_id;
-      request.address = from;
-      request.text = body;
-      request.reply = m->reply;
-      request.conversation_id = conversation->id;
-      request.context = conversation->context;
-      request.accounts = accounts;
-      request.language = language;
-      request.now = now;
-      request.settings = &settings;
-      if (!conversation->account_id.empty()) {
-        request.account = NumberAccount{conversation->customer_id, conversation->account_id, "", "", language};
-        for (const auto& a : accounts)
-          if (a.account_id == conversation->account_id && a.customer_id == conversation->customer_id) request.account = a;
-        if (!request.account->language.empty()) request.language = request.account->language;
-      } else if (accounts.size() == 1) {
-        request.account = accounts.front();
-      }
+      auto request = conversation_request(inbound_id, Channel::sms, from, body, *m, *conversation, accounts, language, now);
       out = run_action(m->action, std::move(request), conversation, now);
       out.matched = "conversation";
       out.keyword = m->reply;
@@ -281,6 +270,56 @@ store::InboundOutcome InboundPipeline::Impl::act(std::int64_t inbound_id, const 
   return out;
 }
 
+ActionRequest InboundPipeline::Impl::conversation_request(std::int64_t inbound_id, Channel channel, const std::string& from,
+                                                         const std::string& body, const rules::ReplyMatch& match,
+                                                         const store::Conversation& conversation,
+                                                         const std::vector<NumberAccount>& accounts,
+                                                         std::string language, TimePoint now) {
+  ActionRequest request;
+  request.inbound_id = inbound_id;
+  request.channel = channel;
+  request.address = from;
+  request.text = body;
+  request.reply = match.reply;
+  request.conversation_id = conversation.id;
+  request.context = conversation.context;
+  request.accounts = accounts;
+  request.language = std::move(language);
+  request.now = now;
+  request.settings = &settings;
+  if (!conversation.account_id.empty()) {
+    request.account = NumberAccount{conversation.customer_id, conversation.account_id, "", "", request.language};
+    for (const auto& a : accounts)
+      if (a.account_id == conversation.account_id && a.customer_id == conversation.customer_id) request.account = a;
+    if (!request.account->language.empty()) request.language = request.account->language;
+  } else if (accounts.size() == 1) {
+    request.account = accounts.front();
+  }
+  return request;
+}
+
+// Keys pressed during a call answer the conversation its message opened when the call was
+// answered, and nothing else: a key that is not one of its replies is "ignored" with no reply,
+// and the call asks again.
+store::InboundOutcome InboundPipeline::Impl::act_on_keys(std::int64_t inbound_id, const std::string& from,
+                                                         const InboundSms& keys, TimePoint now) {
+  store::InboundOutcome out;
+  out.matched = "ignored";
+  const auto conversation = store::open_conversation_of_call(db, keys.call_message_id, now);
+  if (!conversation) return out;
+  const auto match = rules::match_reply(conversation->expected, keys.body);
+  if (!match) return out;
+  const auto accounts = store::accounts_for_number(db, Channel::voice, from);
+  const std::string language = accounts.empty() || accounts.front().language.empty() ? settings.default_language
+                                                                                     : accounts.front().language;
+  auto request = conversation_request(inbound_id, Channel::voice, from, keys.body, *match, *conversation, accounts,
+                                      language, now);
+  out = run_action(match->action, std::move(request), conversation, now);
+  out.matched = "conversation";
+  out.keyword = match->reply;
+  return out;
+}
+
 store::InboundOutcome InboundPipeline::Impl::run_action(const std::string& name, ActionRequest request,
                                                         const std::optional<store::Conversation>& conversation,
                                                         TimePoint now) {
@@ -312,7 +351,7 @@ store::InboundOutcome InboundPipeline::Impl::run_action(const std::string& name,
     const auto account = f.account ? f.account : request.account;
     store::Conversation next;
     if (conversation) next.parent_id = conversation->id;  // supersedes the one answered
-    next.channel = Channel::sms;
+    next.channel = request.channel;
     next.address = request.address;
     next.customer_id = account ? account->customer_id : std::string();
     next.account_id = account ? account->account_id : std::string();

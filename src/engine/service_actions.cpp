@@ -196,7 +196,7 @@ ActionResult outage_report(const Services& s, const ActionRequest& r) {
   report.account_id = r.account->account_id;
   report.customer_id = r.account->customer_id;
   report.premise_id = r.account->premise_id;
-  report.source = "sms";
+  report.source = r.channel == Channel::voice ? "voice" : "sms";
   if (r.inbound_id != 0) report.inbound_id = r.inbound_id;
   report.note = r.text;
   report.created_at = r.now;

@@ -78,7 +78,9 @@ Result<CurlMulti::Options> transport_options(const SettingsReader& reader, long 
 }
 
 Result<std::unique_ptr<Gateway>> make_twilio(const GatewayConfig& config) {
-  SettingsReader reader(config, {"account_sid", "auth_token", "from", "messaging_service_sid",
+  // One [gateways.X] may serve both sms and voice (the same account and number): each reads its keys.
+  const bool calls = config.channel == Channel::voice;
+  SettingsReader reader(config, {"account_sid", "auth_token", "from", "messaging_service_sid", "machine_detection",
                                  "base_url", "timeout_ms", "max_concurrent", "ca_file"});
   if (auto error = reader.unknown_key()) return *error;
   TwilioSettings s;
@@ -88,9 +90,17 @@ Result<std::unique_ptr<Gateway>> make_twilio(const GatewayConfig& config) {
   if (s.auth_token.empty()) return reader.missing("auth_token");
   s.from = reader.get("from");
   s.messaging_service_sid = reader.get("messaging_service_sid");
+  if (calls && s.from.empty()) {
+    return config_error(reader.field("from"), "missing_setting", "calls need a from number (a messaging service cannot call)");
+  }
   if (s.from.empty() && s.messaging_service_sid.empty()) {
     return config_error(reader.field("from"), "missing_setting",
                          "set from (a sender number) or messaging_service_sid");
+  }
+  s.machine_detection = reader.get("machine_detection", "DetectMessageEnd");
+  if (s.machine_detection != "DetectMessageEnd" && s.machine_detection != "Enable" && s.machine_detection != "none") {
+    return config_error(reader.field("machine_detection"), "invalid_setting",
+                         "must be DetectMessageEnd (speak after a machine's beep), Enable or none");
   }
   s.base_url = reader.get("base_url", "https://api.twilio.com");
   if (!starts_with(s.base_url, "https://") && !starts_with(s.base_url, "http://")) {
@@ -211,7 +221,7 @@ Result<std::unique_ptr<Gateway>> make_gateway(const GatewayConfig& config) {
     return make_log_gateway(config);
   }
   if (config.type == "twilio") {
-    if (config.channel != Channel::sms) return wrong_channel("sms");
+    if (config.channel == Channel::email) return wrong_channel("sms and voice");
     return make_twilio(config);
   }
   if (config.type == "smtp") {

@@ -77,6 +77,7 @@ const RouteSpec kRoutes[] = {
 
     {"POST", "/v1/webhooks/twilio/status", Access::open, handlers::twilio_status},
     {"POST", "/v1/webhooks/twilio/sms", Access::open, handlers::twilio_sms},
+    {"POST", "/v1/webhooks/twilio/voice", Access::open, handlers::twilio_voice},
     {"GET", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_page},
     {"POST", "/v1/unsubscribe/{token}", Access::open, handlers::unsubscribe_confirm},
 

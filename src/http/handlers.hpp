@@ -5,6 +5,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "herald/domain/error.hpp"
 #include "herald/domain/types.hpp"
@@ -101,8 +103,12 @@ Response search_customers(Context&);
 Response gateway_report(Context&);
 
 // providers and public links (their own credentials)
+// True when X-Twilio-Signature verifies, over the URL Twilio called and the POST parameters, with
+// one of the configured Twilio auth tokens (handlers_public.cpp).
+bool twilio_signed(const Context& ctx, const std::vector<std::pair<std::string, std::string>>& params);
 Response twilio_status(Context&);
 Response twilio_sms(Context&);
+Response twilio_voice(Context&);  // handlers_voice.cpp: a call's TwiML and the keys pressed
 Response unsubscribe_page(Context&);
 Response unsubscribe_confirm(Context&);
 

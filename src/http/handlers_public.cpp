@@ -1,4 +1,4 @@
-// Endpoints with their own credential: Twilio status callbacks and inbound SMS (signature) and
+// Endpoints with their own credential: Twilio status callbacks (texts and calls) and inbound SMS (signature) and
 // the one-click unsubscribe links (signed token).
 #include <spdlog/spdlog.h>
 
@@ -9,6 +9,7 @@
 #include "herald/engine/inbound.hpp"
 #include "herald/gateways/encoding.hpp"
 #include "herald/gateways/twilio.hpp"
+#include "herald/gateways/twilio_voice.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/store/consent.hpp"
 #include "herald/store/receipts.hpp"
@@ -46,18 +47,6 @@ std::vector<std::string> signed_url_candidates(const Context& ctx) {
     urls.push_back("http://" + *host + ctx.request.target);
   }
   return urls;
-}
-
-// True when X-Twilio-Signature verifies with one of the configured Twilio auth tokens.
-bool twilio_signed(const Context& ctx, const gateways::FormParams& params) {
-  const auto signature = ctx.request.header("x-twilio-signature").value_or("");
-  if (signature.empty()) return false;
-  for (const auto& url : signed_url_candidates(ctx)) {
-    for (const auto& token : ctx.services.twilio_auth_tokens) {
-      if (!token.empty() && gateways::verify_twilio_signature(token, url, params, signature)) return true;
-    }
-  }
-  return false;
 }
 
 // Markup text: & < > " escaped by the predefined entities, the apostrophe by `apostrophe`.
@@ -130,6 +119,17 @@ std::string describe(const UnsubscribeClaims& u) {
 
 }  // namespace
 
+bool twilio_signed(const Context& ctx, const gateways::FormParams& params) {
+  const auto signature = ctx.request.header("x-twilio-signature").value_or("");
+  if (signature.empty()) return false;
+  for (const auto& url : signed_url_candidates(ctx)) {
+    for (const auto& token : ctx.services.twilio_auth_tokens) {
+      if (!token.empty() && gateways::verify_twilio_signature(token, url, params, signature)) return true;
+    }
+  }
+  return false;
+}
+
 Response twilio_status(Context& ctx) {
   const auto params = gateways::parse_form(ctx.request.body);
   if (!twilio_signed(ctx, params)) {
@@ -139,16 +139,27 @@ Response twilio_status(Context& ctx) {
 
   // Every field is kept with the receipt (as JSON), so each must be text Postgres can store.
   if (auto bad = reject_unstorable_form(params)) return error_response(*bad);
-  const auto sid = form_value(params, "MessageSid");
+  auto sid = form_value(params, "MessageSid");
   auto status_text = form_value(params, "MessageStatus");
   if (status_text.empty()) status_text = form_value(params, "SmsStatus");
+  // A call's status callback (a voice message; its provider id is the CallSid) comes here too.
+  const bool call = sid.empty() && !form_value(params, "CallSid").empty();
+  if (call) {
+    sid = form_value(params, "CallSid");
+    status_text = form_value(params, "CallStatus");
+  }
   if (sid.empty() || status_text.empty())
-    return error_response(invalid("MessageSid", "missing_field", "MessageSid and MessageStatus are required"));
+    return error_response(invalid("MessageSid", "missing_field",
+                                  "MessageSid and MessageStatus (or CallSid and CallStatus) are required"));
 
   Json raw = Json::object();
   for (const auto& [k, v] : params) raw[k] = v;
-  auto outcome = store::apply_delivery_receipt(ctx.services.db, sid, from_twilio_status(status_text),
-                                               form_value(params, "ErrorCode"), raw, ctx.now);
+  const auto status = call ? gateways::message_status_of_call(status_text) : from_twilio_status(status_text);
+  auto error_code = form_value(params, "ErrorCode");
+  // busy and no-answer carry no ErrorCode: the status itself says why the call did not deliver.
+  if (call && error_code.empty() && (status == MessageStatus::undelivered || status == MessageStatus::failed))
+    error_code = status_text;
+  auto outcome = store::apply_delivery_receipt(ctx.services.db, sid, status, error_code, raw, ctx.now);
   if (!outcome.matched) spdlog::info("http: twilio status {} for unknown message sid {}", status_text, sid);
   // Twilio only needs a 2xx; an unknown sid is not its problem to retry.
   Response r;

@@ -79,6 +79,22 @@ const char* const kInboundColumns =
 
 constexpr int kMaxLimit = 500;
 
+const char* const kCallMessage =
+    "SELECT id, address, type, language, body, customer_id, account_id, status FROM herald.messages"
+    " WHERE id = $1 AND channel = 'voice'";
+
+// One per voice message (0015): a second fetch of the call's TwiML finds the first's.
+const char* const kOpenCallConversation = R"SQL(
+INSERT INTO herald.conversations (message_id, channel, address, customer_id, account_id, expected, context,
+                                  opened_at, expires_at)
+SELECT m.id, 'voice', m.address, m.customer_id, m.account_id, $2::jsonb,
+       jsonb_build_object('message_id', m.id, 'type', m.type, 'event_id', m.event_id,
+                          'data', coalesce(e.data, '{}'::jsonb)),
+       $3::timestamptz, $3::timestamptz + make_interval(secs => $4::double precision)
+FROM herald.messages m LEFT JOIN herald.events e ON e.seq = m.event_seq
+WHERE m.id = $1 AND m.channel = 'voice'
+ON CONFLICT (message_id) WHERE channel = 'voice' AND message_id IS NOT NULL DO NOTHING)SQL";
+
 StoredInbound stored_of(const pqxx::row& row) {
   StoredInbound s;
   s.id = row[0].as<std::int64_t>();
@@ -255,6 +271,47 @@ std::optional<ConversationThread> conversation_for_message(Database& db, std::in
                                  message_id);
     if (r.empty()) return std::nullopt;
     return thread_of(w, conversation_of(r[0]), 0);
+  });
+}
+
+std::optional<CallMessage> call_message(Database& db, std::int64_t message_id) {
+  return in_transaction(db, [&](pqxx::work& w) -> std::optional<CallMessage> {
+    const auto r = w.exec_params(kCallMessage, message_id);
+    if (r.empty()) return std::nullopt;
+    CallMessage m;
+    m.id = r[0][0].as<std::int64_t>();
+    m.address = r[0][1].c_str();
+    m.type = r[0][2].c_str();
+    m.language = r[0][3].c_str();
+    m.body = r[0][4].c_str();
+    m.customer_id = r[0][5].c_str();
+    m.account_id = r[0][6].c_str();
+    m.status = message_status_of(r[0][7]);
+    return m;
+  });
+}
+
+std::optional<Conversation> open_call_conversation(Database& db, std::int64_t message_id, const Json& expected,
+                                                   Seconds ttl, TimePoint now) {
+  return in_transaction(db, [&](pqxx::work& w) -> std::optional<Conversation> {
+    w.exec_params(kOpenCallConversation, message_id, expected.dump(), format_time(now),
+                  static_cast<double>(ttl.count()));
+    const auto r = w.exec_params(std::string("SELECT ") + kConversationColumns +
+                                     " FROM herald.conversations WHERE message_id = $1 AND channel = 'voice'",
+                                 message_id);
+    if (r.empty()) return std::nullopt;
+    return conversation_of(r[0]);
+  });
+}
+
+std::optional<Conversation> open_conversation_of_call(Database& db, std::int64_t message_id, TimePoint now) {
+  return in_transaction(db, [&](pqxx::work& w) -> std::optional<Conversation> {
+    const auto r = w.exec_params(std::string("SELECT ") + kConversationColumns +
+                                     " FROM herald.conversations WHERE message_id = $1 AND channel = 'voice'"
+                                     " AND state = 'open' AND expires_at > $2::timestamptz",
+                                 message_id, format_time(now));
+    if (r.empty()) return std::nullopt;
+    return conversation_of(r[0]);
   });
 }
 

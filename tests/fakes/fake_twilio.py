@@ -1,4 +1,4 @@
-"""A local fake of Twilio's Messages API speaking its real wire format, scriptable from a test.
+"""A local fake of Twilio's Messages and Calls APIs speaking their real wire formats, scriptable from a test.
 
 Serves POST /2010-04-01/Accounts/{AccountSid}/Messages.json (form-urlencoded To, From or
 MessagingServiceSid, Body, StatusCallback; HTTP basic auth) over HTTP/1.1 keep-alive from an
@@ -12,6 +12,17 @@ what was accepted, and sends signed status callbacks back to the daemon.
     ...
     twilio.send_status_callback(sid, "delivered")
     twilio.stop()
+
+Calls (POST /2010-04-01/Accounts/{AccountSid}/Calls.json: To, From, Url, Method, StatusCallback,
+MachineDetection) are answered 201 with a CallSid, then played the way Twilio plays them, on a
+thread of their own: the TwiML is fetched from Url (signed, with AnsweredBy when machine
+detection was asked for), every <Say> is recorded with its language and voice, a <Gather> is
+answered with the digits scripted for the number (posted, signed, to its action, whose TwiML is
+played in turn), and the final status is posted, signed, to StatusCallback.
+
+    twilio.set_call_behaviour("+12175550101", CallBehaviour(digits=["1"]))
+    call = twilio.wait_call("+12175550101")        # played to its end
+    call.spoken  -> [Spoken(text, language, voice), ...]
 """
 from __future__ import annotations
 
@@ -28,6 +39,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ElementTree
 from typing import Callable, Optional
 
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -114,6 +126,45 @@ class RequestRecord:
     connection: int = 0  # which client connection it came on (1, 2, ... in order of opening)
 
 
+@dataclasses.dataclass
+class CallBehaviour:
+    """How a called number behaves. answered_by: what machine detection reports (human,
+    machine_end_beep, fax, ...; sent only when the call asked for MachineDetection). digits: what
+    is keyed at each <Gather>, in order (none left: the Gather times out). status: the final
+    CallStatus (completed, busy, no-answer, failed, canceled); a call that is not completed is
+    never answered, so no TwiML is fetched. status_delay: seconds before the final status is posted."""
+    answered_by: str = "human"
+    digits: list = dataclasses.field(default_factory=list)
+    status: str = "completed"
+    status_delay: float = 0.3
+
+
+@dataclasses.dataclass
+class Spoken:
+    text: str
+    language: str
+    voice: str
+
+
+@dataclasses.dataclass
+class FakeCall:
+    """A call the fake accepted, and what happened on it."""
+    sid: str
+    to: str
+    from_: str
+    url: str
+    status_callback: str
+    params: dict
+    behaviour: CallBehaviour
+    spoken: list = dataclasses.field(default_factory=list)       # every <Say> played, in order
+    twiml: list = dataclasses.field(default_factory=list)        # every TwiML document fetched
+    answers: list = dataclasses.field(default_factory=list)      # (url, status) of each TwiML request
+    gathers: list = dataclasses.field(default_factory=list)      # the <Gather> attributes met
+    status_answer: Optional[tuple] = None                        # the daemon's answer to the final status
+    error: str = ""                                               # what went wrong playing it
+    done: bool = False
+
+
 class FakeTwilio:
     def __init__(self, account_sid: str = DEFAULT_ACCOUNT_SID, auth_token: str = DEFAULT_AUTH_TOKEN,
                  host: str = "127.0.0.1", port: int = 0,
@@ -138,6 +189,8 @@ class FakeTwilio:
         self._server = None
         self._thread: Optional[threading.Thread] = None
         self._expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self._calls: list[FakeCall] = []
+        self._call_behaviour: dict[str, CallBehaviour] = {}
 
     # -- lifecycle
     def start(self) -> "FakeTwilio":
@@ -214,8 +267,35 @@ class FakeTwilio:
         with self._lock:
             self._default_delay = seconds
 
+    def set_call_behaviour(self, to: str, behaviour: Optional[CallBehaviour]) -> None:
+        """Calls to this number behave so (None: answered by a person who keys nothing)."""
+        with self._lock:
+            if behaviour is None:
+                self._call_behaviour.pop(to, None)
+            else:
+                self._call_behaviour[to] = behaviour
+
+    @property
+    def calls(self) -> list[FakeCall]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, to: str) -> list[FakeCall]:
+        with self._lock:
+            return [c for c in self._calls if c.to == to]
+
+    def wait_call(self, to: str, timeout: float = 15.0) -> FakeCall:
+        """The first call to `to`, once it has been played to its end (final status posted)."""
+        def finished(_):
+            calls = self.calls_to(to)
+            return bool(calls) and calls[0].done
+        if not self.wait_for(finished, timeout):
+            raise AssertionError(f"no finished call to {to} within {timeout} s (calls: {self.calls})")
+        return self.calls_to(to)[0]
+
     def reset(self) -> None:
         with self._lock:
+            self._calls.clear()
             self._queue.clear()
             self._per_to.clear()
             self._messages.clear()
@@ -339,6 +419,14 @@ class FakeTwilio:
                 r[1]["WWW-Authenticate"] = 'Basic realm="Twilio API"'
                 return r
             return self._create_message(body, headers, connection)
+        if len(parts) == 5 and parts[1] == API_VERSION and parts[2] == "Accounts" and parts[4] == "Calls.json":
+            if method != "POST":
+                return _json_reply(405, _error_body(405, 20004, "Method not allowed"))
+            if headers.get("authorization") != self._expected_auth or parts[3] != self.account_sid:
+                with self._lock:
+                    self._auth_failures += 1
+                return _json_reply(401, _error_body(401, 20003, "Authenticate"))
+            return self._create_call(body)
         if len(parts) == 6 and parts[1] == API_VERSION and parts[2] == "Accounts" and parts[4] == "Messages" \
                 and parts[5].endswith(".json") and method == "GET":
             if headers.get("authorization") != self._expected_auth:
@@ -388,6 +476,88 @@ class FakeTwilio:
         status, headers, payload, _ = _json_reply(reply.status, _error_body(reply.status, reply.code or 0, reply.message))
         headers.update(reply.headers)
         return status, headers, payload, delay
+
+    def _create_call(self, body: bytes):
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        params = {k: v[0] for k, v in form.items()}
+        to, from_, url = params.get("To", ""), params.get("From", ""), params.get("Url", "")
+        if not to:
+            return _json_reply(400, _error_body(400, 21201, "No 'To' number is specified"))
+        if not from_:
+            return _json_reply(400, _error_body(400, 21213, "No 'From' number is specified"))
+        if not url and "Twiml" not in params:
+            return _json_reply(400, _error_body(400, 21205, "Url parameter is required"))
+        with self._lock:
+            behaviour = self._call_behaviour.get(to, CallBehaviour())
+            call = FakeCall("CA" + secrets.token_hex(16), to, from_, url, params.get("StatusCallback", ""), params,
+                            dataclasses.replace(behaviour, digits=list(behaviour.digits)))
+            self._calls.append(call)
+        threading.Thread(target=self._play, args=(call,), name=f"fake-call-{call.sid}", daemon=True).start()
+        created = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+        return _json_reply(201, {"account_sid": self.account_sid, "api_version": API_VERSION, "sid": call.sid,
+                                 "to": to, "from": from_, "status": "queued", "direction": "outbound-api",
+                                 "date_created": created, "answered_by": None,
+                                 "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{call.sid}.json"})
+
+    # -- playing a call (on its own thread, like Twilio's media servers)
+    def _call_params(self, call: FakeCall, status: str) -> dict:
+        return {"AccountSid": self.account_sid, "ApiVersion": API_VERSION, "CallSid": call.sid,
+                "CallStatus": status, "Called": call.to, "Caller": call.from_, "Direction": "outbound-api",
+                "From": call.from_, "To": call.to}
+
+    def _signed_post(self, url: str, params: dict) -> tuple[int, str]:
+        return post_form(url, params, {"X-Twilio-Signature": twilio_signature(self.auth_token, url, params)})
+
+    def _play(self, call: FakeCall) -> None:
+        try:
+            b = call.behaviour
+            if b.status == "completed" and call.url:
+                params = self._call_params(call, "in-progress")
+                if call.params.get("MachineDetection"):
+                    params["AnsweredBy"] = b.answered_by
+                self._run_twiml(call, call.url, params)
+            time.sleep(b.status_delay)
+            if call.status_callback:
+                params = self._call_params(call, b.status)
+                params["CallDuration"] = "12" if b.status == "completed" else "0"
+                call.status_answer = self._signed_post(call.status_callback, params)
+        except Exception as e:  # shown to the test through call.error
+            call.error = repr(e)
+        finally:
+            call.done = True
+
+    def _run_twiml(self, call: FakeCall, url: str, params: dict, depth: int = 0) -> None:
+        status, text = self._signed_post(url, params)
+        call.answers.append((url, status))
+        if status != 200:
+            call.error = f"TwiML request {url} answered {status}: {text[:300]}"
+            return
+        call.twiml.append(text)
+        root = ElementTree.fromstring(text)
+        for verb in root:
+            if verb.tag == "Say":
+                self._say(call, verb)
+            elif verb.tag == "Hangup":
+                return
+            elif verb.tag == "Gather":
+                call.gathers.append(dict(verb.attrib))
+                for inner in verb:
+                    if inner.tag == "Say":
+                        self._say(call, inner)
+                if not call.behaviour.digits:
+                    continue  # timed out: Twilio goes on with the next verb
+                digits = call.behaviour.digits.pop(0)
+                action = urllib.parse.urljoin(url, verb.attrib.get("action", url))
+                if depth > 5:
+                    raise AssertionError("gathered more than five times on one call")
+                self._run_twiml(call, action, {**self._call_params(call, "in-progress"), "Digits": digits,
+                                               "FinishedOnKey": ""}, depth + 1)
+                return  # the action's TwiML replaces the rest of this document
+
+    @staticmethod
+    def _say(call: FakeCall, element) -> None:
+        call.spoken.append(Spoken(element.text or "", element.attrib.get("language", ""),
+                                  element.attrib.get("voice", "")))
 
     def _refuse(self, record, reply: Reply):
         with self._lock:

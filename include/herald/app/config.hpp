@@ -15,6 +15,7 @@
 #include "herald/engine/report_forwarder.hpp"
 #include "herald/engine/text_indexer.hpp"
 #include "herald/gateways/gateway.hpp"
+#include "herald/gateways/twilio_voice.hpp"
 #include "herald/http/server.hpp"
 #include "herald/rules/decide.hpp"
 
@@ -43,6 +44,8 @@ struct Config {
   engine::CisConfig cis;
   // [services]: the service keywords' reply texts per language and how long their questions wait.
   engine::ServiceActionsConfig services;
+  // [voice]: how calls speak each language, their prompts and texts, how long they wait for keys.
+  gateways::VoiceSettings voice = gateways::default_voice_settings();
   // [oms]: where outage reports are forwarded; no reports_url: they wait in the outbox.
   engine::OmsConfig oms;
   // [search]: the text indexer that feeds the message log's text search.

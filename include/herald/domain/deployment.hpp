@@ -14,6 +14,7 @@ struct PublicUrls {
   std::string unsubscribe(std::string_view token) const;  // the one-click unsubscribe page
   std::string twilio_status_callback() const;             // where Twilio posts delivery statuses
   std::string kannel_dlr() const;                         // where Kannel's smsbox calls with DLRs
+  std::string twilio_voice() const;                       // where Twilio fetches a call's TwiML
 };
 
 // Signs unsubscribe links and customer portal tokens (config auth.token_secret, else generated

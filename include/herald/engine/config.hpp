@@ -37,6 +37,7 @@ struct DispatchConfig {
   int breaker_failures = 5;
   std::chrono::seconds breaker_open{30};
   std::string status_callback_url;  // public URL of POST /v1/webhooks/twilio/status
+  std::string voice_url;            // public URL of POST /v1/webhooks/twilio/voice (a call's TwiML)
   // By event type: an SMS of a type listed here opens a conversation when the gateway accepts
   // it (the engine copies RulesConfig::conversations here).
   std::map<std::string, rules::ConversationSpec> conversations;

@@ -46,6 +46,10 @@ struct InboundSms {
   std::string from, to;             // as the provider wrote them; `from` is read as E.164 (default region US)
   std::string body;
   TimePoint received_at{};          // TimePoint{}: the pipeline's clock
+  // voice: keys pressed during a call (body: the digits; from: the number called). They answer
+  // only the conversation the call's message opened, and nothing else (no keywords, no menu).
+  Channel channel = Channel::sms;
+  std::int64_t call_message_id = 0;  // voice: the message the call delivers
 };
 
 struct InboundResult {
@@ -63,6 +67,7 @@ struct InboundSettings;
 // What an action is given.
 struct ActionRequest {
   std::int64_t inbound_id = 0;
+  Channel channel = Channel::sms;  // sms, or voice for keys pressed during a call
   std::string address;  // the number that texted, E.164
   std::string text;     // the message as received
   std::string reply;    // what chose the action: the expected reply ("Y", "1") or the keyword ("BAL")

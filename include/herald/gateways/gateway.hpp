@@ -21,7 +21,8 @@ struct OutboundMessage {
   std::string to;  // E.164 for sms/voice, an email address for email
   std::string subject, body, html;
   std::string unsubscribe_url;      // email: List-Unsubscribe target (RFC 8058 one-click POST)
-  std::string status_callback_url;  // sms: where the provider posts status callbacks
+  std::string status_callback_url;  // sms, voice: where the provider posts status callbacks
+  std::string voice_url;            // voice: where the provider fetches what the call says (TwiML)
   std::string idempotency_key;      // stable per message, e.g. "herald-<id>"
 };
 
@@ -62,7 +63,9 @@ class Gateway {
 // Settings values are strings (numbers as decimal text). Keys per type:
 //   log:    (none)
 //   twilio: account_sid, auth_token, from | messaging_service_sid, base_url
-//           (default https://api.twilio.com), timeout_ms (10000), max_concurrent (64), ca_file
+//           (default https://api.twilio.com), timeout_ms (10000), max_concurrent (64), ca_file;
+//           on channel voice (calls): from required, no messaging_service_sid, and
+//           machine_detection (DetectMessageEnd | Enable | none; default DetectMessageEnd)
 //   kannel: url (smsbox's sendsms URL), username, password, from, webhook_token (checked by
 //           the DLR and MO webhooks), dlr_url (Herald's /v1/webhooks/kannel/dlr; empty: no
 //           DLRs asked for), dlr_mask (31), timeout_ms (10000), max_concurrent (32), ca_file

@@ -20,6 +20,8 @@ struct TwilioSettings {
   std::string from;                   // sender number; or
   std::string messaging_service_sid;  // a messaging service (used when set)
   std::string base_url = "https://api.twilio.com";
+  // Calls only: how Twilio tells a person from an answering machine (MachineDetection).
+  std::string machine_detection = "DetectMessageEnd";
 };
 
 // Error code Twilio returns when the recipient replied STOP.

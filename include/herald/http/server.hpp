@@ -23,6 +23,9 @@ class TemplateStore;
 namespace herald::engine {
 class InboundPipeline;
 }
+namespace herald::gateways {
+struct VoiceSettings;
+}
 
 namespace herald::http {
 
@@ -60,6 +63,8 @@ struct Services {
   std::vector<std::string> kannel_webhook_tokens{};  // any kannel gateway's webhook_token
   // Where the inbound webhooks hand received texts; nullptr: they answer 503.
   engine::InboundPipeline* inbound = nullptr;
+  // What calls say around their message ([voice]); nullptr: the built-in English and Spanish.
+  const gateways::VoiceSettings* voice = nullptr;
 };
 
 class Server {

@@ -126,4 +126,22 @@ struct ConversationThread {
 // it opened none.
 std::optional<ConversationThread> conversation_for_message(Database& db, std::int64_t message_id);
 
+// A voice message as its call needs it: whom it calls, what it says and in which language.
+struct CallMessage {
+  std::int64_t id = 0;
+  std::string address, type, language, body, customer_id, account_id;
+  MessageStatus status = MessageStatus::queued;
+};
+// nullopt when there is no voice message with this id.
+std::optional<CallMessage> call_message(Database& db, std::int64_t message_id);
+
+// Opens the conversation of voice message `message_id` (channel voice, its address, account and
+// event as context, like an SMS's), open from `now` for `ttl`, unless the message has one; either
+// way returns the message's conversation. nullopt when there is no such voice message.
+std::optional<Conversation> open_call_conversation(Database& db, std::int64_t message_id, const Json& expected,
+                                                   Seconds ttl, TimePoint now);
+
+// The conversation voice message `message_id` opened, while it is open and not expired at `now`.
+std::optional<Conversation> open_conversation_of_call(Database& db, std::int64_t message_id, TimePoint now);
+
 }  // namespace herald::store

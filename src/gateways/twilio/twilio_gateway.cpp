@@ -1,6 +1,8 @@
-// The `twilio` SMS gateway: the codec's requests performed concurrently on a CurlMulti.
+// The `twilio` gateway: texts (Messages) or, on channel voice, calls (Calls), the codec's
+// requests performed concurrently on a CurlMulti.
 #include "../adapters.hpp"
 #include "../common.hpp"
+#include "herald/gateways/twilio_voice.hpp"
 
 namespace herald::gateways {
 namespace {
@@ -8,11 +10,12 @@ namespace {
 class TwilioGateway final : public TransferGateway {
  public:
   TwilioGateway(const GatewayConfig& config, TwilioSettings settings, CurlMulti::Options transport)
-      : TransferGateway(config, std::move(transport)), settings_(std::move(settings)) {}
+      : TransferGateway(config, std::move(transport)), settings_(std::move(settings)),
+        calls_(config.channel == Channel::voice) {}
 
  private:
   TransferRequest build_request(const OutboundMessage& m, TimePoint) const override {
-    return build_twilio_send(settings_, m);
+    return calls_ ? build_twilio_call(settings_, m, settings_.machine_detection) : build_twilio_send(settings_, m);
   }
   SendResult classify(const TransferResponse& response, const OutboundMessage&, TimePoint now) const override {
     return response.completed()
@@ -21,6 +24,7 @@ class TwilioGateway final : public TransferGateway {
   }
 
   TwilioSettings settings_;
+  const bool calls_;  // a voice gateway places calls; the provider id is then the CallSid
 };
 
 }  // namespace

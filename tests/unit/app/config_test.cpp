@@ -142,6 +142,25 @@ TEST_F(ConfigFile, ServiceTextsReplaceOneTextOfOneLanguage) {
   EXPECT_EQ(unknown.error().field, "services.texts.es.paied");
 }
 
+TEST_F(ConfigFile, VoiceSpeechTextsAndPromptsReplaceOneValueOfOneLanguage) {
+  const auto c = load_config(write("[voice]\ngather_timeout_seconds = 8\n[voice.speech.es]\nvoice = \"Polly.Lupe\"\n"
+                                   "[voice.prompts.es]\n\"outage.report\" = \"Marque {key}\"\n"),
+                             {{"HERALD_VOICE_GATHER_ROUNDS", "1"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->voice.gather_timeout_seconds, 8);
+  EXPECT_EQ(c->voice.gather_rounds, 1);
+  EXPECT_EQ(c->voice.speech.at("es").voice, "Polly.Lupe");
+  EXPECT_EQ(c->voice.speech.at("es").language, "es-MX");  // the rest stays built in
+  EXPECT_EQ(c->voice.texts.at("es").prompts.at("outage.report"), "Marque {key}");
+  EXPECT_EQ(c->voice.texts.at("es").goodbye, "Adiós.");
+  const auto unknown = load_config(write("[voice.texts.es]\nhello = \"x\"\n"), {});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().field, "voice.texts.es.hello");
+  const auto range = load_config(write("[voice]\ngather_timeout_seconds = 0\n"), {});
+  ASSERT_FALSE(range.ok());
+  EXPECT_EQ(range.error().field, "voice.gather_timeout_seconds");
+}
+
 TEST_F(ConfigFile, DrainDelayMustFitInTheShutdownGrace) {
   const auto ok = load_config(write("[server]\ndrain_delay_seconds = 2\nshutdown_grace_seconds = 10\n"), {});
   ASSERT_TRUE(ok.ok()) << ok.error().message;

@@ -52,6 +52,26 @@ TEST(MakeGateway, BuildsEachTypeFromValidSettings) {
   EXPECT_EQ((*g)->channel(), Channel::voice);
 }
 
+TEST(MakeGateway, TwilioOnChannelVoicePlacesCallsFromItsNumber) {
+  GatewayConfig c = twilio_config();
+  c.channel = Channel::voice;
+  auto g = make_gateway(c);
+  ASSERT_TRUE(g) << g.error().message;
+  EXPECT_EQ((*g)->channel(), Channel::voice);
+  // A messaging service cannot call: a voice gateway needs its own number.
+  c.settings.erase("from");
+  c.settings["messaging_service_sid"] = "MG1";
+  EXPECT_EQ(error_field(c), "gateways.twilio-main.from");
+  c.channel = Channel::sms;
+  EXPECT_EQ(error_field(c), "<ok>");
+  c = twilio_config();
+  c.channel = Channel::voice;
+  c.settings["machine_detection"] = "Sometimes";
+  EXPECT_EQ(error_field(c), "gateways.twilio-main.machine_detection");
+  c.settings["machine_detection"] = "none";
+  EXPECT_EQ(error_field(c), "<ok>");
+}
+
 TEST(MakeGateway, MissingRequiredSettingIsNamed) {
   GatewayConfig c = twilio_config();
   c.settings.erase("auth_token");

@@ -211,6 +211,20 @@ TEST_F(Decide, QuietHoursHoldUntil0800Local) {
   }
 }
 
+// A call at 23:00 wakes people: voice waits for the morning like texts, unless the type is urgent
+// (UrgentTypeOverridesQuietHours calls at once).
+TEST_F(Decide, VoiceCallsHoldForQuietHoursToo) {
+  r_.preferences.topics[Topic::billing] = {Channel::voice};
+  Event e = bill_;
+  e.occurred_at = kLate;
+  const Decision& call = on(run(e, kLate), Channel::voice);
+  EXPECT_EQ(call.status, MessageStatus::scheduled);
+  EXPECT_EQ(call.not_before, kNextOpening);
+  EXPECT_EQ(call.explanation["reason"], "held_until_allowed_time");
+  EXPECT_FALSE(call.body.empty());
+  EXPECT_EQ(on(run(bill_, kNoon), Channel::voice).status, MessageStatus::queued);
+}
+
 TEST_F(Decide, DisabledQuietHoursStillWaitForTheWindow) {
   r_.preferences.quiet_hours.enabled = false;
   const Decision& sms = on(run(bill_, kLate), Channel::sms);
