@@ -147,7 +147,7 @@ def text_indexer_on(pg: "BenchPostgres", env: dict) -> bool:
 # Whether anything is still pending, asked through indexes: a sequential scan of a queue would
 # walk every row deleted since the last vacuum before it found a live one.
 PENDING_EVENTS = "SELECT EXISTS (SELECT 1 FROM herald.events WHERE status = 'accepted')"
-PENDING_MESSAGES = "SELECT EXISTS (SELECT 1 FROM herald.message_queue ORDER BY due_at LIMIT 1)"
+PENDING_MESSAGES = "SELECT EXISTS (SELECT 1 FROM herald.message_queue ORDER BY lane, due_at LIMIT 1)"
 
 
 # ---------------------------------------------------------------- load

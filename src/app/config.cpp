@@ -83,7 +83,8 @@ void read_conversation(const toml::table& t, rules::ConversationSpec& spec, std:
   }
 }
 
-void read_event_types(const toml::table& root, rules::RulesConfig& rules, std::vector<ApiError>& errors) {
+void read_event_types(const toml::table& root, rules::RulesConfig& rules, rules::LaneOverrides& lanes,
+                      std::vector<ApiError>& errors) {
   const auto* types = root["rules"]["types"].as_table();
   if (!types) return;
   for (const auto& [name_key, node] : *types) {
@@ -119,6 +120,12 @@ void read_event_types(const toml::table& root, rules::RulesConfig& rules, std::v
     rule.ttl = Seconds(ttl_hours * 3600);
     r.text("expires_at_field", rule.expires_at_field);
     r.integer("priority", rule.priority, -100, 100);
+    if (auto v = r.find("lane")) {
+      // The verification lane is the codes' own: an alert there would delay a code.
+      const auto lane = parse_lane(*v);
+      if (lane && *lane != Lane::verification) lanes[name] = *lane;
+      else local.push_back(config_error("lane", "unknown lane '" + *v + "' (urgent, outage, standard)"));
+    }
     for (const auto& [k, _] : flat)
       if (!used.count(k)) local.push_back(config_error(k, "unknown key"));
     for (auto& e : local) {
@@ -443,7 +450,7 @@ Result<Config> load_config(const std::string& explicit_path, const Environment& 
     try {
       const auto root = toml::parse_file(path);
       flatten(root, "", flat, errors);
-      read_event_types(root, c.rules, errors);
+      read_event_types(root, c.rules, c.intake.lanes, errors);
     } catch (const toml::parse_error& e) {
       std::ostringstream where;
       where << path << ":" << e.source().begin.line << ":" << e.source().begin.column;

@@ -31,7 +31,13 @@ Result<Event> parse_event(const Json& body) {
     }
   }
   if (auto err = read_required_string(body, "type", "type", e.type, kMaxIdLength)) return *err;
-  if (auto err = read_required_string(body, "account_id", "account_id", e.account_id, kMaxIdLength)) return *err;
+  // A notice.broadcast may name an area (data.target) instead of an account: without an
+  // account_id it is an area notice, and the rules check its target.
+  if (e.type == "notice.broadcast" && (!body.contains("account_id") || body["account_id"].is_null())) {
+    // account_id stays empty
+  } else if (auto err = read_required_string(body, "account_id", "account_id", e.account_id, kMaxIdLength)) {
+    return *err;
+  }
   if (auto it = body.find("occurred_at"); it != body.end() && !it->is_null()) {
     if (!it->is_string()) return wrong_type("occurred_at", "an RFC 3339 time string");
     auto t = parse_time(it->get_ref<const std::string&>());
@@ -49,7 +55,8 @@ Result<Event> parse_event(const Json& body) {
 }
 
 Json to_json(const Event& e) {
-  Json j = {{"event_id", e.event_id}, {"type", e.type}, {"account_id", e.account_id}, {"data", e.data}};
+  Json j = {{"event_id", e.event_id}, {"type", e.type}, {"data", e.data}};
+  j["account_id"] = e.account_id.empty() ? Json(nullptr) : Json(e.account_id);
   j["occurred_at"] = e.occurred_at == TimePoint{} ? Json(nullptr) : Json(format_time(e.occurred_at));
   return j;
 }

@@ -85,6 +85,11 @@ metrics::Counter& lease_lost() {
                                              "Leased messages not sent because their lease lapsed first", {});
 }
 
+metrics::Counter& handed_back() {
+  return metrics::Registry::global().counter("herald_dispatch_yielded_total",
+                                             "Leased messages handed back unsent because a higher lane was due", {});
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes)
@@ -229,8 +234,18 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index,
       std::vector<std::int64_t> ids;
       ids.reserve(sending.size());
       for (const auto* c : sending) ids.push_back(c->message.id);
-      const auto check = still_leased(ids);
+      const auto check = still_leased(ids, sending.front()->lane);
       checked_at = started;
+      if (check.higher_lane_due) {
+        handed_back().inc(static_cast<double>(members.size() - begin));
+        for (std::size_t i = begin; i < members.size(); ++i) {
+          auto u = base_update(members[i]->message);
+          u.gateway = members[i]->message.gateway;
+          u.due_at = now;
+          updates.push_back(std::move(u));
+        }
+        return;
+      }
       const std::set<std::int64_t> kept(check.leased.begin(), check.leased.end());
       const std::set<std::int64_t> opted_out(check.opted_out.begin(), check.opted_out.end());
       // Opted out since the claim: still ours, ended here so that the record removes them.

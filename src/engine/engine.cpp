@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "herald/domain/metrics.hpp"
+#include "herald/engine/area_notices.hpp"
 #include "herald/engine/dispatcher.hpp"
 #include "herald/engine/intake.hpp"
 #include "herald/engine/outages.hpp"
@@ -137,16 +138,17 @@ struct Engine::Impl {
   // One unit of work: the store claims events and loads their recipients, the rules decide
   // here, the store writes what was decided and commits.
   std::size_t intake_once() {
+    const auto areas = area_notice_once();
     const auto now = clock.now();
     const auto started = SteadyClock::now();
     auto batch = store::IntakeBatch::open(db, config.intake.batch_size);
     const auto claimed = batch.claimed();
-    if (claimed == 0) return 0;
+    if (claimed == 0) return areas;
     for (const auto& r : batch.rejected())
       spdlog::error("intake: event {} rejected: {}", r.seq, r.rejection->message);
 
     const auto rules_started = SteadyClock::now();
-    const auto outcomes = decide_events(batch.events(), batch.recipients(), rules, templates, now);
+    const auto outcomes = decide_events(batch.events(), batch.recipients(), rules, templates, now, config.intake.lanes);
     const auto rules_seconds = seconds_since(rules_started);
 
     const auto due = batch.commit(outcomes, now);
@@ -159,6 +161,24 @@ struct Engine::Impl {
                   rules_seconds * 1e3);
     if (due > 0) dispatch_wakeup.notify();
     return claimed;
+  }
+
+  // At most one area notice per intake round, fanned out by the store in set-based chunks;
+  // another one waiting is taken by the next round, which this one brings on at once.
+  std::size_t area_notice_once() {
+    const auto now = clock.now();
+    const auto started = SteadyClock::now();
+    const auto outcome = store::fan_out_area_notice(db, area_notice_rules(rules, templates, config.intake.lanes, now), now);
+    if (!outcome) return 0;
+    if (outcome->rejection) {
+      spdlog::error("intake: area notice {} rejected: {}", outcome->event_id, outcome->rejection->message);
+    } else {
+      spdlog::info("intake: area notice {} -> {} messages ({} to send) in {:.1f} ms", outcome->event_id,
+                   outcome->messages, outcome->queued, seconds_since(started) * 1e3);
+    }
+    if (outcome->queued > 0) dispatch_wakeup.notify();
+    intake_wakeup.notify();
+    return 1;
   }
 
   // Counted per round, then added to the registry once per label set.
@@ -204,8 +224,8 @@ struct Engine::Impl {
     if (claimed.empty()) return 0;
     const auto claim_seconds = seconds_since(started);
     const auto send_started = SteadyClock::now();
-    const auto still_leased = [this](const std::vector<std::int64_t>& ids) {
-      return store::check_before_send(db, config.instance_id, ids, clock.now(), config.dispatch.lease);
+    const auto still_leased = [this](const std::vector<std::int64_t>& ids, Lane lane) {
+      return store::check_before_send(db, config.instance_id, ids, clock.now(), config.dispatch.lease, lane);
     };
     const InFlight::Hold held(in_flight, claimed);  // the heartbeat keeps their leases until recorded
     const auto updates = dispatcher.handle(claimed, clock.now(), still_leased, started);

@@ -41,7 +41,7 @@ Message to_message(const Event& e, const RecipientContext& r, const EventTypeRul
 
 std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events, const store::RecipientContexts& recipients,
                                                const rules::RulesConfig& rules, const rules::TemplateStore& templates,
-                                               TimePoint now) {
+                                               TimePoint now, const rules::LaneOverrides& lanes) {
   std::vector<store::EventOutcome> out;
   out.reserve(events.size());
   for (const auto& e : events) {
@@ -65,6 +65,7 @@ std::vector<store::EventOutcome> decide_events(const std::vector<Event>& events,
         defaulted->preferences = rules.default_preferences;
       }
       const RecipientContext& r = defaulted ? *defaulted : recipient->second;
+      o.lane = rules::event_lane(e, rule->second, lanes);
       for (auto& d : rules::decide(e, r, rules, templates, now))
         o.messages.push_back(to_message(e, r, rule->second, std::move(d)));
     }

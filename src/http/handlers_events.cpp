@@ -4,6 +4,7 @@
 #include "handlers.hpp"
 #include "herald/domain/json_io.hpp"
 #include "herald/http/views/events.hpp"
+#include "herald/rules/area_notice.hpp"
 #include "herald/rules/decide.hpp"
 #include "herald/rules/event_data.hpp"
 #include "herald/store/events.hpp"
@@ -21,7 +22,11 @@ std::optional<ApiError> check_type_and_data(const Context& ctx, const Event& eve
   const auto rule = ctx.services.rules.types.find(event.type);
   if (rule == ctx.services.rules.types.end())
     return invalid("type", "unknown_event_type", "unknown event type '" + event.type + "'");
-  return rules::validate_event_data(event.data, rule->second);
+  if (auto bad = rules::validate_event_data(event.data, rule->second)) return bad;
+  if (rules::is_area_notice(event)) {
+    if (auto target = rules::parse_area_target(event.data); !target) return target.error();
+  }
+  return std::nullopt;
 }
 
 ApiError unknown_account(const std::string& id) {
@@ -50,7 +55,8 @@ Response post_event(Context& ctx) {
   store::EventInsert insert{*event, event_body_hash(*body)};
 
   auto refusal = check_type_and_data(ctx, *event);
-  if (!refusal && store::existing_account_ids(ctx.services.db, {event->account_id}).empty())
+  if (!refusal && !rules::is_area_notice(*event) &&
+      store::existing_account_ids(ctx.services.db, {event->account_id}).empty())
     refusal = unknown_account(event->account_id);
   if (refusal) {
     // Idempotency answers first: a reused event_id is a conflict (or a repeat) whatever the
@@ -109,7 +115,7 @@ Response post_event_batch(Context& ctx) {
       slot.result["status"] = "rejected";
       slot.result["error"] = to_json(*refusal)["error"];
       slot.refused = true;
-    } else {
+    } else if (!rules::is_area_notice(*event)) {
       accounts.push_back(event->account_id);
     }
     slot.event = std::move(*event);
@@ -125,7 +131,7 @@ Response post_event_batch(Context& ctx) {
   for (std::size_t i = 0; i < slots.size(); ++i) {
     auto& slot = slots[i];
     if (!slot.event) continue;
-    if (!slot.refused && !known.count(slot.event->account_id)) {
+    if (!slot.refused && !rules::is_area_notice(*slot.event) && !known.count(slot.event->account_id)) {
       slot.result["status"] = "rejected";
       slot.result["error"] = to_json(unknown_account(slot.event->account_id))["error"];
       slot.refused = true;

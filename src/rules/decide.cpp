@@ -7,6 +7,7 @@
 #include "herald/domain/signed_token.hpp"
 #include "herald/domain/sms_encoding.hpp"
 #include "herald/rules/context.hpp"
+#include "herald/rules/lanes.hpp"
 
 namespace herald::rules {
 
@@ -85,9 +86,12 @@ void declare_shipped_data(std::map<std::string, EventTypeRule>& types) {
                         {"planned_start", field(K::datetime, kOptional)},
                         {"planned_end", field(K::datetime, kOptional)}};
   }
+  DataField urgency = field(K::choice, kOptional, 16);
+  urgency.choices = {"normal", "immediate"};
   types["notice.broadcast"].data = {{"title", field(K::text, kRequired, 200)},
                                     {"message", field(K::text, kRequired, 1600, true)},
-                                    {"url", link}};
+                                    {"url", link},
+                                    {"urgency", urgency}};
 }
 
 // The contact to use on a channel: active and verified, preferring one that has not opted out
@@ -179,6 +183,7 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
   const bool tz_known = is_known_time_zone(tz);
   const std::string language = recipient_language(r, cfg);
   const QuietHours& qh = r.preferences.quiet_hours;
+  const bool urgent = event_urgent(e, rule);
 
   // Timing is the same for every channel: work it out once.
   const TimePoint occurred = e.occurred_at == TimePoint{} ? now : e.occurred_at;
@@ -193,7 +198,7 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
         }
       }
     }
-    send_at = earliest_send_time(now, tz, qh, cfg.window, rule.urgent);
+    send_at = earliest_send_time(now, tz, qh, cfg.window, urgent);
   }
 
   // The stored explanation holds what the message's own columns do not (type, topic,
@@ -202,9 +207,9 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
   // Intake writes one per message, so it is kept small.
   Json base_explanation = {{"chosen_by", "none"}, {"time_zone", tz}};
   if (tz_known) base_explanation["local_time"] = local_time_string(now, tz);
-  if (rule.urgent || rule.regulatory) {
+  if (urgent || rule.regulatory) {
     Json flags = Json::object();
-    if (rule.urgent) flags["urgent"] = true;
+    if (urgent) flags["urgent"] = true;
     if (rule.regulatory) flags["regulatory"] = true;
     base_explanation["rule"] = std::move(flags);
   }
@@ -218,7 +223,7 @@ std::vector<Decision> decide(const Event& e, const RecipientContext& r, const Ru
   auto start_decision = [&](Channel channel, const Contact* contact) {
     Decision d;
     d.channel = channel;
-    d.urgent = rule.urgent;
+    d.urgent = urgent;
     d.priority = rule.priority;
     d.language = language;
     d.expires_at = expires_at;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "herald/domain/lane.hpp"
 #include "herald/domain/verification_code.hpp"
 #include "opt_out.hpp"
 #include "repo_util.hpp"
@@ -54,7 +55,8 @@ const char* const kInsertVerification =
     " VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz) RETURNING id";
 
 // Due now and never held: quiet hours and preferences do not apply to a code the customer is
-// waiting for. Its own expiry is the code's.
+// waiting for. Its own expiry is the code's. It is queued in the verification lane, ahead of
+// every alert: a customer is looking at the page waiting for it.
 const char* const kInsertMessage = R"SQL(
 WITH m AS (
   INSERT INTO herald.messages (event_id, customer_id, account_id, contact_id, channel, address, type, topic, language,
@@ -64,7 +66,7 @@ WITH m AS (
           $16::timestamptz, $17::timestamptz, $16::timestamptz, $16::timestamptz)
   RETURNING id
 ), q AS (
-  INSERT INTO herald.message_queue (message_id, due_at) SELECT id, $16::timestamptz FROM m
+  INSERT INTO herald.message_queue (message_id, due_at, lane) SELECT id, $16::timestamptz, $18::smallint FROM m
 )
 SELECT id FROM m)SQL";
 
@@ -219,7 +221,7 @@ Result<StartedVerification> start_contact_verification(Database& db, std::string
                       std::string(customer_id), account_id, started.contact_id, channel_name, std::string(address),
                       std::string(kVerificationType), text.language, kVerificationPriority, text.subject, text.body,
                       text.html, text.segments, text.encoding, decision.dump(), format_time(now),
-                      format_time(started.expires_at))[0][0]
+                      format_time(started.expires_at), static_cast<int>(Lane::verification))[0][0]
             .as<std::int64_t>();
     w.exec_params(kLinkMessage, started.verification_id, started.message_id);
     w.exec(kWakeDispatch);

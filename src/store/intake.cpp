@@ -23,11 +23,13 @@ const char* const kKeyedLookupsOnly =
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
     " SET LOCAL enable_bitmapscan = off; SET LOCAL max_parallel_workers_per_gather = 0";
 
+// Area notices (a notice.broadcast without an account) are the area-notice round's (0019).
 const char* const kClaimEvents = R"SQL(
 SELECT seq, event_id, type, coalesce(account_id, ''),
        (extract(epoch FROM occurred_at) * 1000000)::bigint, data::text
 FROM herald.events
-WHERE status = 'accepted' AND type <> 'outage.updated'  -- the outage loop applies those
+-- outage.updated rows are the outage loop's, area notices (no account) the area notice loop's
+WHERE status = 'accepted' AND type <> 'outage.updated' AND NOT (type = 'notice.broadcast' AND account_id IS NULL)
 ORDER BY seq
 LIMIT $1
 FOR UPDATE SKIP LOCKED)SQL";
@@ -58,7 +60,7 @@ const std::vector<std::string> kMessageColumns = {
     "language", "priority", "urgent", "subject", "body", "html", "unsubscribe_url", "segments", "encoding", "status",
     "suppression_reason", "decision", "not_before", "expires_at", "created_at", "updated_at"};
 
-const std::vector<std::string> kQueueColumns = {"message_id", "due_at"};
+const std::vector<std::string> kQueueColumns = {"message_id", "due_at", "lane"};
 
 const char* const kFinishEvents = R"SQL(
 UPDATE herald.events e
@@ -305,9 +307,14 @@ std::size_t IntakeBatch::commit(const std::vector<EventOutcome>& outcomes, TimeP
       for (const auto& row : w.exec_params(kReserveMessageIds, static_cast<long long>(message_count)))
         ids.push_back(row[0].as<std::int64_t>());
 
-      // Queue rows (message id, due time) of the messages that go out, gathered while the
-      // messages are written.
-      std::vector<std::pair<std::int64_t, std::string>> queued;
+      // Queue rows (message id, due time, lane) of the messages that go out, gathered while
+      // the messages are written.
+      struct QueueRow {
+        std::int64_t id;
+        std::string due_at;
+        Lane lane;
+      };
+      std::vector<QueueRow> queued;
       CopyLine line;
       {
         CopyWriter copy(w, "herald.messages", kMessageColumns);
@@ -317,7 +324,7 @@ std::size_t IntakeBatch::commit(const std::vector<EventOutcome>& outcomes, TimeP
           for (const auto& m : o.messages) {
             std::string not_before = m.not_before ? format_time(*m.not_before) : std::string();
             copy_message(copy, line, ids[n], m, not_before, stamp);
-            if (goes_out(m)) queued.emplace_back(ids[n], m.not_before ? std::move(not_before) : stamp);
+            if (goes_out(m)) queued.push_back({ids[n], m.not_before ? std::move(not_before) : stamp, o.lane});
             ++n;
           }
         }
@@ -326,9 +333,9 @@ std::size_t IntakeBatch::commit(const std::vector<EventOutcome>& outcomes, TimeP
       due_count = queued.size();
       if (due_count > 0) {
         CopyWriter queue(w, "herald.message_queue", kQueueColumns);
-        for (const auto& [id, due_at] : queued) {
+        for (const auto& q : queued) {
           line.clear();
-          line.integer(id).text(due_at);
+          line.integer(q.id).text(q.due_at).integer(static_cast<int>(q.lane));
           queue.write(line);
         }
         queue.complete();

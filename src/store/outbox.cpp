@@ -15,23 +15,40 @@ namespace {
 // stays scheduled/queued until the first attempt's outcome is recorded.
 // The due rows are picked by an InitPlan that runs once: as a joined subquery, a plan made on
 // stale statistics (the queue was empty a moment ago) could rescan it once per queue row.
-const char* const kClaim = R"SQL(
-WITH leased AS (
+// Lanes (0017) are taken highest first: one index range scan of (lane, due_at) per lane, each
+// limited to what the batch still has room for (LIMIT 0 never starts its scan), so a lower
+// lane is read only when the higher ones hold fewer due rows than the batch, and nothing is
+// sorted. Each lane is its own materialized step: FOR UPDATE is not allowed in a UNION, and
+// an inlined step would be evaluated once per reference.
+const std::string kClaim = [] {
+  std::string lanes;
+  for (Lane lane : kAllLanes) {
+    const auto l = std::to_string(static_cast<int>(lane));
+    const std::string pick =
+        "ARRAY(SELECT message_id FROM herald.message_queue WHERE lane = " + l +
+        " AND due_at <= $3::timestamptz ORDER BY due_at LIMIT $2" + (lane == Lane::verification ? "" : " - cardinality(p.ids)") +
+        " FOR UPDATE SKIP LOCKED)";
+    if (lane == Lane::verification) {
+      lanes += "lane" + l + " AS MATERIALIZED (SELECT " + pick + " AS ids),\n";
+    } else {
+      lanes += "lane" + l + " AS MATERIALIZED (SELECT p.ids || " + pick + " AS ids FROM lane" +
+               std::to_string(static_cast<int>(lane) - 1) + " p),\n";
+    }
+  }
+  return "WITH " + lanes + "leased AS (" + R"SQL(
   UPDATE herald.message_queue
   SET due_at = $3::timestamptz + make_interval(secs => $4), lease_owner = $1
-  WHERE message_id = ANY(ARRAY(SELECT message_id FROM herald.message_queue
-                               WHERE due_at <= $3::timestamptz
-                               ORDER BY due_at
-                               LIMIT $2
-                               FOR UPDATE SKIP LOCKED))
-  RETURNING message_id
+  WHERE message_id = ANY((SELECT ids FROM lane)SQL" + std::to_string(static_cast<int>(Lane::standard)) + R"SQL()::bigint[])
+  RETURNING message_id, lane
 )
 SELECT m.id, m.event_seq, m.event_id, m.customer_id, m.account_id, coalesce(m.contact_id, 0), m.channel,
        m.address, m.type, m.topic, m.language, m.subject, m.body, m.html, m.unsubscribe_url, m.attempts,
        coalesce(m.gateway, ''), m.priority, m.urgent,
        (extract(epoch FROM m.expires_at) * 1000000)::bigint,
-       m.expires_at IS NOT NULL AND m.expires_at <= $3::timestamptz
-FROM leased JOIN herald.messages m ON m.id = leased.message_id)SQL";
+       m.expires_at IS NOT NULL AND m.expires_at <= $3::timestamptz, leased.lane
+FROM leased JOIN herald.messages m ON m.id = leased.message_id
+ORDER BY leased.lane, m.id)SQL";
+}();
 
 // Only rows still leased by this owner count. An update with a due_at puts the message back
 // in the queue (retry, failover, deferral); one without ends it and removes the queue row.
@@ -117,6 +134,17 @@ WHERE message_id IN (SELECT message_id FROM herald.message_queue
   AND lease_owner = $1
 RETURNING message_id)SQL";
 
+// Whether a row of a lane above `lane` is due (leased rows are due only when their lease has
+// lapsed): one index probe of (lane, due_at) per higher lane. Empty for the top lane.
+std::string higher_lane_due_query(Lane lane) {
+  std::string sql;
+  for (int l = 0; l < static_cast<int>(lane); ++l)
+    sql += std::string(sql.empty() ? "SELECT " : " OR ") +
+           "EXISTS (SELECT 1 FROM herald.message_queue WHERE lane = " + std::to_string(l) +
+           " AND due_at <= $1::timestamptz)";
+  return sql;
+}
+
 std::string id_array(const std::vector<std::int64_t>& ids) {
   std::string array = "{";
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -163,7 +191,7 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
                                                TimePoint now, std::chrono::seconds lease) {
   return in_transaction(db, [&](pqxx::work& w) {
     std::vector<ClaimedMessage> out;
-    const auto rows = w.exec_params(kClaim, owner, static_cast<long long>(limit), format_time(now),
+    const auto rows = w.exec_params(kClaim.c_str(), owner, static_cast<long long>(limit), format_time(now),
                                     static_cast<double>(lease.count()));
     out.reserve(rows.size());
     for (const auto& row : rows) {
@@ -192,6 +220,7 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
         m.urgent = row[18].as<bool>();
         if (!row[19].is_null()) m.expires_at = TimePoint(std::chrono::microseconds(row[19].as<long long>()));
         c.expired = row[20].as<bool>();
+        c.lane = static_cast<Lane>(row[21].as<int>());
       } catch (const std::runtime_error& e) {
         // Leased like the rest so that the dispatcher ends it with this error: left in the
         // queue, it would be claimed first again by every round.
@@ -263,11 +292,13 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
 }
 
 SendCheck check_before_send(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
-                                    TimePoint now, std::chrono::seconds lease) {
+                                    TimePoint now, std::chrono::seconds lease, Lane lane) {
   SendCheck out;
   if (ids.empty()) return out;
+  const auto higher = higher_lane_due_query(lane);
   return retry_rolled_back([&] { return in_transaction(db, [&](pqxx::work& w) {
     out = SendCheck{};
+    if (!higher.empty()) out.higher_lane_due = w.exec_params(higher, format_time(now))[0][0].as<bool>();
     for (const auto& row : w.exec_params(kRenew, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
       out.leased.push_back(row[0].as<std::int64_t>());
     const auto opted_out = opted_out_of(w, out.leased);

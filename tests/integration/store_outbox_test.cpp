@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "herald/store/db.hpp"
 #include "herald/store/outbox.hpp"
@@ -70,6 +71,79 @@ TEST(StoreOutbox, ClaimLeasesTheQueueRowAndLeavesTheMessageAlone) {
             "2");
   // Leased rows are not due again until the lease lapses; the scheduled one is not due at all.
   EXPECT_TRUE(claim_due_messages(t.db(), "w2", 10, now, 30s).empty());
+}
+
+// Lanes (0017): a due row of a higher lane is claimed before any of a lower lane, however old
+// the lower one is; within a lane the oldest due goes first; rows not yet due wait.
+TEST(StoreOutbox, ClaimTakesHigherLanesFirstAndTheOldestWithinALane) {
+  TestDb t;
+  struct Row {
+    const char* name;
+    Lane lane;
+    const char* due;  // relative to now()
+  };
+  const Row rows[] = {
+      {"standard-new", Lane::standard, "-1 hour"},   {"outage-new", Lane::outage, "-2 hours"},
+      {"standard-old", Lane::standard, "-3 hours"},  {"outage-old", Lane::outage, "-4 hours"},
+      {"outage-later", Lane::outage, "+3 hours"},     {"urgent", Lane::urgent, "-30 minutes"},
+      {"verification", Lane::verification, "-10 minutes"},
+  };
+  std::map<std::int64_t, std::string> names;
+  std::map<std::string, Lane> lanes;
+  for (const auto& r : rows) {
+    MessageRow m;
+    m.event_id = r.name;
+    const auto id = insert_message(t, m);
+    names[id] = r.name;
+    lanes[r.name] = r.lane;
+    t.exec("UPDATE herald.message_queue SET lane = " + std::to_string(static_cast<int>(r.lane)) +
+           ", due_at = now() + interval " + sql_quote(r.due) + " WHERE message_id = " + std::to_string(id));
+  }
+  const auto now = later();
+  std::vector<std::string> order;
+  for (int round = 0; round < 8; ++round)
+    for (const auto& c : claim_due_messages(t.db(), "w1", 1, now, 30s)) {
+      order.push_back(names[c.message.id]);
+      EXPECT_EQ(c.lane, lanes[names[c.message.id]]) << names[c.message.id];
+    }
+  EXPECT_EQ(order, (std::vector<std::string>{"verification", "urgent", "outage-old", "outage-new", "standard-old",
+                                             "standard-new"}));
+
+  // One claim of several: the same order across lanes, and the once-later row, now the
+  // oldest due of its lane, goes before the other outage rows.
+  t.exec("UPDATE herald.message_queue SET lease_owner = NULL, due_at = now() - interval '5 minutes'");
+  t.exec("UPDATE herald.message_queue SET due_at = now() - interval '1 hour' WHERE message_id = (SELECT m.id"
+         " FROM herald.messages m WHERE m.event_id = 'outage-later')");
+  std::vector<std::string> batch;
+  for (const auto& c : claim_due_messages(t.db(), "w2", 3, now, 30s)) batch.push_back(names[c.message.id]);
+  EXPECT_EQ(batch, (std::vector<std::string>{"verification", "urgent", "outage-later"}));
+}
+
+// The check before a chunk tells a round sending a lower lane that a higher one is due; rows
+// of a higher lane that are leased or not yet due do not count.
+TEST(StoreOutbox, TheCheckBeforeAChunkSeesAHigherLaneDue) {
+  TestDb t;
+  MessageRow m;
+  const auto outage = insert_message(t, m);
+  const auto code = insert_message(t, m);
+  t.exec("UPDATE herald.message_queue SET lane = 2 WHERE message_id = " + std::to_string(outage));
+  t.exec("UPDATE herald.message_queue SET lane = 0, due_at = now() + interval '3 hours' WHERE message_id = " +
+         std::to_string(code));
+  const auto now = later();
+  const auto claimed = claim_due_messages(t.db(), "w1", 10, now, 30s);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].lane, Lane::outage);
+  const std::vector<std::int64_t> ids{outage};
+  EXPECT_FALSE(check_before_send(t.db(), "w1", ids, now, 30s, Lane::outage).higher_lane_due);
+
+  t.exec("UPDATE herald.message_queue SET due_at = now() WHERE message_id = " + std::to_string(code));
+  const auto check = check_before_send(t.db(), "w1", ids, now, 30s, Lane::outage);
+  EXPECT_TRUE(check.higher_lane_due);
+  EXPECT_EQ(check.leased, ids);
+  EXPECT_FALSE(check_before_send(t.db(), "w1", ids, now, 30s, Lane::verification).higher_lane_due);
+  // Once the code is leased it is no longer waiting.
+  ASSERT_EQ(claim_due_messages(t.db(), "w2", 10, now, 30s).size(), 1u);
+  EXPECT_FALSE(check_before_send(t.db(), "w1", ids, now, 30s, Lane::outage).higher_lane_due);
 }
 
 TEST(StoreOutbox, SentEndsTheMessageAndKeepsTheProviderIdOnTheAttempt) {

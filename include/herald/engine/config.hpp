@@ -12,6 +12,7 @@
 #include "herald/gateways/gateway.hpp"
 #include "herald/rules/conversation.hpp"
 #include "herald/rules/outage_notices.hpp"
+#include "herald/rules/lanes.hpp"
 
 namespace herald::engine {
 
@@ -22,6 +23,8 @@ struct IntakeConfig {
   // or API-only instance in a scaled-out deployment).
   std::size_t workers = 3;
   std::chrono::milliseconds poll_interval{1000};
+  // Lanes configured per event type ([rules.types."X"] lane); the rest follow rules::lane_of.
+  rules::LaneOverrides lanes;
 };
 
 struct DispatchConfig {

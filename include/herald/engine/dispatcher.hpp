@@ -23,8 +23,9 @@ class Dispatcher {
   Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes);
 
   // Of the given message ids, those whose lease this instance still holds (renewed) and may
-  // be sent, and those still held whose address opted out (store::check_before_send).
-  using LeaseCheck = std::function<store::SendCheck(const std::vector<std::int64_t>&)>;
+  // be sent, those still held whose address opted out, and whether a message of a lane above
+  // the given one waits (store::check_before_send).
+  using LeaseCheck = std::function<store::SendCheck(const std::vector<std::int64_t>&, Lane)>;
   using SteadyTime = std::chrono::steady_clock::time_point;
 
   // Sends what can be sent now and returns one update per claimed message, except those whose
@@ -32,7 +33,10 @@ class Dispatcher {
   // share of the batch is sent concurrently with the others', so a slow provider holds up only
   // its own messages. `leased_at`: when the batch was claimed. Before each chunk but a first
   // one sent right after the claim, `still_leased` (when given) says which messages may go;
-  // a message claimed or checked as opted out is suppressed (`opted_out`), never sent.
+  // a message claimed or checked as opted out is suppressed (`opted_out`), never sent. When
+  // the check finds a higher lane than the chunk's due (a verification code behind a storm's
+  // outage texts), the rest of the batch goes back to the queue unsent, due now, so the next
+  // claim takes the higher lane first instead of waiting for the whole batch.
   std::vector<store::MessageUpdate> handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
                                            const LeaseCheck& still_leased = {},
                                            SteadyTime leased_at = std::chrono::steady_clock::now());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "herald/domain/error.hpp"
+#include "herald/domain/lane.hpp"
 #include "herald/domain/types.hpp"
 #include "herald/store/db.hpp"
 
@@ -22,6 +23,7 @@ struct EventOutcome {
   std::int64_t seq = 0;
   std::optional<ApiError> rejection;
   std::vector<Message> messages;
+  Lane lane = Lane::standard;  // the queue lane of the messages that go out (0017)
 };
 
 // Everything the rules need about the recipients of a batch, keyed by account id.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "herald/domain/lane.hpp"
 #include "herald/domain/types.hpp"
 #include "herald/store/db.hpp"
 
@@ -14,6 +15,7 @@ namespace herald::store {
 
 struct ClaimedMessage {
   Message message;
+  Lane lane = Lane::standard;  // the queue row's
   bool expired = false;  // expires_at has passed: to be suppressed, not sent
   bool opted_out = false;  // the address opted out (read after the lease): to be suppressed, not sent
   // Set when the row cannot be read (e.g. a topic this build does not know): the message is
@@ -22,7 +24,8 @@ struct ClaimedMessage {
 };
 
 // Leases up to `limit` messages whose queue row is due at `now` (waiting to be sent, waiting
-// for a retry, or leased by an instance whose lease lapsed) for `lease`, oldest due first,
+// for a retry, or leased by an instance whose lease lapsed) for `lease`, highest lane first
+// and oldest due first within a lane (0017),
 // FOR UPDATE SKIP LOCKED. Only the queue row is written. Then, in the same transaction and
 // under the consent lock, marks those whose address has opted out (see 0007).
 std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& owner, std::size_t limit,
@@ -74,12 +77,15 @@ std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, c
 // `leased`: may be sent now; `opted_out`: still leased, to be suppressed, never sent; an id in
 // neither lost its lease. The heartbeat renews with renew_leases instead: a message it keeps
 // may be in a provider's hands already and is recorded by its send's outcome.
+// `higher_lane_due`: a message of a lane above `lane` (the chunk's) is due and not leased,
+// so the round should hand the rest of its batch back and claim again (0017).
 struct SendCheck {
   std::vector<std::int64_t> leased;
   std::vector<std::int64_t> opted_out;
+  bool higher_lane_due = false;
 };
 SendCheck check_before_send(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
-                                    TimePoint now, std::chrono::seconds lease);
+                                    TimePoint now, std::chrono::seconds lease, Lane lane = Lane::verification);
 
 // Puts every message leased by `owner` back in the queue, due now (graceful shutdown).
 std::size_t release_leases(Database& db, const std::string& owner, TimePoint now);

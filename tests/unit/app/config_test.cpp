@@ -266,6 +266,29 @@ TEST_F(ConfigFile, AnEventTypeTableIsReadAndItsUnknownKeysNamed) {
   EXPECT_EQ(bad.error().field, "rules.types.leak.detected.urgnet");
 }
 
+TEST_F(ConfigFile, AnEventTypesLaneIsDerivedFromItsRuleUnlessConfigured) {
+  const auto defaults = load_config(write(""), {});
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  const auto& none = defaults->intake.lanes;
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(rules::lane_of(defaults->rules.types.at("bill.ready"), none), Lane::standard);
+  EXPECT_EQ(rules::lane_of(defaults->rules.types.at("leak.detected"), none), Lane::urgent);     // urgent
+  EXPECT_EQ(rules::lane_of(defaults->rules.types.at("notice.broadcast"), none), Lane::outage);  // topic outage
+
+  const auto ok = load_config(write("[rules.types.\"notice.broadcast\"]\nlane = \"urgent\"\n"
+                                    "[rules.types.\"leak.detected\"]\nlane = \"standard\"\n"), {});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(rules::lane_of(ok->rules.types.at("notice.broadcast"), ok->intake.lanes), Lane::urgent);
+  EXPECT_EQ(rules::lane_of(ok->rules.types.at("leak.detected"), ok->intake.lanes), Lane::standard);
+
+  // The verification lane is the codes' own.
+  for (const char* lane : {"verification", "fast"}) {
+    const auto bad = load_config(write(std::string("[rules.types.\"bill.ready\"]\nlane = \"") + lane + "\"\n"), {});
+    ASSERT_FALSE(bad.ok()) << lane;
+    EXPECT_EQ(bad.error().field, "rules.types.bill.ready.lane");
+  }
+}
+
 TEST_F(ConfigFile, ConversationDeclarationsAreReadAndCheckedAgainstTheActions) {
   auto c = load_config(write("[rules.types.\"bill.ready\".conversation]\nttl_hours = 4\n"
                              "replies = { y = \"close\", \"1\" = \"choose\" }\n"),

@@ -343,7 +343,7 @@ TEST_F(DispatcherTest, MessagesWhoseLeaseLapsedBeforeTheirChunkAreNotSentNorRepo
   auto d = make(false);
   primary->concurrency = 2;
   std::vector<std::vector<std::int64_t>> asked;
-  const auto still_leased = [&](const std::vector<std::int64_t>& ids) {
+  const auto still_leased = [&](const std::vector<std::int64_t>& ids, Lane) {
     asked.push_back(ids);
     store::SendCheck check;
     for (auto id : ids)
@@ -364,7 +364,7 @@ TEST_F(DispatcherTest, AClaimOlderThanAQuarterOfTheLeaseIsCheckedBeforeTheFirstC
   auto d = make(false);
   // Claimed 15 s ago (a process frozen in between, say): past a quarter of the lease, before half.
   const auto leased_at = std::chrono::steady_clock::now() - std::chrono::seconds(15);
-  const auto nothing_leased = [](const std::vector<std::int64_t>&) { return store::SendCheck{}; };
+  const auto nothing_leased = [](const std::vector<std::int64_t>&, Lane) { return store::SendCheck{}; };
   const auto updates = d.handle({claimed(1), claimed(2)}, kNow, nothing_leased, leased_at);
   EXPECT_TRUE(primary->sent.empty());
   EXPECT_TRUE(updates.empty());
@@ -392,7 +392,7 @@ TEST_F(DispatcherTest, AMessageClaimedAsOptedOutIsSuppressedNotSent) {
 TEST_F(DispatcherTest, AMessageOptedOutBeforeItsChunkIsSuppressedAndTheRestOfTheChunkGoes) {
   auto d = make(false);
   primary->concurrency = 2;
-  const auto check = [&](const std::vector<std::int64_t>& ids) {
+  const auto check = [&](const std::vector<std::int64_t>& ids, Lane) {
     store::SendCheck c;
     for (auto id : ids) (id == 4 ? c.opted_out : c.leased).push_back(id);
     return c;
@@ -405,6 +405,40 @@ TEST_F(DispatcherTest, AMessageOptedOutBeforeItsChunkIsSuppressedAndTheRestOfThe
     if (u.id == 4) {
       EXPECT_EQ(u.suppression_reason, "opted_out");
     }
+  }
+}
+
+// A verification code posted while a worker sends a storm's outage texts: the check before the
+// next chunk sees the higher lane due, and the rest of the batch goes back to the queue unsent,
+// due now, so the worker's next claim takes the code instead of finishing the backlog first.
+TEST_F(DispatcherTest, AHigherLaneDueHandsTheRestOfTheBatchBackUnsent) {
+  auto d = make(false);
+  primary->concurrency = 2;
+  std::vector<Lane> asked_for;
+  const auto check = [&](const std::vector<std::int64_t>& ids, Lane lane) {
+    asked_for.push_back(lane);
+    store::SendCheck c;
+    c.leased = ids;
+    c.higher_lane_due = true;
+    return c;
+  };
+  std::vector<store::ClaimedMessage> batch;
+  for (std::int64_t id = 1; id <= 5; ++id) {
+    batch.push_back(claimed(id));
+    batch.back().lane = Lane::outage;
+  }
+  const auto updates = d.handle(batch, kNow, check);
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(asked_for, (std::vector<Lane>{Lane::outage}));
+  ASSERT_EQ(updates.size(), 5u);
+  for (const auto& u : updates) {
+    if (u.id <= 2) {
+      EXPECT_EQ(u.status, MessageStatus::sent) << u.id;
+      continue;
+    }
+    EXPECT_FALSE(u.attempted) << u.id;
+    ASSERT_TRUE(u.due_at.has_value()) << u.id;
+    EXPECT_EQ(*u.due_at, kNow) << u.id;
   }
 }
 
