@@ -70,7 +70,7 @@ WITH ins AS (
          'City Utilities: Power outage at ' || i || ' Main St (cause: storm). Estimated restoration November 24, '
            || '2026 at 5:00 PM CST. Reply STOP to opt out.', 1, 'GSM-7', 'queued',
          '{{"chosen_by": "preference", "time_zone": "{ZONE}", "consent": "opted_in", "reason": "send_now",'
-           || ' "outage": {{"outage_id": "O-raw", "notice": "confirmed"}}}}'::jsonb,
+           ' "outage": {{"outage_id": "O-raw", "notice": "confirmed"}}}}'::jsonb,
          now(), now() + interval '12 hours', 'O-raw'
   FROM generate_series(1, {n}) i
   RETURNING id, not_before)
