@@ -69,6 +69,40 @@ TEST_F(OutageReports, ApiReportWithoutAnOutageIsFiledWithNoOutageAndListedWithIt
   EXPECT_TRUE(listed("?outage_id=O-1")["items"].empty());
 }
 
+TEST_F(OutageReports, ReportAtAPremiseUnderAnOutageIsLinkedCountedListedAndForwardedWithIt) {
+  FakeOmsProcess oms;
+  put_customer("c1");
+  put_customer("c2");
+  const Json outage = {{"status", "confirmed"},
+                       {"kind", "unplanned"},
+                       {"cause", "storm"},
+                       {"affected", {{"premise_ids", {"P-c1"}}, {"feeders", Json::array()}, {"zips", Json::array()}}}};
+  const auto put = call("PUT", "/v1/outages/O-77", cis_key_, outage);
+  ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+
+  auto inside = report({{"account_id", "A-c1"}, {"source", "api"}, {"note", "still dark"}});
+  ASSERT_EQ(inside.status, 201) << inside.body;
+  EXPECT_EQ(inside.json()["outage_id"], "O-77");
+  auto outside = report({{"account_id", "A-c2"}});
+  ASSERT_EQ(outside.status, 201) << outside.body;
+  EXPECT_TRUE(outside.json()["outage_id"].is_null());
+
+  const auto linked = listed("?outage_id=O-77");
+  ASSERT_EQ(linked["items"].size(), 1u);
+  EXPECT_EQ(linked["items"][0]["report_id"], inside.json()["report_id"]);
+  const auto detail = call("GET", "/v1/outages/O-77", admin_key_);
+  ASSERT_EQ(detail.status, 200) << detail.body;
+  EXPECT_EQ(detail.json()["counts"]["reports"], 1);
+
+  engine::ReportForwarder forwarder(db_->db(), oms_config(oms), clock_, "forwarder-1");
+  EXPECT_EQ(forwarder.forward_once(), 2u);
+  std::map<std::string, Json> received;
+  const Json state = oms.state();
+  for (const auto& r : state["reports"]) received[r["report_id"].get<std::string>()] = r["outage_id"];
+  EXPECT_EQ(received[inside.json()["report_id"].get<std::string>()], "O-77");
+  EXPECT_TRUE(received[outside.json()["report_id"].get<std::string>()].is_null());
+}
+
 TEST_F(OutageReports, BadInputIsA422NamingTheFieldAndNothingIsStored) {
   put_customer("c1");
   struct Case {
