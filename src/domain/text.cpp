@@ -1,4 +1,5 @@
-// Control characters in text from outside: a NUL would be cut by the database, others hidden.
+// Text from outside: control characters (a NUL would be cut by the database, others hidden), UTF-8,
+// and escaping into XML and HTML.
 #include "herald/domain/text.hpp"
 
 #include <cstdint>
@@ -58,5 +59,29 @@ std::optional<ApiError> reject_unstorable_text(std::string_view s, const std::st
   if (valid_utf8(s) && s.find('\0') == std::string_view::npos) return std::nullopt;
   return invalid(field, "invalid_text", field + " must be UTF-8 text without NUL characters");
 }
+
+namespace {
+
+std::string escape_markup(std::string_view s, std::string_view apostrophe) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += apostrophe; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string xml_escape(std::string_view s) { return escape_markup(s, "&apos;"); }
+
+std::string html_escape(std::string_view s) { return escape_markup(s, "&#39;"); }
 
 }  // namespace herald

@@ -49,27 +49,6 @@ std::vector<std::string> signed_url_candidates(const Context& ctx) {
   return urls;
 }
 
-// Markup text: & < > " escaped by the predefined entities, the apostrophe by `apostrophe`.
-std::string escape_markup(std::string_view s, std::string_view apostrophe) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += apostrophe; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// Text for an XML element's content: the five predefined entities.
-std::string xml_escape(std::string_view s) { return escape_markup(s, "&apos;"); }
-
-std::string html_escape(std::string_view s) { return escape_markup(s, "&#39;"); }
-
 Response html_page(int status, std::string_view title, const std::string& inner_html) {
   std::string body =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

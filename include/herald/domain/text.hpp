@@ -1,4 +1,5 @@
-// Checks on text from outside: control characters that a store would cut or a message would hide.
+// Checks on text from outside (control characters a store would cut or a message would hide,
+// bytes that are not UTF-8), and escaping text into XML and HTML.
 #pragma once
 
 #include <optional>
@@ -29,5 +30,11 @@ std::optional<ApiError> reject_bad_text(std::string_view s, const std::string& f
 // what any text from outside must be before it is stored or looked up (Postgres refuses text
 // that is not UTF-8, and libpq would cut a parameter at its first NUL).
 std::optional<ApiError> reject_unstorable_text(std::string_view s, const std::string& field);
+
+// Text for XML content and attribute values (TwiML): & < > " ' as the five predefined entities.
+std::string xml_escape(std::string_view s);
+
+// The same for HTML, the apostrophe as &#39; (&apos; is not an HTML 4 entity).
+std::string html_escape(std::string_view s);
 
 }  // namespace herald

@@ -3,29 +3,14 @@
 
 #include "herald/gateways/twilio_voice.hpp"
 
+#include "herald/domain/text.hpp"
+
 namespace herald::gateways {
 namespace {
 
 std::string without_trailing_slash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
   return s;
-}
-
-// Text and attribute values in TwiML: the five predefined XML entities.
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string replace_all(std::string text, std::string_view from, std::string_view to) {
