@@ -32,8 +32,10 @@ Result<Event> parse_event(const Json& body) {
   }
   if (auto err = read_required_string(body, "type", "type", e.type, kMaxIdLength)) return *err;
   // A notice.broadcast may name an area (data.target) instead of an account: without an
-  // account_id it is an area notice, and the rules check its target.
-  if (e.type == "notice.broadcast" && (!body.contains("account_id") || body["account_id"].is_null())) {
+  // account_id it is an area notice, and the rules check its target. An outage.updated event
+  // names its outage in data.outage_id and belongs to no account.
+  const bool no_account = !body.contains("account_id") || body["account_id"].is_null();
+  if ((e.type == "notice.broadcast" && no_account) || (e.type == "outage.updated" && no_account)) {
     // account_id stays empty
   } else if (auto err = read_required_string(body, "account_id", "account_id", e.account_id, kMaxIdLength)) {
     return *err;

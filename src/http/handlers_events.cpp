@@ -3,6 +3,7 @@
 
 #include "handlers.hpp"
 #include "herald/domain/json_io.hpp"
+#include "herald/domain/outage.hpp"
 #include "herald/http/views/events.hpp"
 #include "herald/rules/area_notice.hpp"
 #include "herald/rules/decide.hpp"
@@ -19,6 +20,16 @@ constexpr std::size_t kMaxBatch = 1000;
 // A known type and data that fits it; the shape is parse_event's, the account's existence is
 // checked by the caller (one query per batch).
 std::optional<ApiError> check_type_and_data(const Context& ctx, const Event& event) {
+  // An outage change posted as an event gets the checks of PUT /v1/outages/{id}; the outage
+  // loop applies it like a row a CIS inserted.
+  if (event.type == "outage.updated") {
+    if (!event.account_id.empty())
+      return invalid("account_id", "unexpected_field", "an outage.updated event names its outage in data.outage_id, not an account");
+    std::string outage_id;
+    if (auto it = event.data.find("outage_id"); it != event.data.end() && it->is_string()) outage_id = it->get<std::string>();
+    if (auto update = parse_outage_update(event.data, outage_id, "data."); !update) return update.error();
+    return std::nullopt;
+  }
   const auto rule = ctx.services.rules.types.find(event.type);
   if (rule == ctx.services.rules.types.end())
     return invalid("type", "unknown_event_type", "unknown event type '" + event.type + "'");
@@ -28,6 +39,9 @@ std::optional<ApiError> check_type_and_data(const Context& ctx, const Event& eve
   }
   return std::nullopt;
 }
+
+// Area notices and outage changes are about no one account.
+bool without_account(const Event& event) { return rules::is_area_notice(event) || event.type == "outage.updated"; }
 
 ApiError unknown_account(const std::string& id) {
   return invalid("account_id", "unknown_account", "no account '" + id + "'");
@@ -55,7 +69,7 @@ Response post_event(Context& ctx) {
   store::EventInsert insert{*event, event_body_hash(*body)};
 
   auto refusal = check_type_and_data(ctx, *event);
-  if (!refusal && !rules::is_area_notice(*event) &&
+  if (!refusal && !without_account(*event) &&
       store::existing_account_ids(ctx.services.db, {event->account_id}).empty())
     refusal = unknown_account(event->account_id);
   if (refusal) {
@@ -115,7 +129,7 @@ Response post_event_batch(Context& ctx) {
       slot.result["status"] = "rejected";
       slot.result["error"] = to_json(*refusal)["error"];
       slot.refused = true;
-    } else if (!rules::is_area_notice(*event)) {
+    } else if (!without_account(*event)) {
       accounts.push_back(event->account_id);
     }
     slot.event = std::move(*event);
@@ -131,7 +145,7 @@ Response post_event_batch(Context& ctx) {
   for (std::size_t i = 0; i < slots.size(); ++i) {
     auto& slot = slots[i];
     if (!slot.event) continue;
-    if (!slot.refused && !rules::is_area_notice(*slot.event) && !known.count(slot.event->account_id)) {
+    if (!slot.refused && !without_account(*slot.event) && !known.count(slot.event->account_id)) {
       slot.result["status"] = "rejected";
       slot.result["error"] = to_json(unknown_account(slot.event->account_id))["error"];
       slot.refused = true;

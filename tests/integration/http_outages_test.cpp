@@ -1,5 +1,6 @@
 // Over real HTTP: outages as the OMS or CIS sends them (PUT), read back with their area and
 // history, listed, and found by premise for STATUS.
+#include "herald/store/outage_fanout.hpp"
 #include "herald/store/outage_reports.hpp"
 #include "http_test_client.hpp"
 
@@ -43,6 +44,48 @@ TEST_F(HttpOutages, PutCreatesThenChangesAndGetShowsAreaAndHistory) {
   // The same state again records nothing.
   ASSERT_EQ(call("PUT", "/v1/outages/O-1", cis_key_, change).status, 200);
   EXPECT_EQ(call("GET", "/v1/outages/O-1", admin_key_).json()["history"].size(), 2u);
+}
+
+// An OMS that speaks only the events API posts outage.updated: the PUT's checks answer at once
+// (422 naming data.<field>, nothing stored), and the outage loop applies what was accepted.
+TEST_F(HttpOutages, OutageUpdatedPostedAsAnEventIsCheckedLikeAPutAndApplied) {
+  Json data = outage_body({"P-9"});
+  data["outage_id"] = "O-ev";
+  const Json event = {{"event_id", "oms-ev-1"}, {"type", "outage.updated"}, {"occurred_at", "2026-11-20T10:00:00Z"},
+                      {"data", data}};
+  auto posted = call("POST", "/v1/events", cis_key_, event);
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  EXPECT_EQ(call("GET", "/v1/outages/O-ev", admin_key_).status, 404);  // not applied yet
+  EXPECT_EQ(store::apply_outage_events(db_->db(), 10, clock_.now()), 1u);
+  auto get = call("GET", "/v1/outages/O-ev", admin_key_);
+  ASSERT_EQ(get.status, 200) << get.body;
+  EXPECT_EQ(get.json()["status"], "confirmed");
+  EXPECT_EQ(get.json()["affected"]["premise_ids"], (Json{"P-9"}));
+  EXPECT_EQ(call("GET", "/v1/events/oms-ev-1", admin_key_).json()["status"], "processed");
+
+  Json bad = event;
+  bad["event_id"] = "oms-ev-2";
+  bad["data"]["status"] = "smoldering";
+  auto refused = call("POST", "/v1/events", cis_key_, bad);
+  ASSERT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["field"], "data.status");
+  bad["data"]["status"] = "confirmed";
+  bad["data"].erase("outage_id");
+  refused = call("POST", "/v1/events", cis_key_, bad);
+  ASSERT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["field"], "data.outage_id");
+  bad["data"]["outage_id"] = "O-ev";
+  bad["account_id"] = "A-1";
+  refused = call("POST", "/v1/events", cis_key_, bad);
+  ASSERT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["field"], "account_id");
+  EXPECT_EQ(db_->query_value("SELECT count(*) FROM herald.events WHERE event_id = 'oms-ev-2'"), "0");
+
+  auto batch = call("POST", "/v1/events/batch", cis_key_,
+                    Json{{"events", Json::array({Json{{"event_id", "oms-ev-3"}, {"type", "outage.updated"},
+                                                      {"data", {{"outage_id", "O-ev"}, {"status", "restored"}}}}})}});
+  ASSERT_EQ(batch.status / 100, 2) << batch.body;
+  EXPECT_EQ(batch.json()["results"][0]["status"], "accepted") << batch.body;
 }
 
 TEST_F(HttpOutages, InvalidBodiesNameTheFieldAndStoreNothing) {
