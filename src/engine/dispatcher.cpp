@@ -236,7 +236,7 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index,
       for (const auto* c : sending) ids.push_back(c->message.id);
       const auto check = still_leased(ids, sending.front()->lane);
       checked_at = started;
-      if (check.higher_lane_due) {
+      if (check.higher_lane_due || check.stopping) {
         handed_back().inc(static_cast<double>(members.size() - begin));
         for (std::size_t i = begin; i < members.size(); ++i) {
           auto u = base_update(members[i]->message);

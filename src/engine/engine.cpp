@@ -225,6 +225,11 @@ struct Engine::Impl {
     const auto claim_seconds = seconds_since(started);
     const auto send_started = SteadyClock::now();
     const auto still_leased = [this](const std::vector<std::int64_t>& ids, Lane lane) {
+      if (draining) {
+        store::SendCheck stop;
+        stop.stopping = true;
+        return stop;
+      }
       return store::check_before_send(db, config.instance_id, ids, clock.now(), config.dispatch.lease, lane);
     };
     const InFlight::Hold held(in_flight, claimed);  // the heartbeat keeps their leases until recorded

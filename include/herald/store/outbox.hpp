@@ -83,6 +83,9 @@ struct SendCheck {
   std::vector<std::int64_t> leased;
   std::vector<std::int64_t> opted_out;
   bool higher_lane_due = false;
+  // Not set here: the dispatch loop's own check sets it while the instance drains, so a round
+  // hands back what it has not sent instead of sending on past the shutdown grace.
+  bool stopping = false;
 };
 SendCheck check_before_send(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
                                     TimePoint now, std::chrono::seconds lease, Lane lane = Lane::verification);

@@ -443,4 +443,28 @@ TEST_F(DispatcherTest, AHigherLaneDueHandsTheRestOfTheBatchBackUnsent) {
 }
 
 }  // namespace
+// A shutdown while a round is sending a big batch: the check before the next chunk says the
+// instance is stopping, and the rest goes back to the queue unsent, so the drain ends within
+// its grace instead of sending the whole batch first.
+TEST_F(DispatcherTest, StoppingHandsTheRestOfTheBatchBackUnsent) {
+  auto d = make(false);
+  primary->concurrency = 2;
+  const auto check = [&](const std::vector<std::int64_t>&, Lane) {
+    store::SendCheck c;
+    c.stopping = true;
+    return c;
+  };
+  std::vector<store::ClaimedMessage> batch;
+  for (std::int64_t id = 1; id <= 6; ++id) batch.push_back(claimed(id));
+  const auto updates = d.handle(batch, kNow, check);
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2}));
+  ASSERT_EQ(updates.size(), 6u);
+  for (const auto& u : updates) {
+    if (u.id <= 2) continue;
+    EXPECT_FALSE(u.attempted) << u.id;
+    ASSERT_TRUE(u.due_at.has_value()) << u.id;
+    EXPECT_EQ(*u.due_at, kNow) << u.id;
+  }
+}
+
 }  // namespace herald::engine
