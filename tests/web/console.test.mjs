@@ -374,3 +374,31 @@ test('the reports page draws charts whose totals are the seeded messages, and en
     await checkPage(page, 'reports', { suite: SUITE, ready: () => chart.locator('canvas').waitFor() });
   });
 });
+
+// Last in the file: the outage's messages would change the counts the tests above check.
+test('the outages tab lists current outages with their counts and opens one with its history', async () => {
+  await putCustomer(stack, 'linus', { name: 'Linus Pauling', phone: '+12175550177' });
+  const put = await stack.cis('PUT', '/v1/outages/O-web-1',
+    { status: 'confirmed', kind: 'unplanned', cause: 'storm', affected: { premise_ids: ['P-linus'] } });
+  assert.equal(put.status, 201, put.text);
+  await withPage(browser, {}, async (page) => {
+    await signIn(page);
+    await page.getByRole('link', { name: 'Outages' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Outages' }).waitFor();
+    const row = page.locator('table tbody tr', { has: page.getByRole('link', { name: 'O-web-1' }) });
+    await row.waitFor();
+    const api = (await stack.admin('GET', '/v1/outages/O-web-1')).json;
+    assert.equal(api.counts.affected, 1);
+    assert.equal(await row.locator('td[data-label="Customers affected"]').innerText(), '1');
+    assert.equal(await row.locator('td[data-label="Reports"]').innerText(), '0');
+    assert.equal(await row.locator('td[data-label="Cause"]').innerText(), 'storm');
+    await checkPage(page, 'outages', { suite: SUITE });
+
+    await row.getByRole('link', { name: 'O-web-1' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Outage O-web-1' }).waitFor();
+    const history = page.locator('section', { has: page.getByRole('heading', { name: 'History' }) });
+    assert.equal(await history.locator('tbody tr').count(), api.history.length);
+    assert.match(await history.innerText(), /confirmed/);
+    await checkPage(page, 'outage', { suite: SUITE });
+  });
+});

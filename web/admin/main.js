@@ -41,7 +41,7 @@
     </main>`;
   }
 
-  const TABS = [['/messages', 'Messages'], ['/customers', 'Customers'], ['/reports', 'Reports']];
+  const TABS = [['/messages', 'Messages'], ['/customers', 'Customers'], ['/reports', 'Reports'], ['/outages', 'Outages']];
 
   function Console() {
     const [route, setRoute] = useState(parseRoute());
@@ -58,7 +58,7 @@
       };
     }, []);
     const [section, id] = route.parts;
-    const title = { messages: 'Messages', customers: 'Customers', reports: 'Reports' }[section] || 'Messages';
+    const title = { messages: 'Messages', customers: 'Customers', reports: 'Reports', outages: 'Outages' }[section] || 'Messages';
     useEffect(() => {
       document.title = (id ? title.replace(/s$/, '') + ' ' + id : title) + ' · Herald admin';
       if (signedIn) focusHeading();
@@ -68,6 +68,7 @@
     let page;
     if (section === 'customers') page = id ? html`<${A.pages.customer} id=${id} params=${route.params} />` : html`<${A.pages.customers} params=${route.params} />`;
     else if (section === 'reports') page = html`<${A.pages.reports} params=${route.params} />`;
+    else if (section === 'outages') page = id ? html`<${A.pages.outage} id=${id} />` : html`<${A.pages.outages} params=${route.params} />`;
     else page = id ? html`<${A.pages.message} id=${id} params=${route.params} />` : html`<${A.pages.messages} params=${route.params} />`;
     const current = '/' + (section || 'messages');
     const signOut = () => { key.clear(); setReason(''); setSignedIn(false); };
