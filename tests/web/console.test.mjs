@@ -396,7 +396,9 @@ test('the outages tab lists current outages with their counts and opens one with
 
     await row.getByRole('link', { name: 'O-web-1' }).click();
     await page.getByRole('heading', { level: 1, name: 'Outage O-web-1' }).waitFor();
+    // The heading shows at once; the outage's sections once it has been read.
     const history = page.locator('section', { has: page.getByRole('heading', { name: 'History' }) });
+    await history.locator('tbody tr').first().waitFor();
     assert.equal(await history.locator('tbody tr').count(), api.history.length);
     assert.match(await history.innerText(), /confirmed/);
     await checkPage(page, 'outage', { suite: SUITE });
