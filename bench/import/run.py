@@ -70,9 +70,11 @@ def write_customers(path: str, count: int, zone: str = ZONE) -> None:
             f.write("\n".join(batch) + "\n")
 
 
-def run_import(heraldd: Heraldd, path: str, chunk: int | None = None, show_progress: bool = True) -> dict:
+def run_import(heraldd: Heraldd, path: str, chunk: int | None = None, show_progress: bool = True,
+               jobs: int | None = None) -> dict:
     """Runs import-customers; returns its wall time, summary counts and the last progress line."""
     args = [heraldd.binary, "import-customers", path] + (["--chunk", str(chunk)] if chunk else [])
+    args += ["--jobs", str(jobs)] if jobs else []
     start = time.monotonic()
     proc = subprocess.Popen(args, env=heraldd.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -127,6 +129,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--chunk", type=int, default=None, help="lines per transaction (heraldd's default if unset)")
+    ap.add_argument("--jobs", type=int, default=None, help="chunks merged at once (heraldd's default if unset)")
     ap.add_argument("--heraldd", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the cluster's directory")
     a = ap.parse_args()
@@ -142,8 +145,8 @@ def main() -> int:
         print(f"generated {a.customers:,} customers in {time.monotonic() - t0:.1f} s "
               f"({os.path.getsize(path) / 1e6:.0f} MB of JSON lines)", flush=True)
 
-        first = run_import(heraldd, path, a.chunk)
-        again = run_import(heraldd, path, a.chunk, show_progress=False)
+        first = run_import(heraldd, path, a.chunk, jobs=a.jobs)
+        again = run_import(heraldd, path, a.chunk, show_progress=False, jobs=a.jobs)
         pg.psql("CHECKPOINT")
         copy_seconds, copy_rows = raw_copy_baseline(pg, workdir)
 
