@@ -109,6 +109,38 @@ def test_spanish_customer_hears_the_call_in_spanish_and_key_1_files_an_outage_re
     assert database.scalar("SELECT count(*) FROM herald.conversations WHERE channel = 'voice'") == "1"
 
 
+def test_a_real_outage_calls_in_spanish_and_key_1_after_restoration_reports_against_it(herald, fake_twilio, database):
+    """The shipped outage rules and templates, not a test type: an outage over the customer's
+    premise calls on confirmation, calls again on restoration asking for 1, and the key files a
+    report linked to that outage."""
+    h = herald
+    phone = "+12175550311"
+    voice_customer(h, "C-storm", phone, language="es")
+    affected = {"premise_ids": ["P-C-storm"], "feeders": [], "zips": []}
+    r = h.cis.put("/v1/outages/OUT-V-1", {"status": "confirmed", "kind": "unplanned", "cause": "storm",
+                                          "affected": affected})
+    assert r.status in (200, 201), r.text
+    confirmed = fake_twilio.wait_call(phone)
+    assert not confirmed.error, confirmed.error
+    assert confirmed.spoken and all(s.language == "es-MX" for s in confirmed.spoken), confirmed.spoken
+    assert not confirmed.gathers, confirmed.twiml  # nothing to answer yet
+
+    fake_twilio.set_call_behaviour(phone, CallBehaviour(digits=["1"]))
+    r = h.cis.put("/v1/outages/OUT-V-1", {"status": "restored", "kind": "unplanned", "cause": "storm",
+                                          "affected": affected})
+    assert r.status == 200, r.text
+    assert fake_twilio.wait_for(lambda f: len(f.calls_to(phone)) == 2 and f.calls_to(phone)[1].done)
+    restored = fake_twilio.calls_to(phone)[1]
+    assert not restored.error, restored.error
+    said = [s.text for s in restored.spoken]
+    assert said[0].startswith("Le habla") and "Se restableció la luz en 12 Main St." in said[0], said
+    assert all(s.language == "es-MX" for s in restored.spoken), restored.spoken
+    reports = database.rows("SELECT outage_id, premise_id, source FROM herald.outage_reports")
+    assert reports == [["OUT-V-1", "P-C-storm", "voice"]], reports
+    outage = h.cis.get("/v1/outages/OUT-V-1").json()
+    assert outage["counts"]["reports"] == 1, outage
+
+
 def test_english_call_asks_again_after_a_wrong_key(herald, fake_twilio, database):
     h = herald
     phone = "+12175550302"
