@@ -71,6 +71,9 @@ std::optional<ApiError> reject_unstorable_form(const std::vector<std::pair<std::
 
 namespace handlers {
 
+// The [voice] settings heraldd runs with, or the built-in ones (English and Spanish, redials).
+const gateways::VoiceSettings& voice_settings(const Context& ctx);
+
 // ops (no auth)
 Response livez(Context&);
 Response readyz(Context&);
