@@ -17,6 +17,7 @@
 #include "herald/engine/outages.hpp"
 #include "herald/store/intake.hpp"
 #include "herald/store/listener.hpp"
+#include "herald/store/outages.hpp"
 #include "herald/store/outbox.hpp"
 
 namespace herald::engine {
@@ -205,6 +206,7 @@ struct Engine::Impl {
 
   // One step of outage work; a fan-out chunk that committed messages wakes the dispatchers.
   std::size_t outage_step() {
+    store::compact_outage_message_counts(db);
     const auto work = engine::outage_step(db, config.outages, rules, templates, clock.now());
     if (work > 0) dispatch_wakeup.notify();
     return work;
