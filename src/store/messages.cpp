@@ -149,22 +149,20 @@ const std::string kSearchTextThenStatus =
     kOwnerAndTimeFilters + kStatusSide + kTextMatch + " AND s.message_id <= $14::bigint" +
     " ORDER BY t.message_id DESC LIMIT $12::integer)" + kStatusTail;
 
-// How many rows each side has below the watermark within the page's id range, counted up to a
-// bound (each count walks one index: never more than the search it decides would read).
+// Which side drives a status search: the status's rows below the watermark in the page's id
+// range are counted (an index-only walk, up to a bound); the text's matches are estimated by
+// the planner (message_text.text keeps a fine histogram for this, 0020): counting them would
+// recheck every match, the very cost the choice is there to avoid.
 const char* const kCountStatusRows =
     "SELECT count(*) FROM (SELECT 1 FROM herald.messages_by_status s WHERE s.status = $1"
     "   AND ($2 = '' OR s.channel = $2) AND ($3 = '' OR s.type = $3) AND ($4 = '' OR s.topic = $4)"
-    "   AND ($5::bigint = 0 OR s.message_id < $5::bigint) AND s.message_id > $6::bigint"
-    "   AND s.message_id <= $7::bigint LIMIT $8::integer) n";
-const char* const kCountTextRows =
-    "SELECT count(*) FROM (SELECT 1 FROM herald.message_text t WHERE t.text LIKE '%' || lower($4) || '%'"
+    "   AND s.message_id > $5::bigint AND s.message_id <= $6::bigint LIMIT $7::integer) n";
+const char* const kEstimateTextRows =
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM herald.message_text t WHERE t.text LIKE '%' || lower($4) || '%'"
     "   AND ($1 = '' OR t.channel = $1) AND ($2 = '' OR t.type = $2) AND ($3 = '' OR t.topic = $3)"
-    "   AND ($5::bigint = 0 OR t.message_id < $5::bigint) AND t.message_id > $6::bigint"
-    "   AND t.message_id + 0 <= $7::bigint LIMIT $8::integer) n";
-// Up to this many status rows the walk from the status is cheap whatever the text: no second count.
-constexpr int kStatusRowsWalkedAnyway = 5000;
-// The counts stop here: a search whose both sides have more rows than this is slow either way.
-constexpr int kSideCountBound = 200000;
+    "   AND t.message_id > $5::bigint AND t.message_id <= $6::bigint";
+// The count never goes further than this, whatever the estimate.
+constexpr int kStatusCountBound = 100000;
 
 // q with scheduled, queued or sending: the few messages still in the dispatch queue, each text
 // checked by key (most of them are newer than the watermark anyway).
@@ -366,18 +364,25 @@ MessagePage list_messages(Database& db, const MessageFilter& f) {
       const auto watermark = n.exec(kTextWatermark)[0][0].as<std::int64_t>();
       const std::string* chosen = &statement;
       if (&statement == &kSearchTextByStatus) {
-        // Status and text: walk the side with fewer rows. The status rows are counted first (an
-        // index-only walk); only when there are many are the text's matches counted, up to as
-        // many, and the trigram matches drive when they are fewer.
-        const auto status_rows =
-            n.exec_params(kCountStatusRows, status, channel, f.type, topic, before_id, after_id, watermark,
-                          kSideCountBound)[0][0]
-                .as<int>();
-        if (status_rows > kStatusRowsWalkedAnyway) {
-          const auto text_rows = n.exec_params(kCountTextRows, channel, f.type, topic, pattern, before_id,
-                                               after_id, watermark, status_rows)[0][0]
-                                     .as<int>();
-          if (text_rows < status_rows) chosen = &kSearchTextThenStatus;
+        // Walking the status's rows newest first reads about limit / (share of them holding the
+        // text) rows, at most all of them; taking the text's matches reads every match. With
+        // the text as common among the status's rows as among all (nothing better is known):
+        // drive from the text when its matches are fewer than that walk would be.
+        const auto upper = before_id > 0 ? std::min(before_id - 1, watermark) : watermark;
+        const auto lower = after_id;
+        if (upper > lower) {
+          const auto plan = Json::parse(
+              n.exec_params(kEstimateTextRows, channel, f.type, topic, pattern, lower, upper)[0][0].c_str());
+          const double text_rows = std::max(1.0, plan[0]["Plan"]["Plan Rows"].get<double>());
+          const double walk_bound = (limit + 1) * static_cast<double>(upper - lower) / text_rows;
+          // The status's rows are counted only as far as the text's matches: more of them than
+          // that, and the matches are fewer than the walk whenever they are fewer than its bound.
+          if (text_rows < walk_bound) {
+            const auto count_to = static_cast<int>(std::min<double>(text_rows, kStatusCountBound)) + 1;
+            const auto status_rows =
+                n.exec_params(kCountStatusRows, status, channel, f.type, topic, lower, upper, count_to)[0][0].as<int>();
+            if (status_rows > text_rows) chosen = &kSearchTextThenStatus;
+          }
         }
       }
       rows = n.exec_params(*chosen, f.customer_id, f.account_id, f.address, channel, f.type, topic, status,
