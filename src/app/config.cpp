@@ -259,13 +259,15 @@ void read_services(const Flat& flat, std::set<std::string>& used, Config& c, std
   }
 }
 
-// [voice]: gather_timeout_seconds, gather_rounds; [voice.speech.<language>] language, voice;
+// [voice]: gather_timeout_seconds, gather_rounds, redial_attempts, redial_after_seconds; [voice.speech.<language>] language, voice;
 // [voice.texts.<language>] not_understood, goodbye; [voice.prompts.<language>] "<action>" = "...".
 void read_voice(const Flat& flat, std::set<std::string>& used, Config& c, std::vector<ApiError>& errors) {
   auto& v = c.voice;
   Reader r{flat, used, errors};
   r.integer("voice.gather_timeout_seconds", v.gather_timeout_seconds, 1, 60);
   r.integer("voice.gather_rounds", v.gather_rounds, 0, 5);
+  r.integer("voice.redial_attempts", v.redial_attempts, 0, 5);
+  r.integer("voice.redial_after_seconds", v.redial_after_seconds, 1, 86400);
   for (const auto& [key, value] : flat) {
     if (key.rfind("voice.", 0) != 0) continue;
     const auto rest = key.substr(6);

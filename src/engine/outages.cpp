@@ -1,37 +1,14 @@
-// Outage notices: judged per outage, rendered per language and time zone, fanned out by the store.
+// Outage notices: judged per outage, planned by the shared fan-out (engine/fanout), written by the store.
 #include "herald/engine/outages.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <set>
 
-#include "herald/domain/json_io.hpp"
-#include "herald/domain/sms_encoding.hpp"
-#include "herald/rules/context.hpp"
-#include "herald/rules/send_window.hpp"
+#include "herald/engine/fanout.hpp"
 
 namespace herald::engine {
 
 namespace {
-
-// The store substitutes each recipient's service address for this (outage_fanout.cpp).
-constexpr std::string_view kAddressPlaceholder = "@@HERALD_ADDRESS@@";
-
-std::size_t code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
-std::string without_placeholder(std::string s, int& count) {
-  count = 0;
-  for (auto p = s.find(kAddressPlaceholder); p != std::string::npos; p = s.find(kAddressPlaceholder, p)) {
-    s.erase(p, kAddressPlaceholder.size());
-    ++count;
-  }
-  return s;
-}
 
 rules::OutageNoticeState state_of(const store::DueOutage& d) {
   rules::OutageNoticeState s;
@@ -56,8 +33,12 @@ store::DueOutage with_state(store::DueOutage d, const rules::OutageNoticeState& 
   return d;
 }
 
-store::RecipientDefaults defaults_of(const rules::RulesConfig& rules) {
-  return {rules.default_preferences, rules.default_language};
+store::FanoutAudience audience_of(const rules::RulesConfig& rules) {
+  store::FanoutAudience a;
+  a.topic = Topic::outage;
+  a.defaults = rules.default_preferences;
+  a.default_language = rules.default_language;
+  return a;
 }
 
 // Judges one due outage; false when none was due.
@@ -72,7 +53,7 @@ bool review_one(store::Database& db, const OutageConfig& config, const rules::Ru
     review->finish(std::nullopt, due, plan.next_due, now);
     return true;
   }
-  const auto groups = review->recipient_groups(defaults_of(rules));
+  const auto groups = review->recipient_groups(audience_of(rules));
   store::NewOutageNotice notice;
   notice.kind = *plan.notice;
   notice.type = rules::outage_notice_type(notice.kind);
@@ -89,105 +70,39 @@ bool review_one(store::Database& db, const OutageConfig& config, const rules::Ru
 }  // namespace
 
 Json render_outage_notice(const store::DueOutage& outage, const std::string& notice,
-                          const std::vector<store::RecipientGroup>& groups, const rules::RulesConfig& rules,
+                          const std::vector<store::FanoutGroup>& groups, const rules::RulesConfig& rules,
                           const rules::TemplateStore& templates, TimePoint now) {
   const auto type = rules::outage_notice_type(notice);
   EventTypeRule rule;
   if (auto found = rules.types.find(type); found != rules.types.end()) rule = found->second;
-  rule.topic = Topic::outage;
 
-  Event event;
-  event.event_id = "outage:" + outage.outage.outage_id;
-  event.type = type;
-  event.occurred_at = now;
-  event.data = {{"outage_id", outage.outage.outage_id}, {"status", outage.outage.status}};
-  if (!outage.outage.cause.empty()) event.data["cause"] = outage.outage.cause;
-  if (outage.outage.etr) event.data["etr"] = format_time(*outage.outage.etr);
-  if (outage.outage.planned_start) event.data["planned_start"] = format_time(*outage.outage.planned_start);
-  if (outage.outage.planned_end) event.data["planned_end"] = format_time(*outage.outage.planned_end);
-
-  const auto expires_at = now + rule.ttl;
-  Json texts = Json::array(), times = Json::array();
-  std::set<std::pair<std::string, std::string>> rendered;  // (language, time zone)
-  std::set<std::tuple<std::string, bool, int, int>> timed;
-  for (const auto& g : groups) {
-    if (!is_known_time_zone(g.timezone)) continue;
-    if (rendered.emplace(g.language, g.timezone).second) {
-      RecipientContext r;
-      r.account.timezone = g.timezone;
-      r.account.service_address.line1 = std::string(kAddressPlaceholder);
-      r.preferences.language = g.language;
-      const rules::TemplateData data(rules::template_context(event, r, rules, g.language));
-      for (Channel channel : kAllChannels) {
-        auto out = templates.render_prepared(type, channel, g.language, rules.default_language, data);
-        if (!out) continue;  // no template: nobody on this channel hears (check-config names it)
-        Json text = {{"language", g.language},
-                     {"timezone", g.timezone},
-                     {"channel", std::string(to_string(channel))},
-                     {"rendered_language", out->language},
-                     {"subject", out->subject},
-                     {"body", out->body},
-                     {"html", out->html},
-                     {"gsm", false},
-                     {"units", 0},
-                     {"placeholders", 0},
-                     {"exact", false}};
-        if (channel == Channel::sms) {
-          int placeholders = 0;
-          const auto fixed = without_placeholder(out->body, placeholders);
-          const auto info = sms_encoding(fixed);
-          text["gsm"] = info.encoding == "GSM-7";
-          text["units"] = info.units;
-          text["placeholders"] = placeholders;
-          // One unit per character: no escape or surrogate pair, so counting is arithmetic.
-          text["exact"] = static_cast<std::size_t>(info.units) == code_points(fixed);
-        }
-        texts.push_back(std::move(text));
-      }
-    }
-    const auto& qh = g.quiet_hours;
-    if (!timed.emplace(g.timezone, qh.enabled, qh.start.minutes, qh.end.minutes).second) continue;
-    const auto send_at = rules::earliest_send_time(now, g.timezone, qh, rules.window, rule.urgent);
-    Json explanation = {{"chosen_by", "preference"},
-                        {"time_zone", g.timezone},
-                        {"local_time", rules::local_time_string(now, g.timezone)},
-                        {"consent", "opted_in"},
-                        {"outage", {{"outage_id", outage.outage.outage_id}, {"notice", notice}}}};
-    if (rule.urgent) explanation["rule"] = {{"urgent", true}};
-    std::string status = send_at > now ? "scheduled" : "queued";
-    if (expires_at <= send_at) status = "suppressed";
-    if (status != "queued") {
-      explanation["send_at_local"] = rules::local_time_string(send_at, g.timezone);
-      explanation["quiet_hours"] = {
-          {"enabled", qh.enabled}, {"start", format_local_time(qh.start)}, {"end", format_local_time(qh.end)}};
-      explanation["window"] = {{"start", format_local_time(rules.window.start)},
-                               {"end", format_local_time(rules.window.end)}};
-    }
-    explanation["reason"] = status == "queued"      ? "send_now"
-                            : status == "scheduled" ? "held_until_allowed_time"
-                                                    : "expired";
-    times.push_back({{"timezone", g.timezone},
-                     {"quiet_enabled", qh.enabled},
-                     {"quiet_start", qh.start.minutes},
-                     {"quiet_end", qh.end.minutes},
-                     {"status", status},
-                     {"not_before", format_time(send_at)},
-                     {"explanation", std::move(explanation)}});
-  }
-  return {{"type", type},
-          {"priority", rule.priority},
-          {"urgent", rule.urgent},
-          {"expires_at", format_time(expires_at)},
-          {"replaces", outage.told_before},
-          {"texts", std::move(texts)},
-          {"times", std::move(times)}};
+  FanoutNotice n;
+  n.event.event_id = "outage:" + outage.outage.outage_id;
+  n.event.type = type;
+  n.event.occurred_at = now;
+  n.event.data = {{"outage_id", outage.outage.outage_id}, {"status", outage.outage.status}};
+  if (!outage.outage.cause.empty()) n.event.data["cause"] = outage.outage.cause;
+  if (outage.outage.etr) n.event.data["etr"] = format_time(*outage.outage.etr);
+  if (outage.outage.planned_start) n.event.data["planned_start"] = format_time(*outage.outage.planned_start);
+  if (outage.outage.planned_end) n.event.data["planned_end"] = format_time(*outage.outage.planned_end);
+  n.urgent = rule.urgent;
+  n.priority = rule.priority;
+  n.lane = Lane::outage;
+  n.expires_at = now + rule.ttl;
+  n.decision = {{"chosen_by", "preference"},
+                {"outage", {{"outage_id", outage.outage.outage_id}, {"notice", notice}}}};
+  if (rule.urgent) n.decision["rule"] = {{"urgent", true}};
+  Json out = store::to_json(plan_fanout(n, groups, rules, templates, now));
+  out["replaces"] = outage.told_before;
+  return out;
 }
 
 std::size_t outage_step(store::Database& db, const OutageConfig& config, const rules::RulesConfig& rules,
                         const rules::TemplateStore& templates, TimePoint now, std::size_t batch) {
   std::size_t work = store::apply_outage_events(db, batch, now);
   while (review_one(db, config, rules, templates, now)) ++work;
-  const auto chunk = store::run_notice_chunk(db, config.chunk_accounts, defaults_of(rules), now);
+  const auto chunk =
+      store::run_notice_chunk(db, config.chunk_accounts, audience_of(rules), fanout_signing(rules, now), now);
   if (chunk.pending) {
     ++work;
     spdlog::debug("outage fan-out: {} accounts, {} messages created, {} replaced{}", chunk.accounts, chunk.created,

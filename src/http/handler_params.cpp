@@ -22,6 +22,31 @@ Result<std::optional<TimePoint>> time_param(const Context& ctx, const std::strin
   return std::optional<TimePoint>{*t};
 }
 
+namespace {
+
+ApiError reversed_range() { return invalid("from", "invalid_range", "from must be before to"); }
+
+}  // namespace
+
+Result<TimeFilter> time_filter(const Context& ctx) {
+  auto from = time_param(ctx, "from");
+  if (!from) return from.error();
+  auto to = time_param(ctx, "to");
+  if (!to) return to.error();
+  if (*from && *to && !(**from < **to)) return reversed_range();
+  return TimeFilter{*from, *to};
+}
+
+Result<TimeRange> report_range(const Context& ctx, std::chrono::hours span) {
+  auto times = time_filter(ctx);
+  if (!times) return times.error();
+  TimeRange range;
+  range.to = times->to.value_or(ctx.now);
+  range.from = times->from.value_or(range.to - span);
+  if (!(range.from < range.to)) return reversed_range();
+  return range;
+}
+
 Result<int> page_limit(const Context& ctx) {
   const auto text = ctx.query_value("limit");
   if (text.empty()) return kDefaultLimit;

@@ -42,6 +42,18 @@ using Handler = Response (*)(Context&);
 // Query parameters several handlers share (handler_params.cpp); each error names its parameter.
 // An optional RFC 3339 time: nullopt inside when absent.
 Result<std::optional<TimePoint>> time_param(const Context& ctx, const std::string& name);
+// from/to of a list: either may be absent; when both are given from must come before to.
+struct TimeFilter {
+  std::optional<TimePoint> from;
+  std::optional<TimePoint> to;
+};
+Result<TimeFilter> time_filter(const Context& ctx);
+// from/to of a report: to defaults to now and from to `span` before to; from must come before to.
+struct TimeRange {
+  TimePoint from;
+  TimePoint to;
+};
+Result<TimeRange> report_range(const Context& ctx, std::chrono::hours span = std::chrono::hours(24 * 7));
 // limit: 50 when absent, otherwise an integer from 1 to 500.
 Result<int> page_limit(const Context& ctx);
 // The page of a list newest first: limit, and the cursor this server issued (the id to start below).
@@ -58,6 +70,9 @@ std::optional<ApiError> reject_unstorable_parameters(const Context& ctx);
 std::optional<ApiError> reject_unstorable_form(const std::vector<std::pair<std::string, std::string>>& fields);
 
 namespace handlers {
+
+// The [voice] settings heraldd runs with, or the built-in ones (English and Spanish, redials).
+const gateways::VoiceSettings& voice_settings(const Context& ctx);
 
 // ops (no auth)
 Response livez(Context&);

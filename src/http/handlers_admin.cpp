@@ -62,12 +62,10 @@ Response list_messages(Context& ctx) {
   if (auto a = ctx.query_value("address"); !a.empty()) f.address = normalized_address(a, ctx.config.default_region);
   f.type = ctx.query_value("type");
   f.q = ctx.query_value("q");
-  auto from = time_param(ctx, "from");
-  if (!from) return error_response(from.error());
-  auto to = time_param(ctx, "to");
-  if (!to) return error_response(to.error());
-  f.from = *from;
-  f.to = *to;
+  auto times = time_filter(ctx);
+  if (!times) return error_response(times.error());
+  f.from = times->from;
+  f.to = times->to;
   auto page = page_params(ctx);
   if (!page) return error_response(page.error());
   f.limit = page->limit;
@@ -107,12 +105,10 @@ Response get_message(Context& ctx) {
 Response list_inbound(Context& ctx) {
   store::InboundFilter f;
   if (auto a = ctx.query_value("address"); !a.empty()) f.address = normalized_address(a, ctx.config.default_region);
-  auto from = time_param(ctx, "from");
-  if (!from) return error_response(from.error());
-  auto to = time_param(ctx, "to");
-  if (!to) return error_response(to.error());
-  f.from = *from;
-  f.to = *to;
+  auto times = time_filter(ctx);
+  if (!times) return error_response(times.error());
+  f.from = times->from;
+  f.to = times->to;
   auto page = page_params(ctx);
   if (!page) return error_response(page.error());
   f.limit = page->limit;
@@ -127,14 +123,11 @@ Response list_inbound(Context& ctx) {
 }
 
 Response volume_report(Context& ctx) {
-  auto from = time_param(ctx, "from");
-  if (!from) return error_response(from.error());
-  auto to = time_param(ctx, "to");
-  if (!to) return error_response(to.error());
+  auto range = report_range(ctx);
+  if (!range) return error_response(range.error());
   store::VolumeQuery q;
-  q.to = to->value_or(ctx.now);
-  q.from = from->value_or(q.to - std::chrono::hours(24 * 7));
-  if (!(q.from < q.to)) return error_response(invalid("from", "invalid_range", "from must be before to"));
+  q.from = range->from;
+  q.to = range->to;
   const auto format = ctx.query_value("format");
   if (!format.empty() && format != "json" && format != "csv")
     return error_response(invalid("format", "invalid_format", "format must be json or csv"));

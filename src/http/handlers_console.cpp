@@ -54,14 +54,10 @@ Response search_customers(Context& ctx) {
 }
 
 Response gateway_report(Context& ctx) {
-  auto from = time_param(ctx, "from");
-  if (!from) return error_response(from.error());
-  auto to = time_param(ctx, "to");
-  if (!to) return error_response(to.error());
-  const TimePoint end = to->value_or(ctx.now);
-  const TimePoint start = from->value_or(end - std::chrono::hours(24 * 7));
-  if (!(start < end)) return error_response(invalid("from", "invalid_range", "from must be before to"));
-  return json_response(200, views::gateway_report_json(store::gateway_report(ctx.services.db, start, end), start, end));
+  auto range = report_range(ctx);
+  if (!range) return error_response(range.error());
+  return json_response(200, views::gateway_report_json(store::gateway_report(ctx.services.db, range->from, range->to),
+                                                       range->from, range->to));
 }
 
 }  // namespace herald::http::handlers

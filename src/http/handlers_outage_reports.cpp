@@ -82,12 +82,10 @@ Response list_outage_reports(Context& ctx) {
   f.forwarding = ctx.query_value("forwarding");
   if (!f.forwarding.empty() && f.forwarding != "pending" && f.forwarding != "delivered" && f.forwarding != "abandoned")
     return error_response(invalid("forwarding", "invalid_value", "forwarding must be pending, delivered or abandoned"));
-  auto from = time_param(ctx, "from");
-  if (!from) return error_response(from.error());
-  auto to = time_param(ctx, "to");
-  if (!to) return error_response(to.error());
-  f.from = *from;
-  f.to = *to;
+  auto times = time_filter(ctx);
+  if (!times) return error_response(times.error());
+  f.from = times->from;
+  f.to = times->to;
   auto page = page_params(ctx);
   if (!page) return error_response(page.error());
   f.limit = page->limit;

@@ -31,14 +31,12 @@ Response list_outages(Context& ctx) {
   if (status == "all") filter.active_only = false;
   else if (!status.empty() && status != "active")
     return error_response(invalid("status", "invalid_status", "status must be active or all"));
-  auto from = time_param(ctx, "from");
-  if (!from) return error_response(from.error());
-  auto to = time_param(ctx, "to");
-  if (!to) return error_response(to.error());
+  auto times = time_filter(ctx);
+  if (!times) return error_response(times.error());
   auto page = page_params(ctx);
   if (!page) return error_response(page.error());
-  filter.from = *from;
-  filter.to = *to;
+  filter.from = times->from;
+  filter.to = times->to;
   filter.limit = page->limit;
   filter.before_seq = page->before_id;
   const auto found = store::list_outages(ctx.services.db, filter);

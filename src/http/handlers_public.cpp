@@ -11,6 +11,8 @@
 #include "herald/gateways/twilio.hpp"
 #include "herald/gateways/twilio_voice.hpp"
 #include "herald/rules/clock.hpp"
+#include "herald/rules/decide.hpp"
+#include "herald/rules/redial.hpp"
 #include "herald/store/consent.hpp"
 #include "herald/store/receipts.hpp"
 
@@ -109,6 +111,24 @@ bool twilio_signed(const Context& ctx, const gateways::FormParams& params) {
   return false;
 }
 
+namespace {
+
+// A call that rang busy or went unanswered is placed again later (within the message's life,
+// the send window and quiet hours), up to [voice] redial_attempts more times.
+void redial_unanswered(Context& ctx, std::int64_t message_id) {
+  const auto& voice = voice_settings(ctx);
+  const auto call = store::unanswered_call(ctx.services.db, message_id, ctx.services.rules.default_preferences.quiet_hours);
+  if (!call) return;
+  const rules::RedialPolicy policy{voice.redial_attempts, Seconds(voice.redial_after_seconds)};
+  const auto due = rules::redial_time(*call, policy, ctx.services.rules.window, ctx.now);
+  if (!due) return;
+  if (store::queue_redial(ctx.services.db, message_id, *due, ctx.now))
+    spdlog::info("http: voice message {} unanswered ({} call(s)); calling again at {}", message_id,
+                 call->unanswered_calls, format_time(*due));
+}
+
+}  // namespace
+
 Response twilio_status(Context& ctx) {
   const auto params = gateways::parse_form(ctx.request.body);
   if (!twilio_signed(ctx, params)) {
@@ -139,6 +159,8 @@ Response twilio_status(Context& ctx) {
   if (call && error_code.empty() && (status == MessageStatus::undelivered || status == MessageStatus::failed))
     error_code = status_text;
   auto outcome = store::apply_delivery_receipt(ctx.services.db, sid, status, error_code, raw, ctx.now);
+  if (call && outcome.changed && (status_text == "busy" || status_text == "no-answer"))
+    redial_unanswered(ctx, outcome.message_id);
   if (!outcome.matched) spdlog::info("http: twilio status {} for unknown message sid {}", status_text, sid);
   // Twilio only needs a 2xx; an unknown sid is not its problem to retry.
   Response r;

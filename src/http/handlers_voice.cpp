@@ -37,12 +37,12 @@ std::optional<std::int64_t> positive_integer(const std::string& text) {
 
 Response twiml(std::string body) { return text_response(200, std::move(body), "text/xml; charset=utf-8"); }
 
+}  // namespace
+
 const gateways::VoiceSettings& voice_settings(const Context& ctx) {
   static const gateways::VoiceSettings kBuiltIn = gateways::default_voice_settings();
   return ctx.services.voice ? *ctx.services.voice : kBuiltIn;
 }
-
-}  // namespace
 
 Response twilio_voice(Context& ctx) {
   const auto params = gateways::parse_form(ctx.request.body);

@@ -40,12 +40,24 @@ def voice_config(tmp_path):
     return str(path)
 
 
-@pytest.fixture
-def herald(start_herald, fake_twilio, voice_config):
+def voice_env(fake_twilio, voice_config, **extra):
     env = fake_twilio.gateway_env("TWILIO", rate_per_second=1000, burst=1000)
     env.update({"HERALD_CONFIG": voice_config, "HERALD_CHANNELS_SMS": "twilio", "HERALD_CHANNELS_VOICE": "twilio",
                 "HERALD_CHANNELS_EMAIL": "log"})
-    return start_herald(env)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def herald(start_herald, fake_twilio, voice_config):
+    return start_herald(voice_env(fake_twilio, voice_config))
+
+
+@pytest.fixture
+def redialling_herald(start_herald, fake_twilio, voice_config):
+    """One more call after an unanswered one, a second after it."""
+    return start_herald(voice_env(fake_twilio, voice_config, HERALD_VOICE_REDIAL_ATTEMPTS="1",
+                                  HERALD_VOICE_REDIAL_AFTER_SECONDS="1"))
 
 
 def voice_customer(h, cid, phone, language="en"):
@@ -109,6 +121,38 @@ def test_spanish_customer_hears_the_call_in_spanish_and_key_1_files_an_outage_re
     assert database.scalar("SELECT count(*) FROM herald.conversations WHERE channel = 'voice'") == "1"
 
 
+def test_a_real_outage_calls_in_spanish_and_key_1_after_restoration_reports_against_it(herald, fake_twilio, database):
+    """The shipped outage rules and templates, not a test type: an outage over the customer's
+    premise calls on confirmation, calls again on restoration asking for 1, and the key files a
+    report linked to that outage."""
+    h = herald
+    phone = "+12175550311"
+    voice_customer(h, "C-storm", phone, language="es")
+    affected = {"premise_ids": ["P-C-storm"], "feeders": [], "zips": []}
+    r = h.cis.put("/v1/outages/OUT-V-1", {"status": "confirmed", "kind": "unplanned", "cause": "storm",
+                                          "affected": affected})
+    assert r.status in (200, 201), r.text
+    confirmed = fake_twilio.wait_call(phone)
+    assert not confirmed.error, confirmed.error
+    assert confirmed.spoken and all(s.language == "es-MX" for s in confirmed.spoken), confirmed.spoken
+    assert not confirmed.gathers, confirmed.twiml  # nothing to answer yet
+
+    fake_twilio.set_call_behaviour(phone, CallBehaviour(digits=["1"]))
+    r = h.cis.put("/v1/outages/OUT-V-1", {"status": "restored", "kind": "unplanned", "cause": "storm",
+                                          "affected": affected})
+    assert r.status == 200, r.text
+    assert fake_twilio.wait_for(lambda f: len(f.calls_to(phone)) == 2 and f.calls_to(phone)[1].done)
+    restored = fake_twilio.calls_to(phone)[1]
+    assert not restored.error, restored.error
+    said = [s.text for s in restored.spoken]
+    assert said[0].startswith("Le habla") and "Se restableció la luz en 12 Main St." in said[0], said
+    assert all(s.language == "es-MX" for s in restored.spoken), restored.spoken
+    reports = database.rows("SELECT outage_id, premise_id, source FROM herald.outage_reports")
+    assert reports == [["OUT-V-1", "P-C-storm", "voice"]], reports
+    outage = h.cis.get("/v1/outages/OUT-V-1").json()
+    assert outage["counts"]["reports"] == 1, outage
+
+
 def test_english_call_asks_again_after_a_wrong_key(herald, fake_twilio, database):
     h = herald
     phone = "+12175550302"
@@ -141,23 +185,58 @@ def test_a_machine_gets_the_message_as_voicemail(herald, fake_twilio, database):
     wait_message_status(h.admin, call_for(h, "out-vm-1")["id"], "delivered")
 
 
-def test_busy_and_unanswered_calls_are_undelivered(herald, fake_twilio):
-    h = herald
-    for cid, phone, status in [("C-busy", "+12175550304", "busy"), ("C-na", "+12175550305", "no-answer")]:
+def test_busy_and_unanswered_calls_are_called_again_then_undelivered(redialling_herald, fake_twilio, database):
+    h = redialling_herald
+    numbers = [("C-busy", "+12175550304", "busy"), ("C-na", "+12175550305", "no-answer")]
+    for cid, phone, status in numbers:
         voice_customer(h, cid, phone)
         fake_twilio.set_call_behaviour(phone, CallBehaviour(status=status))
         h.cis.post("/v1/events", outage_event(f"out-{cid}", f"A-{cid}"))
-    for cid, phone, status in [("C-busy", "+12175550304", "busy"), ("C-na", "+12175550305", "no-answer")]:
-        call = fake_twilio.wait_call(phone)
-        assert not call.error and not call.twiml, (call.error, call.twiml)  # never answered
-        m = wait_message_status(h.admin, call_for(h, f"out-{cid}")["id"], "undelivered")
+    for cid, phone, status in numbers:
+        assert fake_twilio.wait_for(lambda f: len(f.calls_to(phone)) == 2 and f.calls_to(phone)[1].done)
+        first, second = fake_twilio.calls_to(phone)
+        assert not first.twiml and not second.twiml  # never answered
+        m = wait_message_status(h.admin, event_messages(h.admin, f"out-{cid}")["voice"]["id"], "undelivered")
         assert status in (m.get("last_error") or ""), m
-        # A late interim status never moves it back.
-        params = {"AccountSid": fake_twilio.account_sid, "CallSid": call.sid, "CallStatus": "ringing",
-                  "From": call.from_, "To": phone}
-        url = call.status_callback
-        assert post_form(url, params, {"X-Twilio-Signature": twilio_signature(fake_twilio.auth_token, url, params)})[0] == 204
+        # Both calls were attempts of the one message; the redial allowed is used up, so nothing
+        # is left in the queue to call a third time.
+        assert database.scalar(f"SELECT attempts FROM herald.messages WHERE id = {m['id']}") == "2"
+        assert database.scalar(f"SELECT count(*) FROM herald.message_queue WHERE message_id = {m['id']}") == "0"
+        # A late interim status of either call never moves it back.
+        for call in (first, second):
+            params = {"AccountSid": fake_twilio.account_sid, "CallSid": call.sid, "CallStatus": "ringing",
+                      "From": call.from_, "To": phone}
+            url = call.status_callback
+            assert post_form(url, params, {"X-Twilio-Signature": twilio_signature(fake_twilio.auth_token, url, params)})[0] == 204
         assert wait_message_status(h.admin, m["id"], "undelivered")["status"] == "undelivered"
+    assert len(fake_twilio.calls_to("+12175550304")) == 2 and len(fake_twilio.calls_to("+12175550305")) == 2
+
+
+def test_an_unanswered_call_is_placed_again_and_the_second_one_is_answered(redialling_herald, fake_twilio, database):
+    h = redialling_herald
+    phone = "+12175550312"
+    voice_customer(h, "C-later", phone)
+    fake_twilio.set_call_behaviour(phone, CallBehaviour(status="no-answer"), CallBehaviour(digits=["1"]))
+    h.cis.post("/v1/events", outage_event("out-later-1", "A-C-later"))
+    assert fake_twilio.wait_for(lambda f: len(f.calls_to(phone)) == 2 and f.calls_to(phone)[1].done)
+    first, second = fake_twilio.calls_to(phone)
+    assert not first.twiml and not first.error
+    assert not second.error, second.error
+    assert [s.text for s in second.spoken][0] == "Power is restored at 12 Main St."
+    m = wait_message_status(h.admin, event_messages(h.admin, "out-later-1")["voice"]["id"], "delivered")
+    assert m["provider_id"] == second.sid
+    # The key on the second call answered the conversation that call opened: one report.
+    assert database.scalar("SELECT count(*) FROM herald.outage_reports WHERE source = 'voice'") == "1"
+    receipts = database.rows(f"SELECT provider_id, status, error_code FROM herald.delivery_receipts"
+                             f" WHERE message_id = {m['id']} AND status IN ('undelivered', 'delivered') ORDER BY id")
+    assert receipts == [[first.sid, "undelivered", "no-answer"], [second.sid, "delivered", ""]], receipts
+    # The first call's late status is kept with the message but moves nothing.
+    params = {"AccountSid": fake_twilio.account_sid, "CallSid": first.sid, "CallStatus": "busy",
+              "From": first.from_, "To": phone}
+    url = first.status_callback
+    assert post_form(url, params, {"X-Twilio-Signature": twilio_signature(fake_twilio.auth_token, url, params)})[0] == 204
+    assert wait_message_status(h.admin, m["id"], "delivered")["status"] == "delivered"
+    assert len(fake_twilio.calls_to(phone)) == 2
 
 
 def test_bad_signature_is_refused_and_stores_nothing(herald, fake_twilio, database):
@@ -167,7 +246,7 @@ def test_bad_signature_is_refused_and_stores_nothing(herald, fake_twilio, databa
     fake_twilio.set_call_behaviour(phone, CallBehaviour(status="no-answer"))
     h.cis.post("/v1/events", outage_event("out-sig-1", "A-C-sig"))
     call = fake_twilio.wait_call(phone)
-    m = call_for(h, "out-sig-1")
+    m = event_messages(h.admin, "out-sig-1")["voice"]  # queued again for a redial by now
     url = f"{h.base_url}/v1/webhooks/twilio/voice?message={m['id']}"
     params = {"AccountSid": fake_twilio.account_sid, "CallSid": call.sid, "CallStatus": "in-progress",
               "From": call.from_, "To": phone, "AnsweredBy": "human"}

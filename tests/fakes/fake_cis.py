@@ -23,36 +23,25 @@ Control (JSON over HTTP, for tests in any language):
 """
 from __future__ import annotations
 
-import calendar
-import hashlib
-import hmac
 import json
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Optional
+
+from signed_json import ControlledJsonServer, signing_problem
 
 DEFAULT_SECRET = "test-cis-secret"
 
 
-def cis_signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+class FakeCis(ControlledJsonServer):
+    thread_name = "fake-cis"
 
-
-def _unix_seconds(rfc3339: str) -> Optional[int]:
-    try:
-        return calendar.timegm(time.strptime(rfc3339.replace("Z", "+0000")[:19] + "+0000", "%Y-%m-%dT%H:%M:%S%z"))
-    except (ValueError, TypeError):
-        return None
-
-
-class FakeCis:
     def __init__(self, secret: str = DEFAULT_SECRET, host: str = "127.0.0.1", port: int = 0,
                  max_skew_seconds: Optional[float] = 300.0,
                  on_request: Optional[Callable[[dict], None]] = None):
         """max_skew_seconds: how far X-Herald-Timestamp may be from this machine's clock (None:
         not checked, for a client whose clock a test moved). on_request sees every request record
         before the client has its answer."""
+        super().__init__(host, port)
         self.secret = secret
         self.max_skew_seconds = max_skew_seconds
         self._lock = threading.Lock()
@@ -65,66 +54,6 @@ class FakeCis:
         self._fail_next: list[tuple[str, float]] = []
         self._down = False
         self._on_request = on_request
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _reply(self, status: int, body: dict) -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                try:
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def _body(self) -> bytes:
-                n = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(n) if n else b""
-
-            def do_GET(self):
-                if self.path.startswith("/_control/state"):
-                    self._reply(200, fake.state())
-                else:
-                    self._reply(404, {"reason": "not_found"})
-
-            def do_POST(self):
-                body = self._body()
-                if self.path.startswith("/_control/"):
-                    status, answer = fake._control(self.path[len("/_control/"):].split("?")[0], body)
-                    self._reply(status, answer)
-                    return
-                status, answer, delay = fake._action(dict((k.lower(), v) for k, v in self.headers.items()), body)
-                if delay:
-                    time.sleep(delay)
-                self._reply(status, answer)
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread: Optional[threading.Thread] = None
-
-    # -- lifecycle
-    def start(self) -> "FakeCis":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-cis", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @property
     def actions_url(self) -> str:
@@ -156,11 +85,7 @@ class FakeCis:
                     "charge_count": sum(self._charges.values())}
 
     # -- handling
-    def _control(self, what: str, body: bytes) -> tuple[int, dict]:
-        try:
-            args = json.loads(body or b"{}")
-        except ValueError:
-            return 400, {"reason": "bad_json"}
+    def control(self, what: str, args: dict) -> bool:
         if what == "accounts":
             for account_id, fields in args.items():
                 self.set_account(account_id, **fields)
@@ -169,29 +94,15 @@ class FakeCis:
         elif what == "down":
             self.set_down(bool(args.get("down", True)))
         else:
-            return 404, {"reason": "unknown_control"}
-        return 200, {"ok": True}
+            return False
+        return True
 
-    def _verify(self, headers: dict, body: bytes, doc) -> Optional[str]:
-        if not hmac.compare_digest(headers.get("x-herald-signature", ""), cis_signature(self.secret, body)):
-            return "bad_signature"
-        if not isinstance(doc, dict):
-            return "bad_body"
-        sent_at = _unix_seconds(doc.get("sent_at", ""))
-        if sent_at is None or headers.get("x-herald-timestamp") != str(sent_at):
-            return "bad_timestamp"
-        if self.max_skew_seconds is not None and abs(time.time() - sent_at) > self.max_skew_seconds:
-            return "stale_timestamp"
-        if not headers.get("idempotency-key") or headers.get("idempotency-key") != doc.get("idempotency_key"):
-            return "bad_idempotency_key"
-        return None
-
-    def _action(self, headers: dict, body: bytes) -> tuple[int, dict, float]:
+    def handle(self, headers: dict, body: bytes) -> tuple[int, dict, float]:
         try:
             doc = json.loads(body)
         except ValueError:
             doc = None
-        problem = self._verify(headers, body, doc)
+        problem = signing_problem(self.secret, self.max_skew_seconds, headers, body, doc)
         record = {"headers": headers, "body": doc if isinstance(doc, dict) else body.decode("utf-8", "replace"),
                   "signature_ok": problem is None, "problem": problem}
         with self._lock:

@@ -1,7 +1,7 @@
 """A local fake of a utility's OMS receiving Herald's outage report forwards, scriptable from a test.
 
 Serves POST /reports (any path but /_control/*): a JSON body {"type": "outage.report",
-"idempotency_key", "sent_at", "report": {...}} signed as the CIS actions are (fake_cis.py): it
+"idempotency_key", "sent_at", "report": {...}} signed as the CIS actions are (signed_json.py): it
 checks X-Herald-Signature ("sha256=" + hex HMAC-SHA256(secret, body)), that X-Herald-Timestamp
 names the body's sent_at and is recent, and that Idempotency-Key matches the body. A refused
 request is answered 401 and stored nowhere. An accepted report is stored once per idempotency
@@ -15,25 +15,25 @@ Control (JSON over HTTP, for tests in any language):
 """
 from __future__ import annotations
 
-import hmac
 import json
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Optional
 
-from fake_cis import _unix_seconds, cis_signature
+from signed_json import ControlledJsonServer, signing_problem
 
 DEFAULT_SECRET = "test-oms-secret"
 
 
-class FakeOms:
+class FakeOms(ControlledJsonServer):
+    thread_name = "fake-oms"
+
     def __init__(self, secret: str = DEFAULT_SECRET, host: str = "127.0.0.1", port: int = 0,
                  max_skew_seconds: Optional[float] = 300.0, fail_first: int = 0,
                  on_request: Optional[Callable[[dict], None]] = None):
         """fail_first: the first N signed requests get 503. max_skew_seconds: how far
         X-Herald-Timestamp may be from this machine's clock (None: not checked, for a client whose
         clock a test moved). on_request sees every request record before the client has its answer."""
+        super().__init__(host, port)
         self.secret = secret
         self.max_skew_seconds = max_skew_seconds
         self._lock = threading.Lock()
@@ -44,63 +44,6 @@ class FakeOms:
         self._fail_next = fail_first
         self._down = False
         self._on_request = on_request
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _reply(self, status: int, body: dict) -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                try:
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def _body(self) -> bytes:
-                n = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(n) if n else b""
-
-            def do_GET(self):
-                if self.path.startswith("/_control/state"):
-                    self._reply(200, fake.state())
-                else:
-                    self._reply(404, {"reason": "not_found"})
-
-            def do_POST(self):
-                body = self._body()
-                if self.path.startswith("/_control/"):
-                    status, answer = fake._control(self.path[len("/_control/"):].split("?")[0], body)
-                else:
-                    status, answer = fake._report(dict((k.lower(), v) for k, v in self.headers.items()), body)
-                self._reply(status, answer)
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread: Optional[threading.Thread] = None
-
-    # -- lifecycle
-    def start(self) -> "FakeOms":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-oms", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @property
     def reports_url(self) -> str:
@@ -122,39 +65,27 @@ class FakeOms:
                     "reports": list(self._reports.values()), "accepted": dict(self._accepted)}
 
     # -- handling
-    def _control(self, what: str, body: bytes) -> tuple[int, dict]:
-        try:
-            args = json.loads(body or b"{}")
-        except ValueError:
-            return 400, {"reason": "bad_json"}
+    def control(self, what: str, args: dict) -> bool:
         if what == "fail_next":
             self.fail_next(int(args.get("count", 1)))
         elif what == "down":
             self.set_down(bool(args.get("down", True)))
         else:
-            return 404, {"reason": "unknown_control"}
-        return 200, {"ok": True}
+            return False
+        return True
 
-    def _verify(self, headers: dict, body: bytes, doc) -> Optional[str]:
-        if not hmac.compare_digest(headers.get("x-herald-signature", ""), cis_signature(self.secret, body)):
-            return "bad_signature"
-        if not isinstance(doc, dict) or doc.get("type") != "outage.report" or not isinstance(doc.get("report"), dict):
+    def _problem(self, headers: dict, body: bytes, doc) -> Optional[str]:
+        problem = signing_problem(self.secret, self.max_skew_seconds, headers, body, doc)
+        if problem is None and (doc.get("type") != "outage.report" or not isinstance(doc.get("report"), dict)):
             return "bad_body"
-        sent_at = _unix_seconds(doc.get("sent_at", ""))
-        if sent_at is None or headers.get("x-herald-timestamp") != str(sent_at):
-            return "bad_timestamp"
-        if self.max_skew_seconds is not None and abs(time.time() - sent_at) > self.max_skew_seconds:
-            return "stale_timestamp"
-        if not headers.get("idempotency-key") or headers.get("idempotency-key") != doc.get("idempotency_key"):
-            return "bad_idempotency_key"
-        return None
+        return problem
 
-    def _report(self, headers: dict, body: bytes) -> tuple[int, dict]:
+    def handle(self, headers: dict, body: bytes) -> tuple[int, dict, float]:
         try:
             doc = json.loads(body)
         except ValueError:
             doc = None
-        problem = self._verify(headers, body, doc)
+        problem = self._problem(headers, body, doc)
         with self._lock:
             if problem:
                 status, answer = 401, {"reason": problem, "message": "request refused: " + problem}
@@ -176,4 +107,4 @@ class FakeOms:
             self._requests.append(record)
         if self._on_request:
             self._on_request(record)
-        return status, answer
+        return status, answer, 0.0

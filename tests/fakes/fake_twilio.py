@@ -190,7 +190,7 @@ class FakeTwilio:
         self._thread: Optional[threading.Thread] = None
         self._expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._calls: list[FakeCall] = []
-        self._call_behaviour: dict[str, CallBehaviour] = {}
+        self._call_behaviour: dict[str, list[CallBehaviour]] = {}
 
     # -- lifecycle
     def start(self) -> "FakeTwilio":
@@ -267,13 +267,14 @@ class FakeTwilio:
         with self._lock:
             self._default_delay = seconds
 
-    def set_call_behaviour(self, to: str, behaviour: Optional[CallBehaviour]) -> None:
-        """Calls to this number behave so (None: answered by a person who keys nothing)."""
+    def set_call_behaviour(self, to: str, behaviour: Optional[CallBehaviour], *then: CallBehaviour) -> None:
+        """Calls to this number behave so (None: answered by a person who keys nothing). With more
+        behaviours, each call takes the next one and the last one stays (a number busy, then answered)."""
         with self._lock:
             if behaviour is None:
                 self._call_behaviour.pop(to, None)
             else:
-                self._call_behaviour[to] = behaviour
+                self._call_behaviour[to] = [behaviour, *then]
 
     @property
     def calls(self) -> list[FakeCall]:
@@ -488,7 +489,8 @@ class FakeTwilio:
         if not url and "Twiml" not in params:
             return _json_reply(400, _error_body(400, 21205, "Url parameter is required"))
         with self._lock:
-            behaviour = self._call_behaviour.get(to, CallBehaviour())
+            queued = self._call_behaviour.get(to, [CallBehaviour()])
+            behaviour = queued.pop(0) if len(queued) > 1 else queued[0]
             call = FakeCall("CA" + secrets.token_hex(16), to, from_, url, params.get("StatusCallback", ""), params,
                             dataclasses.replace(behaviour, digits=list(behaviour.digits)))
             self._calls.append(call)

@@ -102,6 +102,17 @@ TEST_F(HttpMessages, BadFilterValuesAreClientErrors) {
   EXPECT_EQ(call("GET", "/v1/messages?cursor=garbage!", admin_key_).status, 400);
 }
 
+// A reversed range is the client's mistake, named, on every list that takes one (not an empty page).
+TEST_F(HttpMessages, ReversedRangeNamesFromOnEveryList) {
+  for (const std::string path : {"/v1/messages", "/v1/inbound", "/v1/outages", "/v1/outage-reports"}) {
+    auto r = call("GET", path + "?from=2026-03-03T00:00:00Z&to=2026-03-01T00:00:00Z", admin_key_);
+    ASSERT_EQ(r.status, 422) << path << " " << r.body;
+    EXPECT_EQ(r.json()["error"]["field"], "from") << path;
+    EXPECT_EQ(r.json()["error"]["code"], "invalid_range") << path;
+    EXPECT_EQ(call("GET", path + "?from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z", admin_key_).status, 200) << path;
+  }
+}
+
 // Percent-decoded query text that is not UTF-8 (or holds a NUL) names its field instead of
 // failing in the database.
 TEST_F(HttpMessages, TextFiltersThatAreNotUtf8AreUnprocessable) {

@@ -8,6 +8,8 @@
 #include "herald/engine/cis.hpp"
 #include "herald/rules/clock.hpp"
 #include "herald/source_dir.hpp"
+#include "herald/domain/signed_token.hpp"
+#include "herald/store/message_text.hpp"
 #include "herald/store/outages.hpp"
 #include "test_db.hpp"
 #include "test_zones.hpp"
@@ -33,11 +35,15 @@ bool hears_email(int i) { return i % 5 == 1; }
 struct OutageFanout : ::testing::Test {
   test::TestDb tdb{6};
   rules::ManualClock clock{at(kMorning)};
+  PublicUrls public_urls{"https://herald.example"};
+  TokenSecret token_secret{"outage-secret"};
   rules::RulesConfig rules_config = rules::default_rules_config();
   rules::TemplateStore templates{std::string(HERALD_SOURCE_DIR) + "/config/templates"};
   std::unique_ptr<engine::Engine> engine_;
 
   void SetUp() override {
+    rules_config.token_secret = &token_secret;
+    rules_config.public_urls = &public_urls;
     tdb.exec(R"SQL(
 INSERT INTO herald.customers (customer_id, name, language)
 SELECT 'c' || i, 'Customer ' || i, CASE WHEN i % 10 = 3 THEN 'es' ELSE 'en' END FROM generate_series(1, 1050) i;
@@ -117,12 +123,14 @@ SELECT 'sms', '+1217555' || lpad(i::text, 4, '0'), 'opted_out', 'sms' FROM gener
 TEST_F(OutageFanout, AFeederOutageNotifiesExactlyTheSubscribedCustomersOnTheirChannels) {
   put("O-1", confirmed());
   EXPECT_GT(engine().outages_once(), 0u);
-  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'sms'"), std::to_string(expected_sms()));
-  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'email'"), std::to_string(expected_email()));
+  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'sms' AND status <> 'suppressed'"), std::to_string(expected_sms()));
+  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'email' AND status <> 'suppressed'"),
+            std::to_string(expected_email()));
   EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'voice'"), "0");
-  EXPECT_EQ(count("outage_id = 'O-1' AND status <> 'queued'"), "0");
+  EXPECT_EQ(count("outage_id = 'O-1' AND status NOT IN ('queued', 'suppressed')"), "0");
   EXPECT_EQ(count("account_id > 'A1000' AND account_id <> 'A0001b'"), "0");  // the other feeder
-  for (int i : {5, 7, 11, 35}) EXPECT_EQ(count("customer_id = 'c" + std::to_string(i) + "' AND channel = 'sms'"), "0");
+  for (int i : {5, 7, 11, 35})
+    EXPECT_EQ(count("customer_id = 'c" + std::to_string(i) + "' AND channel = 'sms' AND status <> 'suppressed'"), "0");
   // A customer at two affected premises hears about each.
   EXPECT_EQ(count("customer_id = 'c1' AND channel = 'sms'"), "2");
   EXPECT_EQ(tdb.query_value("SELECT body FROM herald.messages WHERE account_id = 'A0001b' AND channel = 'sms'"),
@@ -136,7 +144,7 @@ TEST_F(OutageFanout, AFeederOutageNotifiesExactlyTheSubscribedCustomersOnTheirCh
   EXPECT_EQ(tdb.query_value("SELECT encoding || ':' || segments FROM herald.messages WHERE account_id = 'A0001b'"
                             " AND channel = 'sms'"),
             "GSM-7:1");
-  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'sms' AND segments < 1"), "0");
+  EXPECT_EQ(count("outage_id = 'O-1' AND channel = 'sms' AND status <> 'suppressed' AND segments < 1"), "0");
   EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id"
                             " WHERE m.outage_id = 'O-1'"),
             std::to_string(expected_sms() + expected_email()));
@@ -221,7 +229,7 @@ TEST_F(OutageFanout, AnUpdateWhileTheFirstMessageIsQueuedReplacesItsText) {
   put("O-4", {{"status", "etr_updated"}, {"etr", "2026-11-25T02:00:00Z"}});
   engine().outages_once();
   EXPECT_EQ(count("account_id = 'A0002'"), "1");
-  EXPECT_EQ(count("outage_id = 'O-4' AND channel = 'sms'"), std::to_string(expected_sms()));
+  EXPECT_EQ(count("outage_id = 'O-4' AND channel = 'sms' AND status <> 'suppressed'"), std::to_string(expected_sms()));
   EXPECT_EQ(count("outage_id = 'O-4' AND type = 'outage.etr_updated'"),
             std::to_string(expected_sms() + expected_email()));
   EXPECT_NE(tdb.query_value("SELECT body FROM herald.messages WHERE account_id = 'A0002'").find("8:00 PM CST"),
@@ -283,7 +291,7 @@ TEST_F(OutageFanout, OutageUpdatedEventsApplyLikeAPutAndBadOnesAreRejectedNaming
   EXPECT_EQ(tdb.query_value("SELECT status || ':' || (error->>'field') FROM herald.events WHERE event_id = 'oms-2'"),
             "rejected:data.status");
   EXPECT_EQ(tdb.query_value("SELECT source FROM herald.outage_history WHERE outage_id = 'O-7'"), "event");
-  EXPECT_EQ(count("outage_id = 'O-7' AND channel = 'sms'"), std::to_string(expected_sms()));
+  EXPECT_EQ(count("outage_id = 'O-7' AND channel = 'sms' AND status <> 'suppressed'"), std::to_string(expected_sms()));
   EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.outages WHERE outage_id = 'O-8'"), "0");
   // Billing intake leaves them alone.
   EXPECT_EQ(engine().intake_once(), 0u);
@@ -323,6 +331,92 @@ TEST_F(OutageFanout, OutAfterTheRestorationTextFilesAReportLinkedToTheOutage) {
   const auto status = pipeline.handle(engine::InboundSms{"twilio", "SM-status-1", "+12175550002", "+12175550000",
                                                          "STATUS", {}});
   EXPECT_NE(status.reply.find("no known outage at 2 Main St"), std::string::npos) << status.reply;
+}
+
+}  // namespace
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+// Who of customers 1..1000 gets a suppressed row, and why (see hears_sms): alerts off,
+// preference_off; SMS chosen but unverified, no_contact; SMS opted out, opted_out.
+int expected_suppressed() {
+  int n = 0;
+  for (int i = 1; i <= kPremises; ++i) n += i % 5 == 0 || i % 7 == 0 || i % 11 == 0;
+  return n;
+}
+
+TEST_F(OutageFanout, ACustomerWhoDoesNotHearGetsOneSuppressedRowWithItsReasonPerOutage) {
+  put("O-10", confirmed("2026-11-24T23:00:00Z"));
+  engine().outages_once();
+  const auto why = [&](const char* customer) {
+    return tdb.query_value("SELECT string_agg(channel || ':' || suppression_reason, ',' ORDER BY channel)"
+                           " FROM herald.messages WHERE customer_id = '" + std::string(customer) +
+                           "' AND status = 'suppressed'");
+  };
+  EXPECT_EQ(why("c5"), "sms:preference_off");   // alerts off: one row, on the first reachable channel
+  EXPECT_EQ(why("c35"), "email:preference_off");  // ... which is email when the SMS is unverified
+  EXPECT_EQ(why("c7"), "sms:no_contact");       // chose SMS, no verified number
+  EXPECT_EQ(why("c11"), "sms:opted_out");       // chose SMS and email, opted out of SMS
+  EXPECT_EQ(count("customer_id = 'c11' AND channel = 'email' AND status = 'queued'"), "1");
+  EXPECT_EQ(tdb.query_value("SELECT decision->>'reason' || ':' || (decision->>'consent') || ':' ||"
+                            " (decision->'outage'->>'notice') FROM herald.messages WHERE customer_id = 'c11'"
+                            " AND channel = 'sms'"),
+            "opted_out:opted_out:confirmed");
+  EXPECT_EQ(count("outage_id = 'O-10' AND status = 'suppressed'"), std::to_string(expected_suppressed()));
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id"
+                            " WHERE m.status = 'suppressed'"),
+            "0");
+
+  // Later notices of the same outage do not repeat why.
+  dispatch_all();
+  clock.set(at("2026-11-24T17:20:00Z"));
+  put("O-10", {{"status", "etr_updated"}, {"etr", "2026-11-25T03:00:00Z"}});
+  engine().outages_once();
+  clock.set(at("2026-11-24T18:00:00Z"));
+  put("O-10", {{"status", "restored"}});
+  engine().outages_once();
+  EXPECT_EQ(count("outage_id = 'O-10' AND type = 'outage.restored' AND status <> 'suppressed'"),
+            std::to_string(expected_sms() + expected_email()));
+  EXPECT_EQ(count("outage_id = 'O-10' AND status = 'suppressed'"), std::to_string(expected_suppressed()));
+}
+
+TEST_F(OutageFanout, OutageEmailsCarryASignedUnsubscribeLink) {
+  put("O-11", confirmed());
+  engine().outages_once();
+  std::vector<std::string> row;
+  for (const char* column : {"unsubscribe_url", "body", "contact_id::text"})
+    row.push_back(tdb.query_value(std::string("SELECT ") + column +
+                                  " FROM herald.messages WHERE account_id = 'A0006' AND channel = 'email'"));
+  const std::string prefix = "https://herald.example/v1/unsubscribe/";
+  ASSERT_EQ(row[0].rfind(prefix, 0), 0u) << row[0];
+  EXPECT_NE(row[1].find(row[0]), std::string::npos) << row[1];
+  const auto claims = verify_token(row[0].substr(prefix.size()), "outage-secret", clock.now());
+  ASSERT_TRUE(claims) << row[0];
+  EXPECT_EQ((*claims)["a"], "c6@example.com");
+  EXPECT_EQ((*claims)["ch"], "email");
+  EXPECT_EQ((*claims)["t"], "outage");
+  EXPECT_EQ(std::to_string((*claims)["c"].get<std::int64_t>()), row[2]);
+  // SMS carries none.
+  EXPECT_EQ(count("outage_id = 'O-11' AND channel = 'sms' AND unsubscribe_url <> ''"), "0");
+}
+
+TEST_F(OutageFanout, AQueuedTextReplacedInPlaceIsSearchedByItsNewText) {
+  put("O-12", confirmed("2026-11-24T20:00:00Z"));
+  engine().outages_once();
+  const auto indexed_text = [&] {
+    return tdb.query_value("SELECT t.text FROM herald.message_text t JOIN herald.messages m ON m.id = t.message_id"
+                           " WHERE m.account_id = 'A0002'");
+  };
+  for (int i = 0; i < 5; ++i) store::index_message_text(tdb.db(), 100000);
+  ASSERT_NE(indexed_text().find("2:00 PM CST"), std::string::npos) << indexed_text();
+  clock.set(at("2026-11-24T17:05:00Z"));
+  put("O-12", {{"status", "etr_updated"}, {"etr", "2026-11-25T02:00:00Z"}});
+  engine().outages_once();
+  ASSERT_EQ(count("account_id = 'A0002'"), "1");
+  EXPECT_NE(indexed_text().find("8:00 PM CST"), std::string::npos) << indexed_text();
+  EXPECT_EQ(indexed_text().find("2:00 PM CST"), std::string::npos) << indexed_text();
 }
 
 }  // namespace

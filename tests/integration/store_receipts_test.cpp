@@ -1,6 +1,7 @@
 // Delivery receipts against a real Postgres: matched by provider id, statuses only move forward.
 #include <gtest/gtest.h>
 
+#include "herald/store/customers.hpp"
 #include "herald/store/receipts.hpp"
 #include "store_test_util.hpp"
 #include "test_db.hpp"
@@ -8,7 +9,10 @@
 namespace herald::store {
 namespace {
 
+using herald::test::default_preferences;
 using herald::test::insert_message;
+using herald::test::make_contact;
+using herald::test::make_customer;
 using herald::test::MessageRow;
 using herald::test::sql_quote;
 using herald::test::test_now;
@@ -85,6 +89,65 @@ TEST(StoreReceipts, StampsTheReceiptAndTheMessageWithTheTimeItIsGiven) {
   EXPECT_EQ(t.query_value("SELECT (updated_at = " + at + ")::text || (sent_at = " + at + ")::text || (delivered_at = " +
                           at + ")::text FROM herald.messages WHERE id = " + std::to_string(id)),
             "truetruetrue");
+}
+
+// A redialled voice message has two accepted calls; only the latest one's statuses count.
+TEST(StoreReceipts, AReceiptForAnEarlierCallOfTheMessageIsKeptButMovesNothing) {
+  TestDb t;
+  MessageRow m;
+  m.channel = "voice";
+  m.status = "sent";
+  m.provider_id = "CA-second";
+  m.gateway = "twilio";
+  const auto id = insert_message(t, m);
+  t.exec("INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, outcome, provider_id)"
+         " VALUES (" + std::to_string(id) + ", 0, 'twilio', now() - interval '10 minutes', 'sent', 'CA-first')");
+  auto r = apply_delivery_receipt(t.db(), "CA-first", MessageStatus::delivered, "", {}, test_now());
+  EXPECT_TRUE(r.matched);
+  EXPECT_FALSE(r.changed);
+  EXPECT_EQ(t.query_value("SELECT status FROM herald.messages"), "sent");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.delivery_receipts WHERE provider_id = 'CA-first'"), "1");
+  EXPECT_TRUE(apply_delivery_receipt(t.db(), "CA-second", MessageStatus::delivered, "", {}, test_now()).changed);
+  EXPECT_EQ(t.query_value("SELECT status FROM herald.messages"), "delivered");
+}
+
+TEST(StoreReceipts, AnUnansweredCallIsCountedAndQueuedAgainOnce) {
+  TestDb t;
+  ASSERT_TRUE(upsert_customer(t.db(), make_customer("C-1", {"A-1"}, {make_contact(Channel::voice, "+12175550101")}),
+                              default_preferences(), "test", test_now())
+                  .ok());
+  MessageRow m;
+  m.channel = "voice";
+  m.type = "outage.restored";
+  m.topic = "outage";
+  m.status = "sent";
+  m.provider_id = "CA-1";
+  m.gateway = "twilio";
+  const auto id = insert_message(t, m);
+  const QuietHours defaults{true, LocalTime{22 * 60}, LocalTime{7 * 60}};
+
+  EXPECT_FALSE(unanswered_call(t.db(), id, defaults).has_value());  // sent: nothing to redial
+  ASSERT_TRUE(apply_delivery_receipt(t.db(), "CA-1", MessageStatus::undelivered, "no-answer", {}, test_now()).changed);
+  // Twilio posting the same final status twice is still one unanswered call.
+  apply_delivery_receipt(t.db(), "CA-1", MessageStatus::undelivered, "no-answer", {}, test_now());
+  auto call = unanswered_call(t.db(), id, defaults);
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->unanswered_calls, 1);
+  EXPECT_FALSE(call->urgent);
+  EXPECT_EQ(call->timezone, t.query_value("SELECT timezone FROM herald.accounts WHERE account_id = 'A-1'"));
+  // The customer's own quiet hours (upsert_customer stored the default preferences' 21:00-08:00).
+  EXPECT_EQ(call->quiet_hours.start.minutes, 21 * 60);
+  EXPECT_EQ(call->quiet_hours.end.minutes, 8 * 60);
+
+  const TimePoint due = test_now() + Seconds(600);
+  EXPECT_TRUE(queue_redial(t.db(), id, due, test_now()));
+  EXPECT_EQ(t.query_value("SELECT status FROM herald.messages"), "queued");
+  EXPECT_EQ(t.query_value("SELECT lane || ' ' || (due_at = '" + format_time(due) +
+                          "'::timestamptz) FROM herald.message_queue WHERE message_id = " + std::to_string(id)),
+            "2 true");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.messages_by_status"), "0");  // no longer undelivered
+  EXPECT_FALSE(queue_redial(t.db(), id, due, test_now()));  // already queued: nothing changes
+  EXPECT_FALSE(unanswered_call(t.db(), id, defaults).has_value());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Area notices on the engine side: the rules' part of a fan-out (who, when, which text).
+// Area notices on the engine side: the area and audience of an event, and its plan for the shared fan-out.
 #pragma once
 
 #include "herald/rules/decide.hpp"
@@ -8,10 +8,9 @@
 
 namespace herald::engine {
 
-// The query (the event's target, its topic, the default preferences) and the plan: a send
-// time per time zone and quiet hours (urgent events override them, as decide does), a text
-// per language and channel rendered once with the recipient's own fields left as
-// store::area_field sentinels, the unsubscribe signing key, the lane of the event.
+// The query (the event's target, its topic, the default preferences) and the plan by
+// engine::plan_fanout (urgent events override quiet hours, as decide does; the lane of the
+// event), and the unsubscribe signing.
 store::AreaNoticeRules area_notice_rules(const rules::RulesConfig& rules, const rules::TemplateStore& templates,
                                          const rules::LaneOverrides& lanes, TimePoint now);
 

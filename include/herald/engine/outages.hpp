@@ -13,15 +13,11 @@
 
 namespace herald::engine {
 
-// The texts and timing of one notice for the recipient groups of its outage, in the shape
-// store::run_notice_chunk reads: {"type", "priority", "urgent", "expires_at", "replaces",
-// "texts": [{language, timezone, channel, rendered_language, subject, body, html, gsm, units,
-// placeholders, exact}], "times": [{timezone, quiet_enabled, quiet_start, quiet_end, status,
-// not_before, explanation}]}. Each text is rendered once per (language, time zone, channel)
-// with a placeholder where the service address goes. Groups whose time zone is unknown get
-// no timing (their recipients get no message). Pure.
+// The plan of one notice for the recipient groups of its outage (engine::plan_fanout, outage
+// lane, the outage and notice in each explanation) as store::to_json writes it, with
+// "replaces": whether the outage was told before (its queued messages get the new text). Pure.
 Json render_outage_notice(const store::DueOutage& outage, const std::string& notice,
-                          const std::vector<store::RecipientGroup>& groups, const rules::RulesConfig& rules,
+                          const std::vector<store::FanoutGroup>& groups, const rules::RulesConfig& rules,
                           const rules::TemplateStore& templates, TimePoint now);
 
 // One step of the outage loop, in order: up to `batch` outage.updated events; every outage

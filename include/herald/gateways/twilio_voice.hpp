@@ -48,6 +48,10 @@ struct VoiceSettings {
   std::string default_language = "en";
   int gather_timeout_seconds = 5;  // silence after the prompt before the call moves on
   int gather_rounds = 2;           // times a key that is not a choice is asked again
+  // A call that was busy or not answered is placed again this many times, this long after
+  // (then held to the send window and the customer's quiet hours unless the message is urgent).
+  int redial_attempts = 2;
+  int redial_after_seconds = 600;
 };
 // en-US and es-MX, with English and Spanish texts and the outage report prompt.
 VoiceSettings default_voice_settings();

@@ -12,6 +12,7 @@
 
 #include "herald/domain/types.hpp"
 #include "herald/store/db.hpp"
+#include "herald/store/fanout.hpp"
 #include "herald/store/outages.hpp"
 
 namespace herald::store {
@@ -31,21 +32,8 @@ struct DueOutage {
   bool told_before = false;  // an earlier notice exists (its queued messages may be replaced)
 };
 
-// Recipients that read the same text at the same time: one language and time zone, one set
-// of quiet hours. Each group is rendered and timed once per notice.
-struct RecipientGroup {
-  std::string language, timezone;
-  QuietHours quiet_hours;
-};
-
-// The defaults for customers without a preferences row (config), and the language of last resort.
-struct RecipientDefaults {
-  Preferences preferences;
-  std::string language = "en";
-};
-
-// A notice as the engine rendered it: texts per (language, time zone, channel) and timing per
-// group, in the JSON shape the fan-out statement reads (outage_fanout.cpp).
+// A notice as the engine planned it: to_json(FanoutPlan) and "replaces" (its recipients' queued
+// messages of the outage get its text in place), kept on the notice for each chunk.
 struct NewOutageNotice {
   std::string kind, type;
   Json texts;
@@ -62,7 +50,7 @@ class OutageReview {
 
   const DueOutage& outage() const;
   // The distinct groups among the affected accounts' recipients.
-  std::vector<RecipientGroup> recipient_groups(const RecipientDefaults& defaults);
+  std::vector<FanoutGroup> recipient_groups(const FanoutAudience& audience);
   // Records the notice (if any; earlier unfinished notices of the outage are closed: this one
   // reaches everyone), what customers now know, and when to look again; commits.
   void finish(const std::optional<NewOutageNotice>& notice, const DueOutage& told, std::optional<TimePoint> next_due,
@@ -81,12 +69,12 @@ struct NoticeChunk {
   bool notice_done = false;
 };
 
-// Writes the next chunk of the oldest pending notice: up to `chunk_accounts` affected accounts
-// after its cursor joined to their customers, preferences (outage topic on), verified contacts
-// with consent, in the database; a recipient whose message about this outage is still queued
-// and not leased gets this notice's text in place, the others a new message and queue row.
-// One transaction; NOTIFY herald_messages when anything is due.
-NoticeChunk run_notice_chunk(Database& db, std::size_t chunk_accounts, const RecipientDefaults& defaults,
-                             TimePoint now);
+// Writes the next chunk of the oldest pending notice by the shared fan-out (store/fanout.hpp):
+// up to `chunk_accounts` affected accounts after its cursor; a recipient whose message about
+// this outage is still queued and not leased gets this notice's text in place, the others a new
+// message and queue row, and one who does not hear a suppressed row saying why, once per
+// outage. One transaction; NOTIFY herald_messages when anything is due.
+NoticeChunk run_notice_chunk(Database& db, std::size_t chunk_accounts, const FanoutAudience& audience,
+                             const FanoutSigning& signing, TimePoint now);
 
 }  // namespace herald::store
