@@ -78,6 +78,7 @@ def main() -> None:
         herald.start()
         print(f"heraldd pid {herald.pid}; gateway limited to {args.rate:g}/s (burst {burst:g}); "
               f"{backlog} messages queued", flush=True)
+        print("load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
         queue_backlog(pg, backlog)
         poll(lambda: twilio.accepted_count > 0, timeout=30, what="the first send")
         first = min(m.received_at for m in twilio.messages)
@@ -99,6 +100,7 @@ def main() -> None:
             print("outside ±2 (second: count): " + ", ".join(f"{i}: {c}" for i, c in outside), flush=True)
         first_second = sum(1 for m in twilio.messages if first <= m.received_at < first + 1)
         print(f"first second (full bucket): {first_second}", flush=True)
+        print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     finally:
         herald.terminate(timeout=120)
         pg.stop()

@@ -2,6 +2,7 @@
 #include "herald/engine/dispatcher.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <future>
 #include <random>
 #include <set>
@@ -18,6 +19,47 @@ std::chrono::microseconds max_wait() { return std::chrono::hours(24); }
 
 // Messages handed to a gateway per send_batch call.
 constexpr std::size_t kSendChunk = 250;
+
+// Paced sends are checked (lease, consent, lanes above, stopping) a window at a time: the
+// messages whose tokens come within this much of the window's first. A round waiting longer
+// than this for its first token checks this often too, so a verification code or a shutdown
+// does not wait behind the tokens it has reserved.
+constexpr std::chrono::milliseconds kPacedWindow{250};
+// A window's check runs this long before its first token, so the send is not late by the
+// check's round trip.
+constexpr std::chrono::milliseconds kCheckLead{50};
+// A round sending for longer than this records what it has sent so far.
+constexpr std::chrono::seconds kRecordInterval{1};
+
+// Tokens live on the send clock's timeline; the bucket counts in TimePoint microseconds.
+TimePoint bucket_time(SteadyTime t) {
+  return TimePoint(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()));
+}
+SteadyTime steady_time(TimePoint t) {
+  return SteadyTime(std::chrono::duration_cast<SteadyTime::duration>(t.time_since_epoch()));
+}
+
+// The steady clock, with waits that stop() ends.
+class SteadySendClock final : public SendClock {
+ public:
+  SteadyTime now() const override { return std::chrono::steady_clock::now(); }
+  bool wait_until(SteadyTime until) override {
+    std::unique_lock lock(mu_);
+    return !cv_.wait_until(lock, until, [&] { return stopped_; });
+  }
+  void stop() override {
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
 
 gateways::OutboundMessage outbound(const Message& m, const DispatchConfig& config) {
   gateways::OutboundMessage o;
@@ -86,14 +128,17 @@ metrics::Counter& lease_lost() {
 }
 
 metrics::Counter& handed_back() {
-  return metrics::Registry::global().counter("herald_dispatch_yielded_total",
-                                             "Leased messages handed back unsent because a higher lane was due", {});
+  return metrics::Registry::global().counter(
+      "herald_dispatch_yielded_total", "Leased messages handed back unsent because a higher lane was due or the instance stopped", {});
 }
 
 }  // namespace
 
-Dispatcher::Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes)
-    : config_(std::move(config)) {
+SendClock::~SendClock() = default;
+
+Dispatcher::Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes,
+                       std::shared_ptr<SendClock> clock)
+    : config_(std::move(config)), clock_(clock ? std::move(clock) : std::make_shared<SteadySendClock>()) {
   for (auto& [channel, slots] : routes)
     for (auto& slot : slots)
       routes_[channel].push_back(std::make_unique<Route>(slot,
@@ -112,8 +157,10 @@ const Dispatcher::Chain* Dispatcher::chain(Channel channel) const {
   return it == routes_.end() || it->second.empty() ? nullptr : &it->second;
 }
 
-Dispatcher::Pick Dispatcher::pick(Channel channel, const std::string& preferred, TimePoint now,
-                                  std::chrono::microseconds& wait) {
+void Dispatcher::stop() { clock_->stop(); }
+
+Dispatcher::Pick Dispatcher::pick(Channel channel, const std::string& preferred, TimePoint now, SteadyTime at,
+                                  SteadyTime latest, std::chrono::microseconds& wait) {
   const auto* routes = chain(channel);
   if (!routes) return {};
   std::size_t start = 0;
@@ -128,11 +175,12 @@ Dispatcher::Pick Dispatcher::pick(Channel channel, const std::string& preferred,
       wait = std::min<std::chrono::microseconds>(wait, config_.breaker_open);
       continue;
     }
-    if (!route.bucket.try_take(now)) {
-      wait = std::min(wait, route.bucket.wait_time(now));
+    const auto due = route.bucket.reserve(bucket_time(at), bucket_time(latest));
+    if (!due) {
+      wait = std::min(wait, route.bucket.wait_time(bucket_time(at)));
       continue;
     }
-    return {&route, i};
+    return {&route, i, steady_time(*due)};
   }
   return {};
 }
@@ -202,10 +250,8 @@ store::MessageUpdate Dispatcher::outcome(const store::ClaimedMessage& c, const g
   return u;
 }
 
-void Dispatcher::send_group(Channel channel, std::size_t route_index,
-                            const std::vector<const store::ClaimedMessage*>& members, TimePoint now,
-                            SteadyTime leased_at, const LeaseCheck& still_leased,
-                            std::vector<store::MessageUpdate>& updates) {
+void Dispatcher::send_group(Channel channel, std::size_t route_index, const std::vector<Paced>& members,
+                            const Round& round, std::vector<store::MessageUpdate>& updates) {
   auto& route = *(*chain(channel))[route_index];
   // A chunk no larger than what the gateway sends at once: every send of a chunk starts right
   // after the lease check before it, even if this process was frozen in between.
@@ -213,77 +259,155 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index,
   const auto chunk = concurrency > 0 ? std::min(kSendChunk, concurrency) : kSendChunk;
   // Once half the lease is spent the rest waits for the next round, so that the batch in
   // hand never holds its leases for long.
-  const auto deadline = leased_at + config_.lease / 2;
-  auto checked_at = leased_at;
-  for (std::size_t begin = 0; begin < members.size(); begin += chunk) {
-    const auto end = std::min(members.size(), begin + chunk);
-    const auto started = std::chrono::steady_clock::now();
-    if (started >= deadline) {
-      for (std::size_t i = begin; i < end; ++i) {
-        auto u = base_update(members[i]->message);
-        u.gateway = members[i]->message.gateway;
-        u.due_at = now;
-        updates.push_back(std::move(u));
-      }
-      continue;
+  const auto deadline = round.leased_at + config_.lease / 2;
+  auto checked_at = round.leased_at;
+  auto recorded_at = round.started;
+  // The engine's time of a moment on the send clock: sends, outcomes and retries are dated by it.
+  const auto engine_time = [&](SteadyTime t) {
+    return round.now + std::chrono::duration_cast<std::chrono::microseconds>(t - round.started);
+  };
+  // Unsent messages go back to the queue, due now, and give back the tokens they reserved.
+  const auto hand_back = [&](const std::vector<Paced>& ms, std::size_t from) {
+    if (from >= ms.size()) return;
+    for (std::size_t i = from; i < ms.size(); ++i) {
+      auto u = base_update(ms[i].message->message);
+      u.gateway = ms[i].message->message.gateway;
+      u.due_at = round.now;
+      updates.push_back(std::move(u));
     }
-    std::vector<const store::ClaimedMessage*> sending(members.begin() + static_cast<std::ptrdiff_t>(begin),
-                                                      members.begin() + static_cast<std::ptrdiff_t>(end));
-    // The claim itself checked the first chunk, unless it is already a while ago.
-    if (still_leased && (begin > 0 || started - checked_at >= config_.lease / 4)) {
-      std::vector<std::int64_t> ids;
-      ids.reserve(sending.size());
-      for (const auto* c : sending) ids.push_back(c->message.id);
-      const auto check = still_leased(ids, sending.front()->lane);
-      checked_at = started;
-      if (check.higher_lane_due || check.stopping) {
-        handed_back().inc(static_cast<double>(members.size() - begin));
-        for (std::size_t i = begin; i < members.size(); ++i) {
-          auto u = base_update(members[i]->message);
-          u.gateway = members[i]->message.gateway;
-          u.due_at = now;
-          updates.push_back(std::move(u));
+    std::lock_guard lock(route.mu);
+    route.bucket.give_back(bucket_time(clock_->now()), static_cast<double>(ms.size() - from));
+  };
+  const auto check = [&](const std::vector<Paced>& ms, std::size_t from, std::size_t to) {
+    std::vector<std::int64_t> ids;
+    ids.reserve(to - from);
+    for (std::size_t i = from; i < to; ++i) ids.push_back(ms[i].message->message.id);
+    auto result = (*round.still_leased)(ids, ms[from].message->lane);
+    checked_at = clock_->now();
+    return result;
+  };
+  // Hands what has been sent so far to the round's record, at most once a second.
+  const auto record_progress = [&] {
+    if (!*round.record || updates.empty() || clock_->now() - recorded_at < kRecordInterval) return;
+    try {
+      (*round.record)(updates);
+      updates.clear();
+    } catch (const std::exception& e) {
+      spdlog::warn("dispatch: could not record sends in progress ({}); recorded with the round", e.what());
+    }
+    recorded_at = clock_->now();
+  };
+
+  for (std::size_t begin = 0; begin < members.size();) {
+    auto at = clock_->now();
+    if (members[begin].due > at) {
+      // Paced: wait for the window's first token, checking every window meanwhile.
+      while (members[begin].due - at > kPacedWindow + kCheckLead) {
+        if (!clock_->wait_until(std::min(members[begin].due - kCheckLead, at + kPacedWindow))) {
+          handed_back().inc(static_cast<double>(members.size() - begin));
+          return hand_back(members, begin);
         }
-        return;
+        at = clock_->now();
+        if (*round.still_leased && at - checked_at >= kPacedWindow) {
+          const auto ahead = check(members, begin, begin + 1);
+          if (ahead.higher_lane_due || ahead.stopping) {
+            handed_back().inc(static_cast<double>(members.size() - begin));
+            return hand_back(members, begin);
+          }
+        }
       }
-      const std::set<std::int64_t> kept(check.leased.begin(), check.leased.end());
-      const std::set<std::int64_t> opted_out(check.opted_out.begin(), check.opted_out.end());
+      if (members[begin].due - at > kCheckLead && !clock_->wait_until(members[begin].due - kCheckLead)) {
+        handed_back().inc(static_cast<double>(members.size() - begin));
+        return hand_back(members, begin);
+      }
+      at = clock_->now();
+    }
+    if (at >= deadline) return hand_back(members, begin);
+    // The window: a chunk of what is due now, or the tokens of the next quarter second.
+    std::size_t end = begin + 1;
+    if (members[begin].due <= at) {
+      while (end < members.size() && end - begin < chunk && members[end].due <= at) ++end;
+    } else {
+      while (end < members.size() && members[end].due < members[begin].due + kPacedWindow) ++end;
+    }
+    std::vector<Paced> window(members.begin() + static_cast<std::ptrdiff_t>(begin),
+                              members.begin() + static_cast<std::ptrdiff_t>(end));
+    // The claim itself checked the first window, unless it is already a while ago or the
+    // window waited for its tokens.
+    const bool on_claims_word =
+        begin == 0 && members[begin].due <= round.started && at - round.leased_at < config_.lease / 4;
+    if (*round.still_leased && !on_claims_word) {
+      const auto result = check(members, begin, end);
+      if (result.higher_lane_due || result.stopping) {
+        handed_back().inc(static_cast<double>(members.size() - begin));
+        return hand_back(members, begin);
+      }
+      const std::set<std::int64_t> kept(result.leased.begin(), result.leased.end());
+      const std::set<std::int64_t> opted_out(result.opted_out.begin(), result.opted_out.end());
+      const auto before = window.size();
       // Opted out since the claim: still ours, ended here so that the record removes them.
-      std::erase_if(sending, [&](const auto* c) {
-        if (!opted_out.count(c->message.id)) return false;
-        updates.push_back(opted_out_update(c->message));
+      std::erase_if(window, [&](const Paced& p) {
+        if (!opted_out.count(p.message->message.id)) return false;
+        updates.push_back(opted_out_update(p.message->message));
         return true;
       });
-      const auto lost = std::erase_if(sending, [&](const auto* c) { return !kept.count(c->message.id); });
+      const auto lost = std::erase_if(window, [&](const Paced& p) { return !kept.count(p.message->message.id); });
       if (lost > 0) {
         lease_lost().inc(static_cast<double>(lost));
         spdlog::warn("dispatch: {} messages lost their lease before sending; left to their new holder", lost);
       }
-      if (sending.empty()) continue;
-    }
-    std::vector<gateways::OutboundMessage> batch;
-    batch.reserve(sending.size());
-    for (const auto* c : sending) batch.push_back(outbound(c->message, config_));
-    const auto results = route.slot.gateway->send_batch(batch);
-    for (std::size_t i = 0; i < sending.size(); ++i) {
-      gateways::SendResult r;
-      if (i < results.size()) {
-        r = results[i];
-      } else {
-        r.outcome = gateways::SendOutcome::retry;
-        r.detail = "gateway returned no result";
+      if (window.size() < before) {
+        std::lock_guard lock(route.mu);
+        route.bucket.give_back(bucket_time(clock_->now()), static_cast<double>(before - window.size()));
       }
-      updates.push_back(outcome(*sending[i], r, route_index, now));
     }
+    // Each message of the window when its token comes; those due by then go together.
+    for (std::size_t i = 0; i < window.size();) {
+      if (!clock_->wait_until(window[i].due)) {
+        handed_back().inc(static_cast<double>(window.size() - i + members.size() - end));
+        hand_back(window, i);
+        return hand_back(members, end);
+      }
+      const auto sent_at = clock_->now();
+      if (sent_at >= deadline) {
+        hand_back(window, i);
+        return hand_back(members, end);
+      }
+      std::size_t j = i + 1;
+      while (j < window.size() && j - i < chunk && window[j].due <= sent_at) ++j;
+      std::vector<gateways::OutboundMessage> batch;
+      batch.reserve(j - i);
+      for (std::size_t k = i; k < j; ++k) batch.push_back(outbound(window[k].message->message, config_));
+      const auto results = route.slot.gateway->send_batch(batch);
+      for (std::size_t k = i; k < j; ++k) {
+        gateways::SendResult r;
+        if (k - i < results.size()) {
+          r = results[k - i];
+        } else {
+          r.outcome = gateways::SendOutcome::retry;
+          r.detail = "gateway returned no result";
+        }
+        updates.push_back(outcome(*window[k].message, r, route_index, engine_time(sent_at)));
+      }
+      i = j;
+      record_progress();
+    }
+    begin = end;
   }
 }
 
 std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
-                                                     const LeaseCheck& still_leased, SteadyTime leased_at) {
+                                                     const LeaseCheck& still_leased,
+                                                     std::optional<SteadyTime> leased_at, const Record& record) {
   std::vector<store::MessageUpdate> updates;
   updates.reserve(claimed.size());
+  const auto started = clock_->now();
+  const Round round{now, started, leased_at.value_or(started), &still_leased, &record};
+  // Tokens are reserved only as far as this round may send: until half the lease is spent
+  // (a send due at that moment would be handed back).
+  const auto latest = round.leased_at + config_.lease / 2 - std::chrono::milliseconds(1);
   // Messages grouped by (channel, route index) so each gateway gets one concurrent batch.
-  std::map<std::pair<Channel, std::size_t>, std::vector<const store::ClaimedMessage*>> groups;
+  std::map<std::pair<Channel, std::size_t>, std::vector<Paced>> groups;
 
   for (const auto& c : claimed) {
     const auto& m = c.message;
@@ -306,7 +430,7 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
       continue;
     }
     std::chrono::microseconds wait{};
-    const auto p = pick(m.channel, m.gateway, now, wait);
+    const auto p = pick(m.channel, m.gateway, now, started, latest, wait);
     if (!p.route) {
       auto u = base_update(m);
       if (!chain(m.channel)) {
@@ -320,7 +444,7 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
       updates.push_back(std::move(u));
       continue;
     }
-    groups[{m.channel, p.index}].push_back(&c);
+    groups[{m.channel, p.index}].push_back({&c, p.due});
   }
 
   // Each gateway's group on its own thread (the first on this one): a provider stuck on slow
@@ -331,13 +455,13 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
   for (const auto& group : groups) {
     auto& out = group_updates[g++];
     if (g == 1) continue;
-    others.push_back(std::async(std::launch::async, [this, &group, &out, now, leased_at, &still_leased] {
-      send_group(group.first.first, group.first.second, group.second, now, leased_at, still_leased, out);
+    others.push_back(std::async(std::launch::async, [this, &group, &out, &round] {
+      send_group(group.first.first, group.first.second, group.second, round, out);
     }));
   }
   if (!groups.empty()) {
     const auto& group = *groups.begin();
-    send_group(group.first.first, group.first.second, group.second, now, leased_at, still_leased, group_updates[0]);
+    send_group(group.first.first, group.first.second, group.second, round, group_updates[0]);
   }
   for (auto& f : others) f.get();
   for (auto& part : group_updates)

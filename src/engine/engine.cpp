@@ -17,6 +17,7 @@
 #include "herald/engine/outages.hpp"
 #include "herald/store/intake.hpp"
 #include "herald/store/listener.hpp"
+#include "herald/store/outages.hpp"
 #include "herald/store/outbox.hpp"
 
 namespace herald::engine {
@@ -205,6 +206,7 @@ struct Engine::Impl {
 
   // One step of outage work; a fan-out chunk that committed messages wakes the dispatchers.
   std::size_t outage_step() {
+    store::compact_outage_message_counts(db);
     const auto work = engine::outage_step(db, config.outages, rules, templates, clock.now());
     if (work > 0) dispatch_wakeup.notify();
     return work;
@@ -233,7 +235,11 @@ struct Engine::Impl {
       return store::check_before_send(db, config.instance_id, ids, clock.now(), config.dispatch.lease, lane);
     };
     const InFlight::Hold held(in_flight, claimed);  // the heartbeat keeps their leases until recorded
-    const auto updates = dispatcher.handle(claimed, clock.now(), still_leased, started);
+    // A paced round records its sends as it goes, so a receipt finds its send recorded.
+    const auto record = [this](const std::vector<store::MessageUpdate>& sent) {
+      store::record_dispatch_results(db, config.instance_id, sent, clock.now());
+    };
+    const auto updates = dispatcher.handle(claimed, clock.now(), still_leased, started, record);
     const auto send_seconds = seconds_since(send_started);
     const auto record_started = SteadyClock::now();
     store::record_dispatch_results(db, config.instance_id, updates, clock.now());
@@ -344,6 +350,7 @@ void Engine::stop() {
   auto& i = *impl_;
   if (!i.running) return;
   i.draining = true;
+  i.dispatcher.stop();  // sends waiting for their tokens go back to the queue now
   i.intake_wakeup.close();
   i.dispatch_wakeup.close();
   i.outage_wakeup.close();

@@ -33,6 +33,26 @@ bool TokenBucket::try_take(TimePoint now, double n) {
   return true;
 }
 
+std::optional<TimePoint> TokenBucket::reserve(TimePoint now, TimePoint latest) {
+  if (rate_ <= 0) return now;
+  tokens_ = available(now);
+  if (!last_ || now > *last_) last_ = now;
+  const double missing = 1.0 - tokens_;
+  auto due = now;
+  // Rounded up to whole microseconds, less a nanosecond of floating-point noise.
+  if (missing > 1e-9) due += std::chrono::microseconds(static_cast<std::int64_t>(std::ceil(missing / rate_ * 1e6 - 1e-3)));
+  if (due > now && due > latest) return std::nullopt;
+  tokens_ -= 1;
+  return due;
+}
+
+void TokenBucket::give_back(TimePoint now, double n) {
+  if (rate_ <= 0) return;
+  tokens_ = available(now);
+  if (!last_ || now > *last_) last_ = now;
+  tokens_ = std::min(burst_, tokens_ + n);
+}
+
 std::chrono::microseconds TokenBucket::wait_time(TimePoint now) const {
   if (rate_ <= 0) return std::chrono::microseconds(0);
   double missing = 1.0 - available(now);

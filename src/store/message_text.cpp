@@ -33,12 +33,15 @@ const char* const kSequenceNow =
 const char* const kClockNow = "SELECT clock_timestamp()";
 
 // The same expression `q` matches on herald.messages (store/messages.cpp): subject and body,
-// never the HTML. A text row already there (a watermark set back by hand) is left alone.
+// never the HTML, lower-cased (q matches it with LIKE and its own lower case, see 0020); with
+// the message's written-once filter columns, so a search combined with them is answered inside
+// message_text. A text row already there (a watermark set back by hand) is left alone.
 const char* const kIndexBatch =
     "WITH batch AS ("
-    "  SELECT id, subject || ' ' || body AS text FROM herald.messages"
+    "  SELECT id, channel, type, topic, lower(subject || ' ' || body) AS text FROM herald.messages"
     "  WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id LIMIT $3::integer),"
-    " written AS (INSERT INTO herald.message_text (message_id, text) SELECT id, text FROM batch"
+    " written AS (INSERT INTO herald.message_text (message_id, channel, type, topic, text)"
+    "             SELECT id, channel, type, topic, text FROM batch"
     "             ON CONFLICT (message_id) DO NOTHING)"
     " SELECT count(*), coalesce(max(id), 0) FROM batch";
 

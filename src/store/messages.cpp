@@ -22,18 +22,24 @@ namespace {
 const char* const kSummaryColumns =
     "SELECT m.id, m.created_at, m.customer_id, m.account_id, m.channel, m.address, m.type, m.topic, m.status,"
     " m.suppression_reason, m.gateway, left(m.body, 80), m.event_id, m.attempts, m.not_before, m.sent_at";
-const std::string kFiltersButText =
+// The filters on columns of the message that message_text does not carry (customer, account,
+// address, date range), then those it does (channel, type, topic, 0020) and status.
+const std::string kOwnerAndTimeFilters =
     " WHERE ($1 = '' OR m.customer_id = $1)"
     "   AND ($2 = '' OR m.account_id = $2)"
     "   AND ($3 = '' OR m.address = $3)"
-    "   AND ($4 = '' OR m.channel = $4)"
-    "   AND ($5 = '' OR m.type = $5)"
-    "   AND ($6 = '' OR m.topic = $6)"
-    "   AND ($7 = '' OR m.status = $7)"
     "   AND (NULLIF($9, '') IS NULL OR m.created_at + interval '0 s' >= NULLIF($9, '')::timestamptz)"
     "   AND (NULLIF($10, '') IS NULL OR m.created_at + interval '0 s' < NULLIF($10, '')::timestamptz)";
+std::string column_filters(const char* table) {
+  const std::string t(table);
+  return "   AND ($4 = '' OR " + t + ".channel = $4) AND ($5 = '' OR " + t + ".type = $5)" +
+         " AND ($6 = '' OR " + t + ".topic = $6)";
+}
+const std::string kStatusFilter = "   AND ($7 = '' OR m.status = $7)";
+const std::string kFiltersButText = kOwnerAndTimeFilters + column_filters("m") + kStatusFilter;
 // The text q matches: the expression the text indexer copies into message_text (message_text.cpp).
-const std::string kFilters = kFiltersButText + "   AND ($8 = '' OR (m.subject || ' ' || m.body) ILIKE '%' || $8 || '%')";
+const std::string kTextOnMessage = "   AND ($8 = '' OR (m.subject || ' ' || m.body) ILIKE '%' || $8 || '%')";
+const std::string kFilters = kFiltersButText + kTextOnMessage;
 
 // Without a rare status: newest first along whatever index the other filters choose.
 const std::string kListMessages = std::string(kSummaryColumns) + " FROM herald.messages m" + kFilters +
@@ -56,71 +62,141 @@ const std::string kListQueuedMessages =
     "   AND ($11::bigint = 0 OR q.message_id < $11::bigint) AND q.message_id > $13::bigint"
     " ORDER BY q.message_id DESC LIMIT $12::integer";
 
-// q: the text indexer (message_text.cpp) keeps herald.message_text, with its trigram index, for
-// every message up to its watermark ($14); the messages above it are scanned. Each side keeps
-// to its own side of the watermark, so a search is complete, whatever the indexer's lag, and no
-// message is listed twice. The watermark is read just before the search, not in it: it only
-// moves up, and every message at or below any value it has had has its text row, so an older
-// value splits the log as exactly as the current one. Passed as a value, it lets the planner
-// see how many messages the scan covers (as a subquery's result it took the tail for a third
-// of the table and started parallel workers to scan nothing). On the text side it is written
-// so no index applies (+ 0): it covers nearly every row, and the planner would otherwise AND
-// the trigram matches with a primary-key bitmap of the whole table.
-const char* const kTextMatch = " AND $8 <> '' AND t.text ILIKE '%' || $8 || '%' AND t.message_id + 0 <= $14::bigint"
+// q: the text indexer (message_text.cpp) keeps herald.message_text, with its trigram index and
+// the message's channel, type and topic (0020), for every message up to its watermark ($14);
+// the messages above it (the tail) are scanned. Each side keeps to its own side of the
+// watermark, so a search is complete, whatever the indexer's lag, and no message is listed
+// twice. The watermark is read just before the search, not in it: it only moves up, and every
+// message at or below any value it has had has its text row, so an older value splits the log
+// as exactly as the current one. Passed as a value, it lets the planner see how many messages
+// the tail holds (as a subquery's result it took the tail for a third of the table and started
+// parallel workers to scan nothing). On the text side it is written so no index applies (+ 0):
+// it covers nearly every row, and the planner would otherwise AND the trigram matches with a
+// primary-key bitmap of the whole table. The text is stored lower-cased and matched with LIKE and
+// the pattern's lower case: what ILIKE does, without lowering each row again (0020).
+const char* const kTextMatch = " AND $8 <> '' AND t.text LIKE '%' || lower($8) || '%' AND t.message_id + 0 <= $14::bigint"
                                " AND ($11::bigint = 0 OR t.message_id < $11::bigint) AND t.message_id > $13::bigint";
-const std::string kTailScan = std::string(" UNION ALL (") + kSummaryColumns + " FROM herald.messages m" + kFilters +
-                              "   AND m.id > $14::bigint"
-                              "   AND ($11::bigint = 0 OR m.id < $11::bigint) AND m.id > $13::bigint"
-                              "   ORDER BY m.id DESC LIMIT $12::integer)"
-                              " ORDER BY 1 DESC LIMIT $12::integer";
 const char* const kTextWatermark = "SELECT coalesce(max(indexed_through), 0) FROM herald.message_text_state";
 
-// q alone: the newest matches are taken from the narrow table first and only they are joined,
-// so a word found in 20,000 messages reads 20,000 short text rows and 51 messages. (Every text
-// row has its message: a delete removes its text in the same transaction, see 0018.)
-const std::string kSearchText =
+// Each text statement is one join the planner orders by its estimates of how many rows each
+// filter leaves: for a common word it walks the newest text rows of the filters' index (or the
+// key) and checks the word on each, stopping at a page; for a rare word it takes the trigram
+// index's matches (ANDed with a filter's index) and sorts those few. The filters on message_text's
+// own columns are written on it alone, so they apply before any message row is read and the
+// planner counts each once. Customer, account and address start from their own index on
+// messages instead and check the text of those few by key.
+// (Every text row has its message: a delete removes its text in the same transaction, see 0018.)
+const std::string kTextSide = std::string(kSummaryColumns) +
+                              " FROM herald.message_text t JOIN herald.messages m ON m.id = t.message_id" +
+                              kOwnerAndTimeFilters + column_filters("t") + kTextMatch;
+
+// The tail above the watermark, newest first along the same index as without q, so a filter
+// bounds the scan: a customer's messages, or a rare status's rows, not every new message.
+const std::string kTailOfMessages = std::string(" UNION ALL (") + kSummaryColumns + " FROM herald.messages m" +
+                                    kFilters +
+                                    "   AND m.id > $14::bigint"
+                                    "   AND ($11::bigint = 0 OR m.id < $11::bigint) AND m.id > $13::bigint"
+                                    "   ORDER BY m.id DESC LIMIT $12::integer)"
+                                    " ORDER BY 1 DESC LIMIT $12::integer";
+
+// q with a status that most messages have (sent, delivered), a date range, a customer, account
+// or address: the rows of the page are checked on the message as they are joined.
+const std::string kSearchText = "(" + kTextSide + kStatusFilter + " ORDER BY t.message_id DESC LIMIT $12::integer)" +
+                                kTailOfMessages;
+
+// q alone or with channel, type or topic only: every filter is message_text's, so the page is
+// cut there and only its rows are joined (a rare word's 1,000 matches are sorted by id, not
+// joined first).
+const std::string kSearchTextOnly =
     std::string("(") + kSummaryColumns +
-    " FROM (SELECT t.message_id FROM herald.message_text t WHERE true" + kTextMatch +
+    " FROM (SELECT t.message_id FROM herald.message_text t WHERE true" + column_filters("t") + kTextMatch +
     "       ORDER BY t.message_id DESC LIMIT $12::integer) hit"
-    " JOIN herald.messages m ON m.id = hit.message_id" + kFiltersButText +
-    " ORDER BY m.id DESC LIMIT $12::integer)" + kTailScan;
+    " JOIN herald.messages m ON m.id = hit.message_id"
+    " ORDER BY m.id DESC LIMIT $12::integer)" +
+    kTailOfMessages;
 
-// q with type, topic, channel, status or a date range: all the matches, newest first, are
-// joined to their messages one by one until a page has passed the filters (the subquery's
-// order is kept, OFFSET 0 keeps the planner from flattening it into a join of every match).
-const std::string kSearchTextThenFilter =
+// q with failed, undelivered or suppressed: messages_by_status (0010) and message_text, driven
+// from whichever side has fewer rows in the id range (list_messages counts them, see below).
+// The status is that table's, kept exact by 0010's triggers; channel, type and topic are
+// checked on it too. The id bounds are repeated on it: the planner carries only equalities
+// across a join, not ranges.
+const std::string kStatusSide =
+    "   AND s.status = $7" + column_filters("s") +
+    "   AND ($11::bigint = 0 OR s.message_id < $11::bigint) AND s.message_id > $13::bigint";
+// The tail: the status's rows above the watermark, their text checked on the message.
+const std::string kStatusTail =
+    std::string(" UNION ALL (") + kSummaryColumns +
+    " FROM herald.messages_by_status s JOIN herald.messages m ON m.id = s.message_id" + kOwnerAndTimeFilters +
+    kStatusSide + kTextOnMessage + " AND s.message_id > $14::bigint" +
+    " ORDER BY s.message_id DESC LIMIT $12::integer)"
+    " ORDER BY 1 DESC LIMIT $12::integer";
+// Fewer rows of the status: they are walked newest first and each one's text row is checked by
+// key (the subquery is kept as written by OFFSET 0, so the planner cannot turn it into a scan
+// of every match), stopping at a page.
+const std::string kSearchTextByStatus =
     std::string("(") + kSummaryColumns +
-    " FROM (SELECT t.message_id FROM herald.message_text t WHERE true" + kTextMatch +
-    "       ORDER BY t.message_id DESC OFFSET 0) hit"
-    " JOIN herald.messages m ON m.id = hit.message_id" + kFiltersButText +
-    " ORDER BY hit.message_id DESC LIMIT $12::integer)" + kTailScan;
+    " FROM herald.messages_by_status s"
+    " JOIN LATERAL (SELECT t.message_id FROM herald.message_text t WHERE t.message_id = s.message_id" +
+    kTextMatch + " OFFSET 0) hit ON true"
+    " JOIN herald.messages m ON m.id = s.message_id" +
+    kOwnerAndTimeFilters + kStatusSide + " AND s.message_id <= $14::bigint" +
+    " ORDER BY s.message_id DESC LIMIT $12::integer)" + kStatusTail;
+// Fewer matches of the text: the trigram index's matches, each status checked by key.
+const std::string kSearchTextThenStatus =
+    std::string("(") + kSummaryColumns +
+    " FROM herald.message_text t JOIN herald.messages_by_status s ON s.message_id = t.message_id"
+    " JOIN herald.messages m ON m.id = t.message_id" +
+    kOwnerAndTimeFilters + kStatusSide + kTextMatch + " AND s.message_id <= $14::bigint" +
+    " ORDER BY t.message_id DESC LIMIT $12::integer)" + kStatusTail;
 
-// q with a customer, account or address: joined before the page is cut, so the planner starts
-// from that filter's index and checks the few messages' text by key.
-const std::string kSearchTextFiltered =
+// Which side drives a status search: the status's rows below the watermark in the page's id
+// range are counted (an index-only walk, up to a bound); the text's matches are estimated by
+// the planner (message_text.text keeps a fine histogram for this, 0020): counting them would
+// recheck every match, the very cost the choice is there to avoid.
+const char* const kCountStatusRows =
+    "SELECT count(*) FROM (SELECT 1 FROM herald.messages_by_status s WHERE s.status = $1"
+    "   AND ($2 = '' OR s.channel = $2) AND ($3 = '' OR s.type = $3) AND ($4 = '' OR s.topic = $4)"
+    "   AND s.message_id > $5::bigint AND s.message_id <= $6::bigint LIMIT $7::integer) n";
+const char* const kEstimateTextRows =
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM herald.message_text t WHERE t.text LIKE '%' || lower($4) || '%'"
+    "   AND ($1 = '' OR t.channel = $1) AND ($2 = '' OR t.type = $2) AND ($3 = '' OR t.topic = $3)"
+    "   AND t.message_id > $5::bigint AND t.message_id <= $6::bigint";
+// The count never goes further than this, whatever the estimate.
+constexpr int kStatusCountBound = 100000;
+
+// q with scheduled, queued or sending: the few messages still in the dispatch queue, each text
+// checked by key (most of them are newer than the watermark anyway).
+const std::string kSearchTextQueued =
     std::string("(") + kSummaryColumns +
-    " FROM herald.message_text t JOIN herald.messages m ON m.id = t.message_id" + kFiltersButText + kTextMatch +
-    " ORDER BY t.message_id DESC LIMIT $12::integer)" + kTailScan;
+    " FROM herald.message_queue q JOIN herald.message_text t ON t.message_id = q.message_id"
+    " JOIN herald.messages m ON m.id = q.message_id" +
+    kOwnerAndTimeFilters + column_filters("t") + kStatusFilter + kTextMatch +
+    "   AND ($11::bigint = 0 OR q.message_id < $11::bigint) AND q.message_id > $13::bigint"
+    " ORDER BY q.message_id DESC LIMIT $12::integer)"
+    " UNION ALL (" + kSummaryColumns +
+    " FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id" + kFilters +
+    "   AND q.message_id > $14::bigint"
+    "   AND ($11::bigint = 0 OR q.message_id < $11::bigint) AND q.message_id > $13::bigint"
+    " ORDER BY q.message_id DESC LIMIT $12::integer)"
+    " ORDER BY 1 DESC LIMIT $12::integer";
 
 const std::string& list_statement(const MessageFilter& f) {
-  if (!f.q.empty()) {
-    if (!f.customer_id.empty() || !f.account_id.empty() || !f.address.empty()) return kSearchTextFiltered;
-    const bool q_alone = f.type.empty() && !f.channel && !f.topic && !f.status && !f.from && !f.to;
-    return q_alone ? kSearchText : kSearchTextThenFilter;
-  }
+  const bool q = !f.q.empty();
   const auto& status = f.status;
-  if (!status) return kListMessages;
+  if (q && !status && f.customer_id.empty() && f.account_id.empty() && f.address.empty() && !f.from && !f.to)
+    return kSearchTextOnly;
+  if (!status) return q ? kSearchText : kListMessages;
   switch (*status) {
     case MessageStatus::failed:
     case MessageStatus::undelivered:
-    case MessageStatus::suppressed: return kListMessagesByStatus;
+    case MessageStatus::suppressed: return q ? kSearchTextByStatus : kListMessagesByStatus;
     case MessageStatus::scheduled:
     case MessageStatus::queued:
-    case MessageStatus::sending: return kListQueuedMessages;
+    case MessageStatus::sending: return q ? kSearchTextQueued : kListQueuedMessages;
     case MessageStatus::sent:
     case MessageStatus::delivered: break;  // most messages: the plain walk finds a page at once
   }
-  return kListMessages;
+  return q ? kSearchText : kListMessages;
 }
 
 // A date range becomes id bounds, so the newest-first walk of an old range starts at the range's
@@ -278,14 +354,40 @@ MessagePage list_messages(Database& db, const MessageFilter& f) {
     const auto& statement = list_statement(f);
     const auto from = f.from ? format_time(*f.from) : "";
     const auto to = f.to ? format_time(*f.to) : "";
-    const auto rows =
-        f.q.empty()
-            ? n.exec_params(statement, f.customer_id, f.account_id, f.address, filter_text(f.channel), f.type,
-                            filter_text(f.topic), filter_text(f.status), like_escape(f.q), from, to, before_id,
-                            limit + 1, after_id)
-            : n.exec_params(statement, f.customer_id, f.account_id, f.address, filter_text(f.channel), f.type,
-                            filter_text(f.topic), filter_text(f.status), like_escape(f.q), from, to, before_id,
-                            limit + 1, after_id, n.exec(kTextWatermark)[0][0].as<std::int64_t>());
+    const auto pattern = like_escape(f.q);
+    const auto channel = filter_text(f.channel), topic = filter_text(f.topic), status = filter_text(f.status);
+    pqxx::result rows;
+    if (f.q.empty()) {
+      rows = n.exec_params(statement, f.customer_id, f.account_id, f.address, channel, f.type, topic, status,
+                           pattern, from, to, before_id, limit + 1, after_id);
+    } else {
+      const auto watermark = n.exec(kTextWatermark)[0][0].as<std::int64_t>();
+      const std::string* chosen = &statement;
+      if (&statement == &kSearchTextByStatus) {
+        // Walking the status's rows newest first reads about limit / (share of them holding the
+        // text) rows, at most all of them; taking the text's matches reads every match. With
+        // the text as common among the status's rows as among all (nothing better is known):
+        // drive from the text when its matches are fewer than that walk would be.
+        const auto upper = before_id > 0 ? std::min(before_id - 1, watermark) : watermark;
+        const auto lower = after_id;
+        if (upper > lower) {
+          const auto plan = Json::parse(
+              n.exec_params(kEstimateTextRows, channel, f.type, topic, pattern, lower, upper)[0][0].c_str());
+          const double text_rows = std::max(1.0, plan[0]["Plan"]["Plan Rows"].get<double>());
+          const double walk_bound = (limit + 1) * static_cast<double>(upper - lower) / text_rows;
+          // The status's rows are counted only as far as the text's matches: more of them than
+          // that, and the matches are fewer than the walk whenever they are fewer than its bound.
+          if (text_rows < walk_bound) {
+            const auto count_to = static_cast<int>(std::min<double>(text_rows, kStatusCountBound)) + 1;
+            const auto status_rows =
+                n.exec_params(kCountStatusRows, status, channel, f.type, topic, lower, upper, count_to)[0][0].as<int>();
+            if (status_rows > text_rows) chosen = &kSearchTextThenStatus;
+          }
+        }
+      }
+      rows = n.exec_params(*chosen, f.customer_id, f.account_id, f.address, channel, f.type, topic, status,
+                           pattern, from, to, before_id, limit + 1, after_id, watermark);
+    }
     for (const auto& row : rows) {
       if (static_cast<int>(page.items.size()) == limit) {
         page.next_before_id = page.items.back().id;

@@ -74,9 +74,25 @@ SELECT affected_customers, affected_accounts,
        (SELECT count(*) FROM herald.outage_reports r WHERE r.outage_id = o.outage_id)
 FROM herald.outages o WHERE outage_id = $1)SQL";
 
-// Through messages_outage: only this outage's messages are read.
+// The sums of the changes 0024's triggers appended; a key whose messages all moved on sums to 0.
 const char* const kMessageCounts = R"SQL(
-SELECT channel, status, count(*) FROM herald.messages WHERE outage_id = $1 GROUP BY channel, status)SQL";
+SELECT channel, status, sum(messages) FROM herald.outage_message_counts WHERE outage_id = $1
+GROUP BY channel, status HAVING sum(messages) <> 0)SQL";
+
+// Each outage with more than a few change rows gets them folded into one per key. Rows the
+// triggers append meanwhile are not in this statement's snapshot and stay; a second instance
+// folding at the same time finds the rows already gone and skips them, so the sums hold.
+const char* const kCompactMessageCounts = R"SQL(
+WITH busy AS (
+  SELECT outage_id FROM herald.outage_message_counts GROUP BY outage_id HAVING count(*) > $1 LIMIT 16
+), gone AS (
+  DELETE FROM herald.outage_message_counts c USING busy b WHERE c.outage_id = b.outage_id
+  RETURNING c.outage_id, c.channel, c.status, c.messages
+), folded AS (
+  INSERT INTO herald.outage_message_counts (outage_id, channel, status, messages)
+  SELECT outage_id, channel, status, sum(messages) FROM gone GROUP BY 1, 2, 3 HAVING sum(messages) <> 0
+)
+SELECT count(*) FROM busy)SQL";
 
 const char* const kList = R"SQL(
 SELECT )SQL" HERALD_OUTAGE_COLUMNS R"SQL(
@@ -245,6 +261,12 @@ std::optional<OutageDetail> get_outage(Database& db, std::string_view outage_id)
       d.history.push_back(std::move(h));
     }
     return d;
+  });
+}
+
+std::size_t compact_outage_message_counts(Database& db, std::size_t rows_per_outage) {
+  return in_transaction(db, [&](pqxx::work& w) {
+    return w.exec_params1(kCompactMessageCounts, static_cast<std::int64_t>(rows_per_outage))[0].as<std::size_t>();
   });
 }
 

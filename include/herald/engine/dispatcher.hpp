@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "herald/engine/config.hpp"
@@ -15,31 +16,63 @@
 
 namespace herald::engine {
 
-// Owns the per-gateway rate limits and circuit breakers of one instance. Several dispatch
-// workers call handle() at once: each gateway's bucket and breaker sit behind their own small
-// lock, taken only to pick a gateway or record an answer, never across a send.
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// The time paced sends run on: steady time, and waits for a token that a stop cuts short. The
+// dispatcher's own reads std::chrono::steady_clock; tests pass one that moves when waited on.
+class SendClock {
+ public:
+  virtual ~SendClock();
+  virtual SteadyTime now() const = 0;
+  // Returns true once `until` has come, false at once when the clock is (or gets) stopped.
+  virtual bool wait_until(SteadyTime until) = 0;
+  // For good: every wait, now and later, returns false.
+  virtual void stop() = 0;
+};
+
+// Owns the per-gateway rate limits and circuit breakers of one instance (a gateway's rate is
+// per instance). Several dispatch workers call handle() at once: each gateway's bucket and
+// breaker sit behind their own small lock, taken only to pick a gateway, reserve tokens or
+// record an answer, never across a send or a wait.
 class Dispatcher {
  public:
-  Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes);
+  // `clock`: the time sends are paced on (default: the steady clock).
+  Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes,
+             std::shared_ptr<SendClock> clock = nullptr);
 
   // Of the given message ids, those whose lease this instance still holds (renewed) and may
   // be sent, those still held whose address opted out, and whether a message of a lane above
   // the given one waits (store::check_before_send).
   using LeaseCheck = std::function<store::SendCheck(const std::vector<std::int64_t>&, Lane)>;
-  using SteadyTime = std::chrono::steady_clock::time_point;
+  // Writes updates of a round still in progress (store::record_dispatch_results).
+  using Record = std::function<void(const std::vector<store::MessageUpdate>&)>;
 
-  // Sends what can be sent now and returns one update per claimed message, except those whose
-  // lease was lost before their send (they belong to whoever holds them now). Each gateway's
-  // share of the batch is sent concurrently with the others', so a slow provider holds up only
-  // its own messages. `leased_at`: when the batch was claimed. Before each chunk but a first
-  // one sent right after the claim, `still_leased` (when given) says which messages may go;
-  // a message claimed or checked as opted out is suppressed (`opted_out`), never sent. When
-  // the check finds a higher lane than the chunk's due (a verification code behind a storm's
-  // outage texts), the rest of the batch goes back to the queue unsent, due now, so the next
-  // claim takes the higher lane first instead of waiting for the whole batch.
+  // Sends what can be sent in this round and returns one update per claimed message, except
+  // those whose lease was lost before their send (they belong to whoever holds them now) and
+  // those already handed to `record`. Each gateway's share of the batch is sent concurrently
+  // with the others', so a slow provider holds up only its own messages.
+  //
+  // Rate limits are paced: each message takes its gateway's next token, even one still to
+  // come, as long as it comes before half the lease is spent (`leased_at`: when the batch was
+  // claimed), and is sent when its token comes due. Tokens come 1/rate apart whichever worker
+  // takes them, so the sends go out evenly instead of in bursts at round starts; a message
+  // whose token would come later goes back to the queue, due when tokens free up. A round
+  // that sends for longer than a second hands what it has sent so far to `record` (when
+  // given), so receipts find their sends recorded.
+  //
+  // Before each chunk but a first one sent right after the claim, and every quarter second
+  // while paced sends wait for their tokens, `still_leased` (when given) says which messages
+  // may go; a message claimed or checked as opted out is suppressed (`opted_out`), never
+  // sent. When the check finds a higher lane than the chunk's due (a verification code behind
+  // a storm's outage texts), or the instance stopping, the rest of the batch goes back to the
+  // queue unsent, due now, and gives its tokens back. stop() cuts every wait short the same way.
   std::vector<store::MessageUpdate> handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
                                            const LeaseCheck& still_leased = {},
-                                           SteadyTime leased_at = std::chrono::steady_clock::now());
+                                           std::optional<SteadyTime> leased_at = std::nullopt,
+                                           const Record& record = {});
+
+  // Shutdown: waits for tokens end now and for good; rounds hand back what they have not sent.
+  void stop();
 
   // For tests: make backoff deterministic. Set before the dispatcher is shared.
   void set_random(std::function<double()> random01) { random01_ = std::move(random01); }
@@ -57,21 +90,36 @@ class Dispatcher {
   struct Pick {
     Route* route = nullptr;
     std::size_t index = 0;
+    SteadyTime due{};  // when its token comes
+  };
+  // A message of a gateway's group and when its token comes.
+  struct Paced {
+    const store::ClaimedMessage* message = nullptr;
+    SteadyTime due{};
+  };
+  // What one round knows while it sends: times, checks, where updates go.
+  struct Round {
+    TimePoint now;          // the engine's time at the round's start
+    SteadyTime started;     // the send clock's, at the same moment
+    SteadyTime leased_at;
+    const LeaseCheck* still_leased;
+    const Record* record;
   };
 
   const Chain* chain(Channel channel) const;
-  Pick pick(Channel channel, const std::string& preferred, TimePoint now, std::chrono::microseconds& wait);
+  Pick pick(Channel channel, const std::string& preferred, TimePoint now, SteadyTime at, SteadyTime latest,
+            std::chrono::microseconds& wait);
   store::MessageUpdate outcome(const store::ClaimedMessage& c, const gateways::SendResult& r, std::size_t route_index,
                                TimePoint now);
-  // Sends one gateway's messages in chunks until half the lease is spent; appends one update
-  // per message still leased.
-  void send_group(Channel channel, std::size_t route_index, const std::vector<const store::ClaimedMessage*>& members,
-                  TimePoint now, SteadyTime leased_at, const LeaseCheck& still_leased,
+  // Sends one gateway's messages, each when its token comes, in chunks until half the lease is
+  // spent; appends one update per message still leased and not yet recorded.
+  void send_group(Channel channel, std::size_t route_index, const std::vector<Paced>& members, const Round& round,
                   std::vector<store::MessageUpdate>& updates);
   double random01();
 
   const DispatchConfig config_;
   std::map<Channel, Chain> routes_;  // built once; only the routes' buckets and breakers change
+  std::shared_ptr<SendClock> clock_;
   std::function<double()> random01_;
 };
 

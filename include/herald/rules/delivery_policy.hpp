@@ -22,7 +22,15 @@ class TokenBucket {
  public:
   TokenBucket(double rate_per_s, double burst);
   bool try_take(TimePoint now, double n = 1);
-  // How long until one token is available (zero when one is now).
+  // Takes the next token even before it is there, when it comes by `latest` (or is there now):
+  // returns when it comes. The bucket runs into debt, so tokens taken one after another come
+  // 1/rate apart whoever takes them: a sender that waits for each one sends evenly at the rate
+  // instead of in bursts. A token later than `latest` is not taken: nullopt.
+  std::optional<TimePoint> reserve(TimePoint now, TimePoint latest);
+  // Returns `n` tokens taken and not used (their sends were handed back): the next ones come
+  // that much sooner. Never more than the burst.
+  void give_back(TimePoint now, double n);
+  // How long until one token is available (zero when one is now; tokens reserved count).
   std::chrono::microseconds wait_time(TimePoint now) const;
 
  private:

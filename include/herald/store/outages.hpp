@@ -79,4 +79,9 @@ struct OutagePage {
 
 OutagePage list_outages(Database& db, const OutageListFilter& filter);
 
+// Folds the message-count changes of up to 16 outages that have more than rows_per_outage of
+// them into one row per channel and status (migration 0024): what the outage loop runs now and
+// then so GET /v1/outages/{id} sums a few rows. Returns how many outages were folded.
+std::size_t compact_outage_message_counts(Database& db, std::size_t rows_per_outage = 64);
+
 }  // namespace herald::store

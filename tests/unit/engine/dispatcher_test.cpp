@@ -3,6 +3,8 @@
 
 #include <deque>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -11,6 +13,39 @@ namespace herald::engine {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Steady time that moves only when the dispatcher waits: a wait jumps to its end. With
+// `stop_at` set, a wait reaching past that moment ends there instead, as if the instance
+// had been told to stop then.
+class VirtualSendClock : public SendClock {
+ public:
+  SteadyTime now() const override {
+    std::lock_guard lock(mu_);
+    return now_;
+  }
+  bool wait_until(SteadyTime until) override {
+    std::lock_guard lock(mu_);
+    if (stopped_) return false;
+    if (stop_at && until >= *stop_at) {
+      now_ = std::max(now_, *stop_at);
+      stopped_ = true;
+      return false;
+    }
+    now_ = std::max(now_, until);
+    return true;
+  }
+  void stop() override {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+  }
+  std::optional<SteadyTime> stop_at;
+  const SteadyTime start = SteadyTime(std::chrono::hours(1000));
+
+ private:
+  mutable std::mutex mu_;
+  SteadyTime now_ = start;
+  bool stopped_ = false;
+};
 
 // A gateway at the network edge whose answers the test scripts; it records what it was sent.
 class ScriptedGateway : public gateways::Gateway {
@@ -21,6 +56,7 @@ class ScriptedGateway : public gateways::Gateway {
   std::vector<gateways::SendResult> send_batch(const std::vector<gateways::OutboundMessage>& batch) override {
     std::vector<gateways::SendResult> out;
     calls.push_back(batch.size());
+    if (clock) call_times.push_back(clock->now() - clock->start);
     for (const auto& m : batch) {
       sent.push_back(m);
       if (script.empty()) {
@@ -36,6 +72,8 @@ class ScriptedGateway : public gateways::Gateway {
   std::deque<gateways::SendResult> script;
   std::vector<gateways::OutboundMessage> sent;
   std::vector<std::size_t> calls;  // messages per send_batch call
+  std::vector<SteadyTime::duration> call_times;  // when each call came, on `clock`
+  const VirtualSendClock* clock = nullptr;
   std::size_t concurrency = 0;
 
  private:
@@ -61,9 +99,15 @@ store::ClaimedMessage claimed(std::int64_t id, int attempts = 0, std::string gat
 const TimePoint kNow = TimePoint(std::chrono::seconds(1'800'000'000));
 
 struct DispatcherTest : ::testing::Test {
+  std::shared_ptr<VirtualSendClock> clock = std::make_shared<VirtualSendClock>();
   std::shared_ptr<ScriptedGateway> primary = std::make_shared<ScriptedGateway>("primary");
   std::shared_ptr<ScriptedGateway> backup = std::make_shared<ScriptedGateway>("backup");
   DispatchConfig config;
+
+  void SetUp() override {
+    primary->clock = clock.get();
+    backup->clock = clock.get();
+  }
 
   Dispatcher make(bool with_backup, double rate = 1000, double burst = 1000) {
     config.max_attempts = 3;
@@ -75,11 +119,17 @@ struct DispatcherTest : ::testing::Test {
     std::map<Channel, std::vector<GatewaySlot>> routes;
     routes[Channel::sms].push_back({primary, rate, burst});
     if (with_backup) routes[Channel::sms].push_back({backup, rate, burst});
-    Dispatcher d(config, routes);
+    Dispatcher d(config, routes, clock);
     d.set_random([] { return 0.5; });
     return d;
   }
 };
+
+std::vector<std::int64_t> ids_sent(const ScriptedGateway& g) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : g.sent) out.push_back(m.id);
+  return out;
+}
 
 TEST_F(DispatcherTest, SentMessageRecordsProviderIdAndOneAttempt) {
   auto d = make(false);
@@ -183,21 +233,164 @@ TEST_F(DispatcherTest, OpenCircuitWithoutBackupDefersWithoutAnAttempt) {
   EXPECT_EQ(primary->sent.size(), 2u);
 }
 
-TEST_F(DispatcherTest, TokenBucketDefersWhatExceedsTheRate) {
-  auto d = make(false, /*rate=*/1, /*burst=*/2);
-  const auto updates = d.handle({claimed(1), claimed(2), claimed(3)}, kNow);
-  int sent = 0, deferred = 0;
+// Pacing: a rate-limited gateway's messages take its next tokens, even ones still to come, and
+// each goes out when its token comes, not in one burst at the round's start.
+
+std::vector<store::ClaimedMessage> batch_of(std::int64_t count) {
+  std::vector<store::ClaimedMessage> batch;
+  for (std::int64_t id = 1; id <= count; ++id) batch.push_back(claimed(id));
+  return batch;
+}
+
+TEST_F(DispatcherTest, ARateLimitedGatewaysMessagesGoOutEachWhenItsTokenComes) {
+  auto d = make(false, /*rate=*/10, /*burst=*/1);
+  const auto updates = d.handle(batch_of(5), kNow);
+  EXPECT_EQ(primary->calls, (std::vector<std::size_t>{1, 1, 1, 1, 1}));
+  EXPECT_EQ(primary->call_times, (std::vector<SteadyTime::duration>{0ms, 100ms, 200ms, 300ms, 400ms}));
+  ASSERT_EQ(updates.size(), 5u);
   for (const auto& u : updates) {
-    if (u.status == MessageStatus::sent) ++sent;
-    if (!u.attempted) {
-      ++deferred;
-      ASSERT_TRUE(u.due_at);
-      EXPECT_GT(*u.due_at, kNow);
-    }
+    EXPECT_EQ(u.status, MessageStatus::sent) << u.id;
+    EXPECT_EQ(u.started_at, kNow + (u.id - 1) * 100ms) << u.id;  // dated when sent, not at the round's start
   }
-  EXPECT_EQ(sent, 2);
-  EXPECT_EQ(deferred, 1);
-  EXPECT_EQ(primary->sent.size(), 2u);
+}
+
+TEST_F(DispatcherTest, PacedSendsAreCheckedAWindowAtATimeJustBeforeItsFirstToken) {
+  auto d = make(false, /*rate=*/10, /*burst=*/1);
+  std::vector<std::vector<std::int64_t>> asked;
+  std::vector<SteadyTime::duration> asked_at;
+  const auto still_leased = [&](const std::vector<std::int64_t>& ids, Lane) {
+    asked.push_back(ids);
+    asked_at.push_back(clock->now() - clock->start);
+    store::SendCheck c;
+    c.leased = ids;
+    return c;
+  };
+  d.handle(batch_of(5), kNow, still_leased);
+  // Message 1 goes on the claim's word; 2-4 (tokens at 100-300 ms) are checked 50 ms before
+  // the first of them, 5 (400 ms) before its own.
+  EXPECT_EQ(asked, (std::vector<std::vector<std::int64_t>>{{2, 3, 4}, {5}}));
+  EXPECT_EQ(asked_at, (std::vector<SteadyTime::duration>{50ms, 350ms}));
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
+}
+
+// A round reserves tokens only as far as half its lease: what would come later goes back to
+// the queue, due when the tokens already reserved have gone.
+TEST_F(DispatcherTest, MessagesWhoseTokensComeAfterHalfTheLeaseWaitInTheQueue) {
+  config.lease = 2s;
+  auto d = make(false, /*rate=*/10, /*burst=*/1);
+  const auto updates = d.handle(batch_of(13), kNow);
+  EXPECT_EQ(primary->sent.size(), 10u);  // tokens at 0 to 900 ms
+  ASSERT_FALSE(primary->call_times.empty());
+  EXPECT_EQ(primary->call_times.back(), 900ms);
+  int deferred = 0;
+  for (const auto& u : updates) {
+    if (u.attempted) continue;
+    ++deferred;
+    EXPECT_EQ(u.status, MessageStatus::sending) << u.id;
+    ASSERT_TRUE(u.due_at) << u.id;
+    EXPECT_EQ(*u.due_at, kNow + 1000ms) << u.id;
+  }
+  EXPECT_EQ(deferred, 3);
+}
+
+// A shutdown while paced sends wait: the wait ends at once and the rest of the batch goes back
+// to the queue unsent, due now, instead of the drain waiting for tokens.
+TEST_F(DispatcherTest, AStopCutsTheWaitForATokenAndHandsTheRestBack) {
+  auto d = make(false, /*rate=*/10, /*burst=*/1);
+  clock->stop_at = clock->start + 250ms;
+  const auto updates = d.handle(batch_of(6), kNow);
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2, 3}));  // tokens at 0, 100, 200 ms
+  EXPECT_EQ(clock->now() - clock->start, 250ms);  // not a moment longer
+  ASSERT_EQ(updates.size(), 6u);
+  for (const auto& u : updates) {
+    if (u.id <= 3) continue;
+    EXPECT_FALSE(u.attempted) << u.id;
+    ASSERT_TRUE(u.due_at) << u.id;
+    EXPECT_EQ(*u.due_at, kNow) << u.id;
+  }
+}
+
+TEST_F(DispatcherTest, AStoppedDispatcherSendsNothingMore) {
+  auto d = make(false);
+  d.stop();
+  const auto updates = d.handle(batch_of(3), kNow);
+  EXPECT_TRUE(primary->sent.empty());
+  ASSERT_EQ(updates.size(), 3u);
+  for (const auto& u : updates) {
+    EXPECT_FALSE(u.attempted) << u.id;
+    ASSERT_TRUE(u.due_at) << u.id;
+    EXPECT_EQ(*u.due_at, kNow) << u.id;
+  }
+}
+
+// A round whose tokens are a while off checks every quarter second as it waits: a higher lane
+// due (or the instance stopping) ends the wait and hands the rest back.
+TEST_F(DispatcherTest, ALongWaitForTokensIsCheckedAndEndsWhenAHigherLaneIsDue) {
+  auto d = make(false, /*rate=*/1, /*burst=*/1);
+  std::vector<SteadyTime::duration> asked_at;
+  const auto check = [&](const std::vector<std::int64_t>& ids, Lane) {
+    asked_at.push_back(clock->now() - clock->start);
+    store::SendCheck c;
+    c.leased = ids;
+    c.higher_lane_due = clock->now() - clock->start >= 500ms;
+    return c;
+  };
+  const auto updates = d.handle(batch_of(3), kNow, check);  // tokens at 0, 1 s, 2 s
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(asked_at, (std::vector<SteadyTime::duration>{250ms, 500ms}));
+  for (const auto& u : updates) {
+    if (u.id == 1) continue;
+    EXPECT_FALSE(u.attempted) << u.id;
+    ASSERT_TRUE(u.due_at) << u.id;
+    EXPECT_EQ(*u.due_at, kNow) << u.id;
+  }
+}
+
+TEST_F(DispatcherTest, ALongWaitForTokensEndsWhenTheInstanceIsStopping) {
+  auto d = make(false, /*rate=*/1, /*burst=*/1);
+  const auto stopping = [&](const std::vector<std::int64_t>&, Lane) {
+    store::SendCheck c;
+    c.stopping = true;
+    return c;
+  };
+  const auto updates = d.handle(batch_of(3), kNow, stopping);
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(clock->now() - clock->start, 250ms);
+  EXPECT_EQ(updates.size(), 3u);
+}
+
+// The tokens of messages handed back are returned: the next round's first message takes the
+// token the first unsent one had, not one after all that the round had reserved.
+TEST_F(DispatcherTest, TokensOfMessagesHandedBackAreGivenBack) {
+  auto d = make(false, /*rate=*/2, /*burst=*/1);
+  const auto higher_lane_from_300ms = [&](const std::vector<std::int64_t>& ids, Lane) {
+    store::SendCheck c;
+    c.leased = ids;
+    c.higher_lane_due = clock->now() - clock->start >= 300ms;
+    return c;
+  };
+  d.handle(batch_of(4), kNow, higher_lane_from_300ms);  // tokens at 0, 0.5, 1, 1.5 s; 2-4 go back at 450 ms
+  EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1}));
+  d.handle({claimed(5)}, kNow);
+  EXPECT_EQ(primary->call_times.back(), 500ms);  // message 2's token, given back; not 2 s
+}
+
+// A round that sends for longer than a second records what it has sent so far.
+TEST_F(DispatcherTest, ALongPacedRoundRecordsItsSendsAsItGoes) {
+  auto d = make(false, /*rate=*/10, /*burst=*/1);
+  std::vector<std::vector<std::int64_t>> recorded;
+  const Dispatcher::Record record = [&](const std::vector<store::MessageUpdate>& updates) {
+    recorded.emplace_back();
+    for (const auto& u : updates) recorded.back().push_back(u.id);
+  };
+  const auto updates = d.handle(batch_of(25), kNow, {}, std::nullopt, record);  // 0 to 2.4 s
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_EQ(recorded[0].size(), 11u);  // sent by 1 s
+  EXPECT_EQ(recorded[0].back(), 11);
+  EXPECT_EQ(recorded[1].size(), 10u);  // by 2 s
+  std::vector<std::int64_t> rest;
+  for (const auto& u : updates) rest.push_back(u.id);
+  EXPECT_EQ(rest, (std::vector<std::int64_t>{22, 23, 24, 25}));
 }
 
 TEST_F(DispatcherTest, ExpiredMessageIsSuppressedNotSent) {
@@ -326,12 +519,6 @@ TEST(DispatcherOverlap, TwoWorkersSendToDifferentGatewaysAtTheSameTime) {
 // Lease checks: before each chunk (but a first one sent right after the claim) the dispatcher
 // asks which messages are still leased, and sends only those.
 
-std::vector<std::int64_t> ids_sent(const ScriptedGateway& g) {
-  std::vector<std::int64_t> out;
-  for (const auto& m : g.sent) out.push_back(m.id);
-  return out;
-}
-
 TEST_F(DispatcherTest, ChunksAreNoLargerThanWhatTheGatewaySendsAtOnce) {
   auto d = make(false);
   primary->concurrency = 2;
@@ -363,7 +550,7 @@ TEST_F(DispatcherTest, AClaimOlderThanAQuarterOfTheLeaseIsCheckedBeforeTheFirstC
   config.lease = std::chrono::seconds(40);
   auto d = make(false);
   // Claimed 15 s ago (a process frozen in between, say): past a quarter of the lease, before half.
-  const auto leased_at = std::chrono::steady_clock::now() - std::chrono::seconds(15);
+  const auto leased_at = clock->now() - std::chrono::seconds(15);
   const auto nothing_leased = [](const std::vector<std::int64_t>&, Lane) { return store::SendCheck{}; };
   const auto updates = d.handle({claimed(1), claimed(2)}, kNow, nothing_leased, leased_at);
   EXPECT_TRUE(primary->sent.empty());

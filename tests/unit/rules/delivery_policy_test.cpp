@@ -55,6 +55,37 @@ TEST(TokenBucket, ClockSteppingBackwardsRefillsNothing) {
   EXPECT_TRUE(bucket.try_take(kT0 + Seconds(1)));
 }
 
+// Reservations run the bucket into debt: each token comes 1/rate after the one before,
+// however many are taken at once, and none is taken past the latest time asked for.
+TEST(TokenBucket, ReservedTokensComeOneIntervalApartUpToTheLatestTime) {
+  TokenBucket bucket(10, 2);  // 10 per second, bursts of 2
+  const auto latest = kT0 + milliseconds(300);
+  EXPECT_EQ(bucket.reserve(kT0, latest), kT0);  // the burst: there now
+  EXPECT_EQ(bucket.reserve(kT0, latest), kT0);
+  EXPECT_EQ(bucket.reserve(kT0, latest), kT0 + milliseconds(100));
+  EXPECT_EQ(bucket.reserve(kT0, latest), kT0 + milliseconds(200));
+  EXPECT_EQ(bucket.reserve(kT0, latest), kT0 + milliseconds(300));
+  EXPECT_EQ(bucket.reserve(kT0, latest), std::nullopt);  // 400 ms: past the latest, not taken
+  EXPECT_EQ(bucket.wait_time(kT0), milliseconds(400));
+  // Later on, a second taker queues behind what the first holds.
+  EXPECT_EQ(bucket.reserve(kT0 + milliseconds(150), kT0 + Seconds(1)), kT0 + milliseconds(400));
+  EXPECT_FALSE(bucket.try_take(kT0 + milliseconds(450)));
+}
+
+TEST(TokenBucket, TokensGivenBackComeAgainSooner) {
+  TokenBucket bucket(10, 1);
+  const auto latest = kT0 + Seconds(10);
+  EXPECT_EQ(bucket.reserve(kT0, latest), kT0);
+  EXPECT_EQ(bucket.reserve(kT0, latest), kT0 + milliseconds(100));
+  EXPECT_EQ(bucket.reserve(kT0, latest), kT0 + milliseconds(200));
+  bucket.give_back(kT0 + milliseconds(50), 2);  // the sends at 100 and 200 ms were handed back
+  EXPECT_EQ(bucket.reserve(kT0 + milliseconds(50), latest), kT0 + milliseconds(100));
+  // Giving back never fills the bucket past its burst.
+  bucket.give_back(kT0 + Seconds(5), 100);
+  EXPECT_TRUE(bucket.try_take(kT0 + Seconds(5)));
+  EXPECT_FALSE(bucket.try_take(kT0 + Seconds(5)));
+}
+
 TEST(TokenBucket, ZeroRateMeansUnlimited) {
   TokenBucket bucket(0, 1);
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(bucket.try_take(kT0));
