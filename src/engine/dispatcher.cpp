@@ -61,6 +61,44 @@ class SteadySendClock final : public SendClock {
   bool stopped_ = false;
 };
 
+// Records a round's sends so far on a thread of its own, so that sends coming due meanwhile
+// are not held up by the statement. What fails to record goes back to the round's updates
+// (recorded with the round); a recording in progress is finished before the object goes.
+class ProgressRecorder {
+ public:
+  using Record = std::function<void(const std::vector<store::MessageUpdate>&)>;
+  ProgressRecorder(const Record& record, std::vector<store::MessageUpdate>& updates)
+      : record_(record), updates_(updates) {}
+  ~ProgressRecorder() { finish(); }
+  ProgressRecorder(const ProgressRecorder&) = delete;
+  ProgressRecorder& operator=(const ProgressRecorder&) = delete;
+
+  // Hands every update so far over.
+  void start() {
+    finish();
+    batch_ = std::move(updates_);
+    updates_.clear();
+    done_ = std::async(std::launch::async, [this] { record_(batch_); });
+  }
+
+ private:
+  void finish() {
+    if (!done_.valid()) return;
+    try {
+      done_.get();
+    } catch (const std::exception& e) {
+      spdlog::warn("dispatch: could not record sends in progress ({}); recorded with the round", e.what());
+      for (auto& u : batch_) updates_.push_back(std::move(u));
+    }
+    batch_.clear();
+  }
+
+  const Record& record_;
+  std::vector<store::MessageUpdate>& updates_;
+  std::vector<store::MessageUpdate> batch_;
+  std::future<void> done_;
+};
+
 gateways::OutboundMessage outbound(const Message& m, const DispatchConfig& config) {
   gateways::OutboundMessage o;
   o.id = m.id;
@@ -287,16 +325,23 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
     return result;
   };
   // Hands what has been sent so far to the round's record, at most once a second.
+  ProgressRecorder recorder(*round.record, updates);
   const auto record_progress = [&] {
     if (!*round.record || updates.empty() || clock_->now() - recorded_at < kRecordInterval) return;
-    try {
-      (*round.record)(updates);
-      updates.clear();
-    } catch (const std::exception& e) {
-      spdlog::warn("dispatch: could not record sends in progress ({}); recorded with the round", e.what());
-    }
+    recorder.start();
     recorded_at = clock_->now();
   };
+  // The paced window after the one being sent: the tokens of the quarter second from `from`.
+  const auto paced_window_end = [&](std::size_t from) {
+    auto to = from + 1;
+    while (to < members.size() && members[to].due < members[from].due + kPacedWindow) ++to;
+    return to;
+  };
+  // Windows of tokens follow each other closely (the next one's first token comes 1/rate after
+  // this one's last): the next window's check starts early, on a thread of its own, while this
+  // one's last messages go out, so that its round trip does not hold up sends coming due.
+  std::future<store::SendCheck> ahead;
+  std::size_t ahead_end = 0;
 
   for (std::size_t begin = 0; begin < members.size();) {
     auto at = clock_->now();
@@ -309,8 +354,8 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
         }
         at = clock_->now();
         if (*round.still_leased && at - checked_at >= kPacedWindow) {
-          const auto ahead = check(members, begin, begin + 1);
-          if (ahead.higher_lane_due || ahead.stopping) {
+          const auto probe = check(members, begin, begin + 1);
+          if (probe.higher_lane_due || probe.stopping) {
             handed_back().inc(static_cast<double>(members.size() - begin));
             return hand_back(members, begin);
           }
@@ -325,10 +370,12 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
     if (at >= deadline) return hand_back(members, begin);
     // The window: a chunk of what is due now, or the tokens of the next quarter second.
     std::size_t end = begin + 1;
-    if (members[begin].due <= at) {
+    if (ahead.valid()) {
+      end = ahead_end;
+    } else if (members[begin].due <= at) {
       while (end < members.size() && end - begin < chunk && members[end].due <= at) ++end;
     } else {
-      while (end < members.size() && members[end].due < members[begin].due + kPacedWindow) ++end;
+      end = paced_window_end(begin);
     }
     std::vector<Paced> window(members.begin() + static_cast<std::ptrdiff_t>(begin),
                               members.begin() + static_cast<std::ptrdiff_t>(end));
@@ -336,8 +383,9 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
     // window waited for its tokens.
     const bool on_claims_word =
         begin == 0 && members[begin].due <= round.started && at - round.leased_at < config_.lease / 4;
-    if (*round.still_leased && !on_claims_word) {
-      const auto result = check(members, begin, end);
+    if (*round.still_leased && (!on_claims_word || ahead.valid())) {
+      auto result = ahead.valid() ? ahead.get() : check(members, begin, end);
+      checked_at = clock_->now();
       if (result.higher_lane_due || result.stopping) {
         handed_back().inc(static_cast<double>(members.size() - begin));
         return hand_back(members, begin);
@@ -363,6 +411,14 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
     }
     // Each message of the window when its token comes; those due by then go together.
     for (std::size_t i = 0; i < window.size();) {
+      if (*round.still_leased && !ahead.valid() && end < members.size() && members[end].due > window[i].due &&
+          members[end].due - kCheckLead <= window[i].due) {
+        ahead_end = paced_window_end(end);
+        std::vector<std::int64_t> ids;
+        for (std::size_t k = end; k < ahead_end; ++k) ids.push_back(members[k].message->message.id);
+        ahead = std::async(std::launch::async, [&still_leased = *round.still_leased, ids = std::move(ids),
+                                                lane = members[end].message->lane] { return still_leased(ids, lane); });
+      }
       if (!clock_->wait_until(window[i].due)) {
         handed_back().inc(static_cast<double>(window.size() - i + members.size() - end));
         hand_back(window, i);

@@ -273,13 +273,14 @@ UPDATE herald.messages m SET segments = x.segments, encoding = x.encoding
 FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, segments integer, encoding text)
 WHERE m.id = x.id)SQL";
 
-// The search index (0018, 0020) holds a message's text and type from when the indexer passed
-// it (as store/message_text.cpp writes them); a text replaced in place is written there too. Taking the indexer's state row first waits for a
+// The search index (0018) holds a message's text from when the indexer passed it; a text
+// replaced in place is written there too. Taking the indexer's state row first waits for a
 // round in progress (which may have read the old text) and keeps the next round from starting
-// before this commits; messages above the watermark have no row yet and are indexed later.
+// before this commits; messages above the watermark have no row yet and are indexed later. The
+// row is written as the indexer writes it (0020): lower-cased, with the type the new text has.
 const char* const kLockTextIndex = "SELECT 1 FROM herald.message_text_state FOR SHARE";
 const char* const kReindexReplaced = R"SQL(
-UPDATE herald.message_text t SET type = m.type, text = lower(m.subject || ' ' || m.body)
+UPDATE herald.message_text t SET text = lower(m.subject || ' ' || m.body), type = m.type, topic = m.topic
 FROM herald.messages m WHERE m.id = ANY($1::bigint[]) AND t.message_id = m.id)SQL";
 
 // Bodies whose segments the fan-out statement could not count: counted here, exactly.

@@ -10,8 +10,10 @@ namespace {
 // The provider id belongs to the attempt the provider accepted (0003_message_queue.sql), so a
 // receipt for any accepted attempt finds its message. Provider ids are unique per provider in
 // practice; if two gateways ever reused one, the oldest attempt wins (receipts name no gateway).
+// The last column says the attempt is not the message's latest accepted one (a redialled call's
+// first call); a message without a provider id of its own takes the attempt's receipt.
 const char* const kLockMessageByProviderId =
-    "SELECT m.id, m.status, a.gateway, m.provider_id IS DISTINCT FROM a.provider_id FROM herald.message_attempts a"
+    "SELECT m.id, m.status, a.gateway, coalesce(m.provider_id <> a.provider_id, false) FROM herald.message_attempts a"
     " JOIN herald.messages m ON m.id = a.message_id"
     " WHERE a.provider_id = $1 ORDER BY a.id LIMIT 1 FOR UPDATE OF m";
 

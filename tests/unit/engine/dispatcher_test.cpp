@@ -273,6 +273,33 @@ TEST_F(DispatcherTest, PacedSendsAreCheckedAWindowAtATimeJustBeforeItsFirstToken
   EXPECT_EQ(ids_sent(*primary), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
 }
 
+// Windows that follow closely (100/s: the next window's first token 10 ms after this one's
+// last) are checked ahead, while the window before still sends: every message still goes out
+// at its token's time.
+TEST_F(DispatcherTest, TheNextWindowIsCheckedWhileTheOneBeforeStillSends) {
+  auto d = make(false, /*rate=*/100, /*burst=*/1);
+  std::mutex mu;
+  std::vector<std::vector<std::int64_t>> asked;
+  const auto still_leased = [&](const std::vector<std::int64_t>& ids, Lane) {
+    std::lock_guard lock(mu);
+    asked.push_back(ids);
+    store::SendCheck c;
+    c.leased = ids;
+    return c;
+  };
+  const auto updates = d.handle(batch_of(60), kNow, still_leased);  // tokens 0 to 590 ms
+  const auto ids = [](std::int64_t from, std::int64_t to) {
+    std::vector<std::int64_t> out;
+    for (auto id = from; id <= to; ++id) out.push_back(id);
+    return out;
+  };
+  // 1 on the claim's word; then a quarter second of tokens per check: 10-250, 260-500, 510-590 ms.
+  EXPECT_EQ(asked, (std::vector<std::vector<std::int64_t>>{ids(2, 26), ids(27, 51), ids(52, 60)}));
+  ASSERT_EQ(primary->call_times.size(), 60u);
+  for (std::size_t i = 0; i < 60; ++i) EXPECT_EQ(primary->call_times[i], i * 10ms) << i;
+  EXPECT_EQ(updates.size(), 60u);
+}
+
 // A round reserves tokens only as far as half its lease: what would come later goes back to
 // the queue, due when the tokens already reserved have gone.
 TEST_F(DispatcherTest, MessagesWhoseTokensComeAfterHalfTheLeaseWaitInTheQueue) {
