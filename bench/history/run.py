@@ -333,6 +333,8 @@ def main() -> None:
             ("topic + q", lambda: "topic=billing&q=declined"),
             ("customer + q", lambda: f"customer_id=C-{some_customer()}&q=account"),
             ("status + q", lambda: "status=failed&q=declined"),
+            ("status + q (rare word)", lambda: "status=suppressed&q=leak"),
+            ("channel + q", lambda: "channel=voice&q=declined"),
             ("type + q + old week", lambda: "type=bill.ready&q=due&" + old_week),
         ]
         results = {"messages": args.messages, "customers": customers, "requests": args.requests, "rows": [],

@@ -113,9 +113,14 @@ MESSAGE_WIDE = ("event_id, customer_id, account_id, contact_id, channel, address
 
 def raw_insert_select(pg: BenchPostgres, rows: int) -> float:
     """INSERT ... SELECT of `rows` message-wide rows (an outage text, a decision record) in one statement
-    into a table like herald.messages (columns, indexes, storage, compression); seconds."""
+    into a table like herald.messages (columns, indexes, storage, compression, fillfactor); seconds."""
     pg.psql("DROP SCHEMA IF EXISTS bl CASCADE; CREATE SCHEMA bl; "
             "CREATE TABLE bl.messages (LIKE herald.messages INCLUDING ALL)")
+    # LIKE copies no storage parameters: the same fillfactor (0021) as herald.messages, so the
+    # raw insert fills pages as the fan-out does.
+    options = pg.psql("SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = 'herald.messages'::regclass")
+    if options:
+        pg.psql(f"ALTER TABLE bl.messages SET ({options})")
     pg.psql("CHECKPOINT")
     started = time.monotonic()
     pg.psql(f"INSERT INTO bl.messages ({MESSAGE_WIDE}) SELECT 'outage-storm', 'C' || lpad(g::text, 7, '0'),"

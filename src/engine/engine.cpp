@@ -19,6 +19,7 @@
 #include "herald/store/listener.hpp"
 #include "herald/store/outages.hpp"
 #include "herald/store/outbox.hpp"
+#include "herald/store/pool.hpp"
 
 namespace herald::engine {
 
@@ -226,7 +227,9 @@ struct Engine::Impl {
     if (claimed.empty()) return 0;
     const auto claim_seconds = seconds_since(started);
     const auto send_started = SteadyClock::now();
+    // Runs on each gateway's send thread too: background work like the rest of the round.
     const auto still_leased = [this](const std::vector<std::int64_t>& ids, Lane lane) {
+      const store::BackgroundWork background;
       if (draining) {
         store::SendCheck stop;
         stop.stopping = true;
@@ -328,11 +331,13 @@ void Engine::start() {
   // LOCKED keeps their claims apart.
   for (std::size_t w = 0; w < i.config.intake.workers; ++w) {
     i.intake_threads.emplace_back([&i] {
+      const store::BackgroundWork background;
       i.loop("intake", i.intake_wakeup, i.config.intake.poll_interval, i.config.intake.batch_size, &Impl::intake_once);
     });
   }
   for (std::size_t w = 0; w < i.config.dispatch.workers; ++w) {
     i.dispatch_threads.emplace_back([&i] {
+      const store::BackgroundWork background;
       i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.worker_batch(), &Impl::dispatch_once);
     });
   }
@@ -340,10 +345,14 @@ void Engine::start() {
   // chunk while billing events keep flowing (and the HTTP threads only store the change).
   for (std::size_t w = 0; w < i.config.outages.workers; ++w) {
     i.outage_threads.emplace_back([&i] {
+      const store::BackgroundWork background;
       i.loop("outages", i.outage_wakeup, i.config.outages.poll_interval, 1, &Impl::outage_step);
     });
   }
-  if (i.config.dispatch.workers > 0) i.heartbeat_thread = std::thread([&i] { i.heartbeat(); });
+  if (i.config.dispatch.workers > 0) i.heartbeat_thread = std::thread([&i] {
+    const store::BackgroundWork background;
+    i.heartbeat();
+  });
 }
 
 void Engine::stop() {

@@ -11,6 +11,7 @@
 
 #include "herald/domain/metrics.hpp"
 #include "herald/store/message_text.hpp"
+#include "herald/store/pool.hpp"
 
 namespace herald::engine {
 
@@ -80,7 +81,10 @@ TextIndexer::~TextIndexer() { stop(); }
 
 void TextIndexer::start() {
   if (impl_->config.batch_size == 0 || impl_->thread.joinable()) return;
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    const store::BackgroundWork background;  // API requests come first for a connection
+    impl_->run();
+  });
 }
 
 void TextIndexer::stop() {

@@ -3,6 +3,8 @@
 #include "herald/store/messages.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <string_view>
 
 #include "repo_util.hpp"
 
@@ -77,6 +79,7 @@ const std::string kListQueuedMessages =
 const char* const kTextMatch = " AND $8 <> '' AND t.text LIKE '%' || lower($8) || '%' AND t.message_id + 0 <= $14::bigint"
                                " AND ($11::bigint = 0 OR t.message_id < $11::bigint) AND t.message_id > $13::bigint";
 const char* const kTextWatermark = "SELECT coalesce(max(indexed_through), 0) FROM herald.message_text_state";
+const char* const kLowersAsciiPlainly = "SELECT lower($1) = $2";
 
 // Each text statement is one join the planner orders by its estimates of how many rows each
 // filter leaves: for a common word it walks the newest text rows of the filters' index (or the
@@ -90,10 +93,22 @@ const std::string kTextSide = std::string(kSummaryColumns) +
                               " FROM herald.message_text t JOIN herald.messages m ON m.id = t.message_id" +
                               kOwnerAndTimeFilters + column_filters("t") + kTextMatch;
 
+// q on the messages above the watermark, which are scanned: ILIKE lowers every row it checks,
+// most of a scanned row's cost. A row whose subject and body are ASCII only (octet length =
+// character length) is checked with ILIKE under the "C" collation instead, which lowers A-Z by
+// a table: the same answer when the pattern is ASCII too and the database's own lower() maps
+// the ASCII characters exactly so (not in a Turkish locale, for one), which $15 says
+// (list_messages checks both). Any other row is checked as before.
+const std::string kTailMatch =
+    "   AND CASE WHEN $15::boolean AND octet_length(m.subject) = char_length(m.subject)"
+    "                 AND octet_length(m.body) = char_length(m.body)"
+    "            THEN (m.subject || ' ' || m.body) COLLATE \"C\" ILIKE '%' || $8 || '%'"
+    "            ELSE (m.subject || ' ' || m.body) ILIKE '%' || $8 || '%' END";
+
 // The tail above the watermark, newest first along the same index as without q, so a filter
 // bounds the scan: a customer's messages, or a rare status's rows, not every new message.
 const std::string kTailOfMessages = std::string(" UNION ALL (") + kSummaryColumns + " FROM herald.messages m" +
-                                    kFilters +
+                                    kFiltersButText + kTailMatch +
                                     "   AND m.id > $14::bigint"
                                     "   AND ($11::bigint = 0 OR m.id < $11::bigint) AND m.id > $13::bigint"
                                     "   ORDER BY m.id DESC LIMIT $12::integer)"
@@ -127,7 +142,7 @@ const std::string kStatusSide =
 const std::string kStatusTail =
     std::string(" UNION ALL (") + kSummaryColumns +
     " FROM herald.messages_by_status s JOIN herald.messages m ON m.id = s.message_id" + kOwnerAndTimeFilters +
-    kStatusSide + kTextOnMessage + " AND s.message_id > $14::bigint" +
+    kStatusSide + kTailMatch + " AND s.message_id > $14::bigint" +
     " ORDER BY s.message_id DESC LIMIT $12::integer)"
     " ORDER BY 1 DESC LIMIT $12::integer";
 // Fewer rows of the status: they are walked newest first and each one's text row is checked by
@@ -174,7 +189,7 @@ const std::string kSearchTextQueued =
     "   AND ($11::bigint = 0 OR q.message_id < $11::bigint) AND q.message_id > $13::bigint"
     " ORDER BY q.message_id DESC LIMIT $12::integer)"
     " UNION ALL (" + kSummaryColumns +
-    " FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id" + kFilters +
+    " FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id" + kFiltersButText + kTailMatch +
     "   AND q.message_id > $14::bigint"
     "   AND ($11::bigint = 0 OR q.message_id < $11::bigint) AND q.message_id > $13::bigint"
     " ORDER BY q.message_id DESC LIMIT $12::integer)"
@@ -329,6 +344,27 @@ DeliveryReceipt receipt_of(const pqxx::row& r) {
   return out;
 }
 
+bool is_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// Whether the database's lower() maps the printable ASCII characters as the "C" collation does
+// (A-Z to a-z, the rest unchanged): asked once per process, every connection goes to the same
+// database. 0 not asked yet, 1 yes, 2 no.
+std::atomic<int> lowers_ascii_plainly{0};
+
+bool database_lowers_ascii_plainly(pqxx::transaction_base& t) {
+  if (const int known = lowers_ascii_plainly.load(); known != 0) return known == 1;
+  std::string printable, lowered;
+  for (char c = ' '; c <= '~'; ++c) {
+    printable += c;
+    lowered += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  const bool plain = t.exec_params(kLowersAsciiPlainly, printable, lowered)[0][0].as<bool>();
+  lowers_ascii_plainly.store(plain ? 1 : 2);
+  return plain;
+}
+
 }  // namespace
 
 MessagePage list_messages(Database& db, const MessageFilter& f) {
@@ -385,8 +421,9 @@ MessagePage list_messages(Database& db, const MessageFilter& f) {
           }
         }
       }
+      const bool plain_ascii = is_ascii(f.q) && database_lowers_ascii_plainly(n);
       rows = n.exec_params(*chosen, f.customer_id, f.account_id, f.address, channel, f.type, topic, status,
-                           pattern, from, to, before_id, limit + 1, after_id, watermark);
+                           pattern, from, to, before_id, limit + 1, after_id, watermark, plain_ascii);
     }
     for (const auto& row : rows) {
       if (static_cast<int>(page.items.size()) == limit) {

@@ -54,6 +54,8 @@ ORDER BY leased.lane, m.id)SQL";
 // in the queue (retry, failover, deferral); one without ends it and removes the queue row.
 // The message row is written only when something about it changed: an attempt was made or
 // it ended. A deferral (rate limit, open circuit, end of the round) touches the queue alone.
+// An attempt is recorded only for a message this statement updated: with no foreign key
+// (0021), that is what keeps an attempt from outliving a message deleted meanwhile.
 const char* const kRecord = R"SQL(
 WITH x AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, status text, due_at timestamptz, gateway text, next_gateway text,
@@ -91,7 +93,7 @@ WITH x AS (
                                        error_code, detail, provider_id)
   SELECT x.id, x.attempt, x.gateway, x.started_at, x.duration_ms, x.outcome, x.http_status, x.error_code,
          coalesce(x.detail, ''), x.provider_id
-  FROM x JOIN mine USING (id)
+  FROM x JOIN upd USING (id)
   WHERE x.attempted
 ), conversations AS (
   INSERT INTO herald.conversations (message_id, channel, address, customer_id, account_id, expected, context,
@@ -105,6 +107,8 @@ WITH x AS (
 )
 SELECT id FROM mine)SQL";
 
+const char* const kRecordName = "herald_record_dispatch";
+
 // Takes the consent buckets of the opt-outs a provider reported, in bucket order, before the
 // statement above locks any queue row (0006, 0007).
 const char* const kLockConsentBuckets = "SELECT herald.consent_lock_contacts($1::jsonb)";
@@ -112,6 +116,9 @@ const char* const kLockConsentBuckets = "SELECT herald.consent_lock_contacts($1:
 // The dispatch side of 0007's ordering: the caller holds these messages' queue rows; the
 // function takes their consent buckets shared and then reads consent.
 const char* const kOptedOut = "SELECT herald.opted_out_messages($1::bigint[])";
+// The same for the claim, which has read the messages' addresses already (0021).
+const char* const kOptedOutAddresses =
+    "SELECT herald.opted_out_addresses($1::bigint[], $2::text[], $3::text[])";
 
 // A worker's queue rows are written by more than one of its transactions at a time: the
 // heartbeat renews the whole batch while each gateway's thread checks and records its own
@@ -134,6 +141,28 @@ WHERE message_id IN (SELECT message_id FROM herald.message_queue
   AND lease_owner = $1
 RETURNING message_id)SQL";
 
+// The check before a chunk: the rows of `ids` still leased by this owner. A lease with at
+// least half its time left is only read: no other instance may claim the row before it lapses
+// and an opt-out passes leased rows by (0007), so the chunk sent right after this is covered.
+// Only older leases are renewed, as kRenew does; a fresh claim's rows, most of a round, are
+// then not written a second time (each write is a new queue row version and index entries).
+const char* const kCheckLeases = R"SQL(
+WITH fresh AS (
+  SELECT message_id FROM herald.message_queue
+  WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
+    AND due_at >= $3::timestamptz + make_interval(secs => $4 / 2)
+), renewed AS (
+  UPDATE herald.message_queue
+  SET due_at = $3::timestamptz + make_interval(secs => $4)
+  WHERE message_id IN (SELECT message_id FROM herald.message_queue
+                       WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
+                         AND due_at < $3::timestamptz + make_interval(secs => $4 / 2)
+                       ORDER BY message_id FOR UPDATE)
+    AND lease_owner = $1
+  RETURNING message_id
+)
+SELECT message_id FROM fresh UNION ALL SELECT message_id FROM renewed)SQL";
+
 // Whether a row of a lane above `lane` is due (leased rows are due only when their lease has
 // lapsed): one index probe of (lane, due_at) per higher lane. Empty for the top lane.
 std::string higher_lane_due_query(Lane lane) {
@@ -143,6 +172,22 @@ std::string higher_lane_due_query(Lane lane) {
            "EXISTS (SELECT 1 FROM herald.message_queue WHERE lane = " + std::to_string(l) +
            " AND due_at <= $1::timestamptz)";
   return sql;
+}
+
+// A text[] literal: every element quoted, so any address reads back as itself.
+std::string text_array(const std::vector<std::string>& values) {
+  std::string array = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) array += ',';
+    array += '"';
+    for (const char ch : values[i]) {
+      if (ch == '"' || ch == '\\') array += '\\';
+      array += ch;
+    }
+    array += '"';
+  }
+  array += '}';
+  return array;
 }
 
 std::string id_array(const std::vector<std::int64_t>& ids) {
@@ -194,7 +239,15 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
     const auto rows = w.exec_params(kClaim.c_str(), owner, static_cast<long long>(limit), format_time(now),
                                     static_cast<double>(lease.count()));
     out.reserve(rows.size());
+    std::vector<std::int64_t> ids;
+    std::vector<std::string> channels, addresses;  // as stored, for the consent check
+    ids.reserve(rows.size());
+    channels.reserve(rows.size());
+    addresses.reserve(rows.size());
     for (const auto& row : rows) {
+      ids.push_back(row[0].as<long long>());
+      channels.emplace_back(row[6].c_str());
+      addresses.emplace_back(row[7].c_str());
       ClaimedMessage c;
       auto& m = c.message;
       m.id = row[0].as<long long>();
@@ -230,10 +283,10 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
     }
     // Consent is read after the lease, under the consent lock (0007): an opt-out that
     // committed before this point is seen here, a later one waits for this commit.
-    std::vector<std::int64_t> ids;
-    ids.reserve(out.size());
-    for (const auto& c : out) ids.push_back(c.message.id);
-    const auto opted_out = opted_out_of(w, ids);
+    std::set<std::int64_t> opted_out;
+    if (!ids.empty())
+      for (const auto& row : w.exec_params(kOptedOutAddresses, id_array(ids), text_array(channels), text_array(addresses)))
+        opted_out.insert(row[0].as<std::int64_t>());
     for (auto& c : out) c.opted_out = opted_out.count(c.message.id) > 0;
     return out;
   });
@@ -277,7 +330,10 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
     if (!opt_out_addresses.empty()) w.exec_params(kLockConsentBuckets, opt_out_addresses.dump());
     w.exec_params(kLockOwnRows, owner, id_array(ids));
     std::set<std::int64_t> mine;
-    for (const auto& row : w.exec_params(kRecord, rows.dump(), owner, format_time(now)))
+    // Prepared once per connection: planning this statement cost about as much as running it
+    // for a few hundred messages.
+    w.conn().prepare(kRecordName, kRecord);
+    for (const auto& row : w.exec_prepared(kRecordName, rows.dump(), owner, format_time(now)))
       mine.insert(row[0].as<std::int64_t>());
     // A provider that says the recipient opted out (Twilio 21610) is an opt-out like STOP:
     // recorded once per message this owner still held, and the address's other waiting
@@ -299,7 +355,8 @@ SendCheck check_before_send(Database& db, const std::string& owner, const std::v
   return retry_rolled_back([&] { return in_transaction(db, [&](pqxx::work& w) {
     out = SendCheck{};
     if (!higher.empty()) out.higher_lane_due = w.exec_params(higher, format_time(now))[0][0].as<bool>();
-    for (const auto& row : w.exec_params(kRenew, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
+    for (const auto& row :
+         w.exec_params(kCheckLeases, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
       out.leased.push_back(row[0].as<std::int64_t>());
     const auto opted_out = opted_out_of(w, out.leased);
     std::erase_if(out.leased, [&](std::int64_t id) { return opted_out.count(id) > 0; });

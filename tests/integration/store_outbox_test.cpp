@@ -146,6 +146,33 @@ TEST(StoreOutbox, TheCheckBeforeAChunkSeesAHigherLaneDue) {
   EXPECT_FALSE(check_before_send(t.db(), "w1", ids, now, 30s, Lane::outage).higher_lane_due);
 }
 
+// A lease with half its time left is only read by the check; an older one is renewed, and one
+// another owner took is neither.
+TEST(StoreOutbox, TheCheckRenewsOnlyLeasesMoreThanHalfSpent) {
+  TestDb t;
+  const auto a = insert_message(t, {});
+  const auto b = insert_message(t, {});
+  const auto now = later();
+  ASSERT_EQ(claim_due_messages(t.db(), "w1", 10, now, 30s).size(), 2u);
+  const auto due = [&](std::int64_t id) {
+    return t.query_value("SELECT due_at = " + sql_quote(format_time(now + 30s)) +
+                         "::timestamptz FROM herald.message_queue WHERE message_id = " + std::to_string(id));
+  };
+  const auto fresh = check_before_send(t.db(), "w1", {a}, now + 10s, 30s, Lane::outage);
+  EXPECT_EQ(fresh.leased, std::vector<std::int64_t>{a});
+  EXPECT_EQ(due(a), "t");  // not rewritten
+
+  const auto old = check_before_send(t.db(), "w1", {a, b}, now + 20s, 30s, Lane::outage);
+  std::vector<std::int64_t> leased = old.leased;
+  std::sort(leased.begin(), leased.end());
+  EXPECT_EQ(leased, (std::vector<std::int64_t>{a, b}));
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE due_at = " +
+                          sql_quote(format_time(now + 50s)) + "::timestamptz"),
+            "2");
+
+  EXPECT_TRUE(check_before_send(t.db(), "w2", {a, b}, now + 20s, 30s, Lane::outage).leased.empty());
+}
+
 TEST(StoreOutbox, SentEndsTheMessageAndKeepsTheProviderIdOnTheAttempt) {
   TestDb t;
   const auto id = insert_message(t, {});
@@ -167,6 +194,58 @@ TEST(StoreOutbox, SentEndsTheMessageAndKeepsTheProviderIdOnTheAttempt) {
   const auto r = apply_delivery_receipt(t.db(), "SM-77", MessageStatus::delivered, "", Json::object(), test_now());
   EXPECT_TRUE(r.changed);
   EXPECT_EQ(r.message_id, id);
+}
+
+// 0021: the rows of a heap page are claimed and recorded together (ids in order), so the sent
+// version of each must find room on its own page: an update that leaves its page is not HOT and
+// inserts into every index of herald.messages. Rows as wide as a storm's outage texts.
+TEST(StoreOutbox, ABatchRecordedAsSentStaysOnItsPages) {
+  TestDb t;
+  MessageRow row;
+  row.type = "outage.confirmed";
+  row.topic = "outage";
+  row.body = "Springfield Utilities: power is out at 1234 North Main Street, Apt 5 (storm damage on your feeder). "
+             "Crews are on the way; we expect power back by 6:00 PM. Reply OUT to report an outage at your "
+             "address, STATUS for the latest, STOP to opt out. " + std::string(250, 'x');
+  for (int i = 0; i < 60; ++i) insert_message(t, row);
+  const auto pages = "SELECT string_agg(id || ':' || (ctid::text::point)[0], ',' ORDER BY id) FROM herald.messages";
+  const auto before = t.query_value(pages);
+  ASSERT_NE(t.query_value("SELECT count(DISTINCT (ctid::text::point)[0]) FROM herald.messages"), "60")
+      << "the test needs several rows per page";
+
+  const auto now = later();
+  const auto claimed = claim_due_messages(t.db(), "w1", 100, now, 30s);
+  ASSERT_EQ(claimed.size(), 60u);
+  std::vector<MessageUpdate> updates;
+  for (const auto& c : claimed) {
+    auto u = attempted(c, MessageStatus::sent, now);
+    u.provider_id = "SM-" + std::to_string(c.message.id);
+    updates.push_back(std::move(u));
+  }
+  EXPECT_EQ(record_dispatch_results(t.db(), "w1", updates, now), 60u);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.messages WHERE status = 'sent'"), "60");
+  EXPECT_EQ(t.query_value(pages), before);
+}
+
+// Without a foreign key (0021) attempts go with their message through a trigger, and an outcome
+// recorded for a message deleted meanwhile leaves no attempt behind.
+TEST(StoreOutbox, AttemptsGoWithTheirMessage) {
+  TestDb t;
+  const auto kept = insert_message(t, {});
+  const auto gone = insert_message(t, {});
+  const auto now = later();
+  const auto claimed = claim_due_messages(t.db(), "w1", 10, now, 30s);
+  ASSERT_EQ(claimed.size(), 2u);
+  t.exec("DELETE FROM herald.messages WHERE id = " + std::to_string(gone));
+  std::vector<MessageUpdate> updates;
+  for (const auto& c : claimed) updates.push_back(attempted(c, MessageStatus::sent, now));
+  record_dispatch_results(t.db(), "w1", updates, now);
+  EXPECT_EQ(t.query_value("SELECT string_agg(message_id::text, ',') FROM herald.message_attempts"),
+            std::to_string(kept));
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue"), "0");
+
+  t.exec("DELETE FROM herald.messages WHERE id = " + std::to_string(kept));
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_attempts"), "0");
 }
 
 TEST(StoreOutbox, RetryMarksTheMessageSendingAndRequeuesIt) {

@@ -72,8 +72,10 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
 std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
                                        TimePoint now, std::chrono::seconds lease);
 
-// The check before a chunk is sent: renews the leases of `ids` still held by `owner` as
-// renew_leases does, then reads their addresses' consent under the consent lock (0007).
+// The check before a chunk is sent: of `ids`, those still leased by `owner`, renewing as
+// renew_leases does only the leases more than half spent (a lease with half its time left
+// covers the chunk sent right after; not writing it again spares a queue row version per
+// message), then reads their addresses' consent under the consent lock (0007).
 // `leased`: may be sent now; `opted_out`: still leased, to be suppressed, never sent; an id in
 // neither lost its lease. The heartbeat renews with renew_leases instead: a message it keeps
 // may be in a provider's hands already and is recorded by its send's outcome.
