@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
 from herald_e2e import PG_BIN, Heraldd, find_heraldd, zone_where  # noqa: E402
-from run import BenchPostgres  # noqa: E402  (bench/load/run.py: a private durable cluster)
+from run import BenchPostgres, cpu_seconds  # noqa: E402  (bench/load/run.py: a private durable cluster)
 
 # Mid-morning where the customers live, so a storm run on them is never held for quiet hours.
 ZONE = zone_where(lambda t: 9 <= t.hour < 14)[0]
@@ -70,9 +71,23 @@ def write_customers(path: str, count: int, zone: str = ZONE) -> None:
             f.write("\n".join(batch) + "\n")
 
 
-def run_import(heraldd: Heraldd, path: str, chunk: int | None = None, show_progress: bool = True) -> dict:
+def cpu_now(pg: BenchPostgres) -> dict:
+    """CPU seconds so far of this script's finished children (heraldd, psql) and of the whole
+    Postgres cluster: on two shared cores the CPU a customer costs says more than its wall time,
+    and it bounds the rate (customers/s <= cores / CPU per customer)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"client": children.ru_utime + children.ru_stime, "postgres": cpu_seconds(os.getpid(), pg)["postgres"]}
+
+
+def cpu_per_customer(before: dict, after: dict, customers: int) -> dict:
+    return {k: (after[k] - before[k]) * 1e6 / customers for k in before}
+
+
+def run_import(heraldd: Heraldd, path: str, chunk: int | None = None, show_progress: bool = True,
+               jobs: int | None = None) -> dict:
     """Runs import-customers; returns its wall time, summary counts and the last progress line."""
     args = [heraldd.binary, "import-customers", path] + (["--chunk", str(chunk)] if chunk else [])
+    args += ["--jobs", str(jobs)] if jobs else []
     start = time.monotonic()
     proc = subprocess.Popen(args, env=heraldd.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -97,9 +112,9 @@ def run_import(heraldd: Heraldd, path: str, chunk: int | None = None, show_progr
     return {"seconds": seconds, **dict(zip(keys, map(int, m.groups()))), "summary": out.splitlines()[0]}
 
 
-def raw_copy_baseline(pg: BenchPostgres, workdir: str) -> tuple[float, int]:
+def raw_copy_baseline(pg: BenchPostgres, workdir: str) -> tuple[float, int, dict, dict]:
     """COPY of every row the import stored, from files, into empty tables LIKE the real ones (indexes
-    included); returns (seconds, rows)."""
+    included); returns (seconds, rows, CPU before, CPU after)."""
     pg.psql("DROP SCHEMA IF EXISTS bench_copy CASCADE; CREATE SCHEMA bench_copy")
     files = []
     for t in TABLES:
@@ -109,6 +124,8 @@ def raw_copy_baseline(pg: BenchPostgres, workdir: str) -> tuple[float, int]:
         pg.psql(f"CREATE TABLE bench_copy.{t} (LIKE herald.{t} INCLUDING DEFAULTS INCLUDING INDEXES)")
         files.append((t, f))
     rows = 0
+    pg.psql("CHECKPOINT")
+    cpu_before = cpu_now(pg)
     start = time.monotonic()
     for t, f in files:
         out = subprocess.run([f"{PG_BIN}/psql", pg.url(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
@@ -116,17 +133,19 @@ def raw_copy_baseline(pg: BenchPostgres, workdir: str) -> tuple[float, int]:
         if out.returncode != 0:
             raise RuntimeError(out.stderr)
     seconds = time.monotonic() - start
+    cpu_after = cpu_now(pg)
     for t, f in files:
         rows += int(pg.psql(f"SELECT count(*) FROM bench_copy.{t}"))
         os.unlink(f)
     pg.psql("DROP SCHEMA bench_copy CASCADE")
-    return seconds, rows
+    return seconds, rows, cpu_before, cpu_after
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--chunk", type=int, default=None, help="lines per transaction (heraldd's default if unset)")
+    ap.add_argument("--jobs", type=int, default=None, help="chunks merged at once (heraldd's default if unset)")
     ap.add_argument("--heraldd", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the cluster's directory")
     a = ap.parse_args()
@@ -142,10 +161,16 @@ def main() -> int:
         print(f"generated {a.customers:,} customers in {time.monotonic() - t0:.1f} s "
               f"({os.path.getsize(path) / 1e6:.0f} MB of JSON lines)", flush=True)
 
-        first = run_import(heraldd, path, a.chunk)
-        again = run_import(heraldd, path, a.chunk, show_progress=False)
         pg.psql("CHECKPOINT")
-        copy_seconds, copy_rows = raw_copy_baseline(pg, workdir)
+        c0 = cpu_now(pg)
+        first = run_import(heraldd, path, a.chunk, jobs=a.jobs)
+        c1 = cpu_now(pg)
+        again = run_import(heraldd, path, a.chunk, show_progress=False, jobs=a.jobs)
+        c2 = cpu_now(pg)
+        copy_seconds, copy_rows, c3, c4 = raw_copy_baseline(pg, workdir)
+        cpu_import = cpu_per_customer(c0, c1, a.customers)
+        cpu_again = cpu_per_customer(c1, c2, a.customers)
+        cpu_copy = cpu_per_customer(c3, c4, a.customers)
 
         rate = first["loaded"] / first["seconds"]
         print()
@@ -158,6 +183,11 @@ def main() -> int:
         print(f"raw COPY of the {copy_rows:,} rows it stored into tables of the same shape: {copy_seconds:.1f} s "
               f"({a.customers / copy_seconds:,.0f} customers/s)")
         print(f"import / raw COPY time: {first['seconds'] / copy_seconds:.2f}x   (target: >= 20,000 customers/s)")
+        cores = os.cpu_count() or 1
+        for label, c in (("import", cpu_import), ("re-import", cpu_again), ("raw COPY", cpu_copy)):
+            total = c["client"] + c["postgres"]
+            print(f"CPU per customer, {label}: client {c['client']:.0f} µs + Postgres {c['postgres']:.0f} µs"
+                  f" = {total:.0f} µs; {cores} cores bound it to {cores * 1e6 / total:,.0f} customers/s")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         pg.stop()

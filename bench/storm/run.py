@@ -136,8 +136,8 @@ def raw_insert_select(pg: BenchPostgres, rows: int) -> float:
     return seconds
 
 
-def wait_storm(pg: BenchPostgres, started_wall: float, timeout: float) -> dict:
-    """Polls until every message is out of the queue and their count has stopped growing; returns the
+def wait_storm(pg: BenchPostgres, started_wall: float, timeout: float, dispatching: bool = True) -> dict:
+    """Polls until every message is out of the queue (when dispatching) and their count has stopped growing; returns the
     seconds from the PUT to the last message created and to the last one sent (the database's own
     timestamps), and the counts."""
     deadline = time.monotonic() + timeout
@@ -150,7 +150,7 @@ def wait_storm(pg: BenchPostgres, started_wall: float, timeout: float) -> dict:
         count, queued, writing = map(int, row.split("|"))
         if count != last_count:
             last_count, stable_since = count, time.monotonic()
-        if count > 0 and queued == 0 and writing == 0 and time.monotonic() - stable_since >= 5:
+        if count > 0 and (queued == 0 or not dispatching) and writing == 0 and time.monotonic() - stable_since >= 5:
             break
         time.sleep(0.5)
     stats = pg.psql("SELECT count(*), count(*) FILTER (WHERE status IN ('sent', 'delivered')),"
@@ -178,6 +178,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--heraldd", default=None)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--no-dispatch", action="store_true",
+                    help="run heraldd without dispatch workers: the creation time of the fan-out alone")
     a = ap.parse_args()
 
     pg = BenchPostgres(keep=a.keep).start()
@@ -188,6 +190,8 @@ def main() -> int:
         env = {"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log",
                "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "10000000", "HERALD_GATEWAYS_LOG_BURST": "10000000",
                "HERALD_HTTP_BODY_LIMIT": str(64 << 20), "HERALD_SERVER_LOG_LEVEL": "warn"}
+        if a.no_dispatch:
+            env["HERALD_DISPATCH_WORKERS"] = "0"
         herald = Heraldd(find_heraldd(a.heraldd), pg.url(), env)
         herald.migrate()
         herald.provision_keys()
@@ -229,7 +233,7 @@ def main() -> int:
         if r.status not in (200, 201, 202):
             raise RuntimeError(f"PUT /v1/outages/storm-1: {r}")
         prober.start()
-        storm = wait_storm(pg, started_wall, a.timeout)
+        storm = wait_storm(pg, started_wall, a.timeout, dispatching=not a.no_dispatch)
         stop.set()
         prober.join()
         rss.stop()

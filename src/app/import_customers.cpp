@@ -1,16 +1,22 @@
-// heraldd import-customers: JSON lines of customers, validated here, merged in chunks of one transaction each.
+// heraldd import-customers: JSON lines of customers, validated here, merged in chunks of one transaction each,
+// several chunks at once on as many connections (--jobs).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "herald/app/commands.hpp"
@@ -27,9 +33,32 @@ constexpr const char* kActor = "import-customers";
 // whatever the file holds.
 constexpr std::size_t kMaxListedRejections = 10000;
 
+// Hashes of what two chunks merged at the same time must not share: customer ids, account ids
+// and contact addresses. A collision of two hashes only makes a chunk wait for no reason.
+using ChunkKeys = std::unordered_set<std::uint64_t>;
+
+std::uint64_t key_of(char kind, std::string_view a, std::string_view b = {}) {
+  const auto h = std::hash<std::string_view>{}(a) * 31 + std::hash<std::string_view>{}(b);
+  return h * 131 + static_cast<unsigned char>(kind);
+}
+
+void add_keys(const Customer& c, ChunkKeys& keys) {
+  keys.insert(key_of('c', c.customer_id));
+  for (const auto& a : c.accounts) keys.insert(key_of('a', a.account_id));
+  for (const auto& k : c.contacts) keys.insert(key_of('k', to_string(k.channel), k.address));
+}
+
+bool overlap(const ChunkKeys& a, const ChunkKeys& b) {
+  const auto& small = a.size() < b.size() ? a : b;
+  const auto& large = a.size() < b.size() ? b : a;
+  return std::any_of(small.begin(), small.end(), [&](std::uint64_t k) { return large.count(k) > 0; });
+}
+
 struct Chunk {
+  std::size_t seq = 0;  // its place in the file's order of chunks
   std::vector<Customer> customers;
   std::vector<std::size_t> lines;  // the line number of each customer
+  ChunkKeys keys;
 };
 
 struct Rejection {
@@ -38,16 +67,16 @@ struct Rejection {
   ApiError error;
 };
 
-// Lines read and parsed on one thread while the previous chunk is merged on another; at most
-// two chunks wait, so a fast reader cannot run ahead of the database with the whole file.
+// Lines read and parsed on one thread while earlier chunks are merged on others; at most
+// `capacity` chunks wait, so a fast reader cannot run ahead of the database with the whole file.
 class ChunkQueue {
  public:
-  static constexpr std::size_t kCapacity = 2;
+  explicit ChunkQueue(std::size_t capacity) : capacity_(capacity) {}
 
   // False when the consumer gave up (the chunk is dropped).
   bool push(Chunk chunk) {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return stopped_ || chunks_.size() < kCapacity; });
+    changed_.wait(lock, [&] { return stopped_ || chunks_.size() < capacity_; });
     if (stopped_) return false;
     chunks_.push_back(std::move(chunk));
     changed_.notify_all();
@@ -76,11 +105,52 @@ class ChunkQueue {
   }
 
  private:
+  const std::size_t capacity_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Chunk> chunks_;
   bool finished_ = false;
   bool stopped_ = false;
+};
+
+// The chunks being merged. A chunk starts only once no earlier chunk still being merged shares
+// a key with it: a customer listed twice ends as its later line says (as PUTs in turn), and
+// rounds that hold their consent buckets in shared mode never write one address at once.
+class InFlight {
+ public:
+  // Takes the next chunk in file order and waits until it may be merged; empty when there is
+  // none left or the import stopped.
+  std::optional<Chunk> next(ChunkQueue& queue) {
+    std::optional<Chunk> chunk;
+    {
+      std::lock_guard order(taking_);  // chunks are registered in the order they were read
+      chunk = queue.pop();
+      if (!chunk) return chunk;
+      std::lock_guard lock(mutex_);
+      running_.emplace(chunk->seq, std::move(chunk->keys));
+    }
+    std::unique_lock lock(mutex_);
+    const ChunkKeys& keys = running_.at(chunk->seq);
+    changed_.wait(lock, [&] {
+      for (const auto& [seq, other] : running_) {
+        if (seq >= chunk->seq) break;
+        if (overlap(keys, other)) return false;
+      }
+      return true;
+    });
+    return chunk;
+  }
+  void done(std::size_t seq) {
+    std::lock_guard lock(mutex_);
+    running_.erase(seq);
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex taking_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::size_t, ChunkKeys> running_;
 };
 
 struct Progress {
@@ -132,8 +202,10 @@ void read_lines(std::istream& in, const Config& config, std::size_t chunk_size, 
   std::size_t line_number = 0;
   auto hand_on = [&] {
     if (chunk.customers.empty()) return true;
+    const auto seq = chunk.seq;
     const bool taken = queue.push(std::move(chunk));
     chunk = Chunk{};
+    chunk.seq = seq + 1;
     round.clear();
     return taken;
   };
@@ -159,6 +231,7 @@ void read_lines(std::istream& in, const Config& config, std::size_t chunk_size, 
       if (!hand_on()) return;
       round.add(*customer);
     }
+    add_keys(*customer, chunk.keys);
     chunk.customers.push_back(std::move(*customer));
     chunk.lines.push_back(line_number);
   }
@@ -168,7 +241,7 @@ void read_lines(std::istream& in, const Config& config, std::size_t chunk_size, 
 
 }  // namespace
 
-int run_import_customers(const Config& config, const std::string& path, std::size_t chunk_size) {
+int run_import_customers(const Config& config, const std::string& path, std::size_t chunk_size, std::size_t jobs) {
   std::ifstream file;
   if (path != "-") {
     file.open(path);
@@ -178,11 +251,17 @@ int run_import_customers(const Config& config, const std::string& path, std::siz
     }
   }
   std::istream& in = path == "-" ? std::cin : file;
-  store::Database db(config.database_url, 1);
+  jobs = std::max<std::size_t>(jobs, 1);
+  store::Database db(config.database_url, jobs);
+  // Its rounds share consent buckets with each other, not with a second import.
+  store::ImportLock alone(db, [] {
+    std::fprintf(stderr, "import-customers: waiting for another import-customers on this database to finish\n");
+  });
 
   Progress progress;
   Rejections rejections;
-  ChunkQueue queue;
+  ChunkQueue queue(jobs + 1);
+  InFlight in_flight;
   const auto start = std::chrono::steady_clock::now();
   std::exception_ptr reader_error;
   std::thread reader([&] {
@@ -203,28 +282,46 @@ int run_import_customers(const Config& config, const std::string& path, std::siz
       print_progress(progress, seconds_since(start));
   });
 
+  std::mutex failure_mutex;
   std::string failure;
-  try {
-    while (auto chunk = queue.pop()) {
-      const auto results = store::merge_customers(db, chunk->customers, config.rules.default_preferences, kActor,
-                                                  rules::SystemClock().now());
-      for (std::size_t i = 0; i < results.size(); ++i) {
-        switch (results[i].status) {
-          case store::MergeStatus::created: ++progress.created; break;
-          case store::MergeStatus::updated: ++progress.updated; break;
-          case store::MergeStatus::unchanged: ++progress.unchanged; break;
-          case store::MergeStatus::rejected:
-            rejections.add({chunk->lines[i], chunk->customers[i].customer_id,
-                            results[i].error.value_or(ApiError{ErrorKind::invalid, "rejected", "rejected", ""})},
-                           progress);
-            break;
-        }
+  std::atomic<bool> failed{false};
+  auto merge_chunks = [&] {
+    while (auto chunk = in_flight.next(queue)) {
+      if (failed) {  // taken before the failure, started after it
+        in_flight.done(chunk->seq);
+        break;
       }
+      try {
+        const auto results =
+            store::merge_customers(db, chunk->customers, config.rules.default_preferences, kActor,
+                                   rules::SystemClock().now(), store::ConsentLocks::shared);
+        for (std::size_t i = 0; i < results.size(); ++i) {
+          switch (results[i].status) {
+            case store::MergeStatus::created: ++progress.created; break;
+            case store::MergeStatus::updated: ++progress.updated; break;
+            case store::MergeStatus::unchanged: ++progress.unchanged; break;
+            case store::MergeStatus::rejected:
+              rejections.add({chunk->lines[i], chunk->customers[i].customer_id,
+                              results[i].error.value_or(ApiError{ErrorKind::invalid, "rejected", "rejected", ""})},
+                             progress);
+              break;
+          }
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard lock(failure_mutex);
+        if (failure.empty())
+          failure = std::string(e.what()) + " (lines " + std::to_string(chunk->lines.front()) + " to " +
+                    std::to_string(chunk->lines.back()) + ")";
+        failed = true;
+        queue.stop();
+      }
+      in_flight.done(chunk->seq);
     }
-  } catch (const std::exception& e) {
-    failure = e.what();
-    queue.stop();
-  }
+  };
+  std::vector<std::thread> mergers;
+  for (std::size_t i = 1; i < jobs; ++i) mergers.emplace_back(merge_chunks);
+  merge_chunks();
+  for (auto& t : mergers) t.join();
   reader.join();
   {
     std::lock_guard lock(ticker_mutex);
@@ -256,7 +353,8 @@ int run_import_customers(const Config& config, const std::string& path, std::siz
   std::fflush(stdout);
   if (!failure.empty()) {
     std::cerr << "import-customers: stopped: " << failure
-              << " (every chunk before the failing one is stored; that chunk and the rest are not)\n";
+              << " (the customers counted as loaded above are stored; those of that chunk and of the chunks not"
+                 " yet merged are not)\n";
     return 1;
   }
   return progress.rejected > 0 ? 3 : 0;

@@ -1,7 +1,9 @@
 // heraldd: parses the command line, loads the configuration and runs one subcommand.
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -20,8 +22,10 @@ commands:
   check-config                            validate the configuration; names the bad key
   customer-token --customer ID [--ttl S]  print a signed customer (portal) token
   seed-demo                               load the demo customers (idempotent)
-  import-customers FILE [--chunk N]       load customers from JSON lines (FILE "-": stdin),
-                                          N lines per transaction (default 10000)
+  import-customers FILE [--chunk N] [--jobs J]
+                                          load customers from JSON lines (FILE "-": stdin),
+                                          N lines per transaction (default 10000), J
+                                          transactions at once (default: the number of cores)
 
 options (any command):
   --config FILE   TOML configuration (default: $HERALD_CONFIG, else config/heraldd.toml if present)
@@ -35,6 +39,7 @@ struct Args {
   std::string config, role, name, customer;
   long ttl = 3600;
   long chunk = 10000;
+  long jobs = 0;  // 0: one per core
   std::vector<std::string> operands;  // after the command: import-customers' FILE
   std::string error;
 };
@@ -68,6 +73,15 @@ Args parse_args(int argc, char** argv) {
         a.chunk = 0;
       }
       if (a.chunk < 1 || a.chunk > 1000000) a.error = "--chunk must be a number of lines from 1 to 1000000";
+    } else if (v[i] == "--jobs") {
+      std::string n;
+      value(n);
+      try {
+        a.jobs = std::stol(n);
+      } catch (const std::exception&) {
+        a.jobs = 0;
+      }
+      if (a.jobs < 1 || a.jobs > 64) a.error = "--jobs must be a number of connections from 1 to 64";
     } else if (v[i] == "-h" || v[i] == "--help") a.command = "help";
     else if (a.command.empty() && v[i].rfind("-", 0) != 0) a.command = v[i];
     else if (!a.command.empty() && (v[i] == "-" || v[i].rfind("-", 0) != 0)) a.operands.push_back(v[i]);
@@ -119,7 +133,9 @@ int main(int argc, char** argv) {
         std::cerr << "heraldd: import-customers needs one FILE (\"-\" for standard input)\n";
         return 2;
       }
-      return herald::app::run_import_customers(config, args.operands[0], static_cast<std::size_t>(args.chunk));
+      const auto jobs = args.jobs > 0 ? static_cast<std::size_t>(args.jobs)
+                                      : std::max<std::size_t>(std::thread::hardware_concurrency(), 1);
+      return herald::app::run_import_customers(config, args.operands[0], static_cast<std::size_t>(args.chunk), jobs);
     }
     if (args.command == "customer-token") {
       if (args.customer.empty()) {

@@ -1,6 +1,9 @@
-// Many customers at once: staging tables filled with COPY, then one statement per table.
+// Many customers at once: new ones copied straight into the tables, the others staged with COPY and merged
+// with one statement per table.
 #include "herald/store/customer_batch.hpp"
 
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -42,11 +45,10 @@ const char* const kIndexStaging =
     "CREATE INDEX ON merge_contacts (ord);"
     "ANALYZE merge_customers; ANALYZE merge_accounts; ANALYZE merge_contacts";
 
-// Every consent bucket the round's contacts need, in bucket order, before anything is
-// written (0006: two writers sharing buckets then queue instead of deadlocking).
-const char* const kLockConsentBuckets =
-    "SELECT herald.consent_lock_buckets(ARRAY(SELECT DISTINCT herald.consent_bucket(channel, address)"
-    "  FROM merge_contacts))";
+// Session advisory lock of import-customers (one at a time per database); the key is the
+// consent buckets' (7310004) neighbour.
+const char* const kLockImport = "SELECT pg_advisory_lock(7310023, 0)";
+const char* const kTryLockImport = "SELECT pg_try_advisory_lock(7310023, 0)";
 
 // The first account (by id) of each customer that another customer holds active: the PUT's
 // conflict.
@@ -68,6 +70,9 @@ const char* const kClassify[] = {
     "  THEN 'unchanged' ELSE 'updated' END"
     " FROM herald.customers c WHERE c.customer_id = m.customer_id",
     "UPDATE merge_customers SET status = 'created' WHERE status IS NULL",
+    // The statistics taken before the statuses were set say no row is 'unchanged'; believing
+    // them, the planner ran the lookups below once per staged customer (n² probes).
+    "ANALYZE merge_customers",
     "UPDATE merge_customers m SET status = 'updated' WHERE m.status = 'unchanged' AND m.ord IN ("
     " SELECT u.ord FROM merge_customers u WHERE u.status = 'unchanged'"
     "  AND NOT EXISTS (SELECT 1 FROM herald.preferences p WHERE p.customer_id = u.customer_id)"
@@ -185,6 +190,41 @@ const char* const kDefaultPreferences =
 
 const char* const kStatuses = "SELECT ord, status FROM merge_customers ORDER BY ord";
 
+// Which customers of the round touch anything stored: the customer itself, one of its accounts
+// (any customer's, active or not), or an address with consent history. $1 customer ids in
+// round order; $2/$3 account ids and their customers' places; $4/$5/$6 contacts likewise.
+// Every probe is one index lookup per key.
+const char* const kCustomersWithStoredKeys =
+    "SELECT c.o - 1 FROM unnest($1::text[]) WITH ORDINALITY AS c(customer_id, o)"
+    " WHERE EXISTS (SELECT 1 FROM herald.customers x WHERE x.customer_id = c.customer_id)"
+    " UNION"
+    " SELECT a.o FROM unnest($2::text[], $3::integer[]) AS a(account_id, o)"
+    " WHERE EXISTS (SELECT 1 FROM herald.accounts x WHERE x.account_id = a.account_id)"
+    " UNION"
+    " SELECT k.o FROM unnest($4::text[], $5::text[], $6::integer[]) AS k(channel, address, o)"
+    " WHERE EXISTS (SELECT 1 FROM herald.consent_events ce WHERE ce.channel = k.channel AND ce.address = k.address)";
+
+// The consent buckets of every contact of the round, from the same lists, in bucket order
+// (0006): exclusive, or shared (0023) for an import's address-disjoint rounds.
+const char* const kLockRoundBuckets =
+    "SELECT herald.consent_lock_buckets(ARRAY(SELECT herald.consent_bucket(k.channel, k.address)"
+    "  FROM unnest($1::text[], $2::text[]) AS k(channel, address)))";
+const char* const kShareRoundBuckets =
+    "SELECT herald.consent_lock_buckets_shared(ARRAY(SELECT herald.consent_bucket(k.channel, k.address)"
+    "  FROM unnest($1::text[], $2::text[]) AS k(channel, address)))";
+
+const std::vector<std::string> kNewCustomerColumns{"customer_id", "name", "language", "created_at", "updated_at"};
+const std::vector<std::string> kNewAccountColumns{"account_id", "customer_id", "premise_id", "service_address",
+                                                  "timezone",   "zip",         "feeder",     "segments",
+                                                  "language",   "active"};
+const std::vector<std::string> kNewContactColumns{"customer_id", "channel", "address",    "verified",  "source",
+                                                  "active",      "consent", "created_at", "updated_at"};
+const std::vector<std::string> kNewConsentColumns{"channel", "address", "state", "source", "evidence", "recorded_at"};
+const std::vector<std::string> kNewPreferencesColumns{"customer_id", "topics",   "quiet_hours_enabled", "quiet_start",
+                                                      "quiet_end",   "language", "updated_at"};
+const std::vector<std::string> kNewPreferenceChangeColumns{"customer_id", "actor", "old_value", "new_value",
+                                                           "changed_at"};
+
 const std::vector<std::string> kCustomerColumns{"ord", "customer_id", "name", "language"};
 const std::vector<std::string> kAccountColumns{"ord",      "customer_id", "account_id", "premise_id", "service_address",
                                                "timezone", "zip",         "feeder",     "segments",   "language"};
@@ -292,16 +332,15 @@ std::optional<MergeStatus> status_of(std::string_view s) {
   return std::nullopt;
 }
 
-// One round in one transaction; results by position in `round`.
-std::vector<MergeResult> merge_round(pqxx::work& w, const std::vector<const Customer*>& round,
+// The customers of a round that touch stored rows, merged by staging them and one statement per
+// table; results by position in `round`. The round's consent buckets are held already.
+std::vector<MergeResult> merge_known(pqxx::work& w, const std::vector<const Customer*>& round,
                                      const Preferences& default_prefs, std::string_view actor, TimePoint now) {
   std::vector<MergeResult> results(round.size());
   const std::string at = format_time(now);
-  w.exec(kKeyedLookupsOnly);
   w.exec(kCreateStaging);
   stage(w, round);
   w.exec(kIndexStaging);
-  w.exec(kLockConsentBuckets);
 
   std::vector<int> rejected;
   for (const auto& row : w.exec(kAccountsOwnedElsewhere)) {
@@ -337,6 +376,193 @@ std::vector<MergeResult> merge_round(pqxx::work& w, const std::vector<const Cust
   return results;
 }
 
+// A customer's contacts as the merge stores them: the same (channel, address) twice is one.
+std::vector<const Contact*> distinct_contacts(const Customer& c) {
+  std::vector<const Contact*> out;
+  std::set<std::pair<Channel, std::string_view>> seen;
+  for (const Contact& k : c.contacts)
+    if (seen.emplace(k.channel, k.address).second) out.push_back(&k);
+  return out;
+}
+
+// The keys of a round as array literals for kCustomersWithStoredKeys and the bucket locks.
+struct RoundKeys {
+  std::string customer_ids, account_ids, account_places, channels, addresses, contact_places;
+};
+
+RoundKeys round_keys(const std::vector<const Customer*>& round) {
+  std::vector<std::string> customers, accounts, channels, addresses;
+  std::vector<int> account_places, contact_places;
+  for (std::size_t i = 0; i < round.size(); ++i) {
+    const Customer& c = *round[i];
+    customers.push_back(c.customer_id);
+    for (const Account& a : c.accounts) {
+      accounts.push_back(a.account_id);
+      account_places.push_back(static_cast<int>(i));
+    }
+    for (const Contact* k : distinct_contacts(c)) {
+      channels.emplace_back(to_string(k->channel));
+      addresses.push_back(k->address);
+      contact_places.push_back(static_cast<int>(i));
+    }
+  }
+  return {text_array(customers), text_array(accounts), integer_array(account_places),
+          text_array(channels),  text_array(addresses), integer_array(contact_places)};
+}
+
+// Places in the round of customers that give an address another customer of the round gives
+// too: which of them records its consent is the merge's to settle (the first, in round order).
+std::set<std::size_t> sharing_an_address(const std::vector<const Customer*>& round) {
+  std::map<std::pair<Channel, std::string_view>, std::size_t> first;
+  std::set<std::size_t> out;
+  for (std::size_t i = 0; i < round.size(); ++i)
+    for (const Contact* k : distinct_contacts(*round[i])) {
+      const auto [at, added] = first.emplace(std::make_pair(k->channel, std::string_view(k->address)), i);
+      if (!added) {
+        out.insert(at->second);
+        out.insert(i);
+      }
+    }
+  return out;
+}
+
+// Customers that touch nothing stored (no such customer, none of its accounts, no consent
+// history for its addresses, no address shared within the round) end exactly as the merge
+// would leave them: created, accounts active, contacts verified CIS ones opted in (an address
+// without history), one CIS opt-in per address, the default preferences and their change
+// record. So their rows are copied straight into the tables: no staging, no lookups, no
+// conflict handling. The round holds the buckets of their addresses; a customer or account a
+// concurrent writer created since kCustomersWithStoredKeys fails the COPY (unique key) and the
+// round runs again.
+void copy_new_customers(pqxx::work& w, const std::vector<const Customer*>& customers,
+                        const Preferences& default_prefs, std::string_view actor, TimePoint now) {
+  const std::string at = format_time(now);
+  CopyLine line;
+  {
+    CopyWriter copy(w, "herald.customers", kNewCustomerColumns);
+    for (const Customer* c : customers) {
+      line.clear();
+      line.text(c->customer_id).text(c->name).text(c->language).text(at).text(at);
+      copy.write(line);
+    }
+    copy.complete();
+  }
+  {
+    CopyWriter copy(w, "herald.accounts", kNewAccountColumns);
+    for (const Customer* c : customers)
+      for (const Account& a : c->accounts) {
+        line.clear();
+        line.text(a.account_id)
+            .text(c->customer_id)
+            .text(a.premise_id)
+            .text(service_address_text(a.service_address))
+            .text(a.timezone)
+            .text(a.service_address.zip)
+            .text(a.feeder)
+            .text(text_array(a.segments))
+            .text(a.language)
+            .boolean(true);
+        copy.write(line);
+      }
+    copy.complete();
+  }
+  w.exec(kConsentGiven);
+  {
+    // In the order the customer lists them, as the PUT writes them (their ids order them).
+    CopyWriter copy(w, "herald.contacts", kNewContactColumns);
+    for (const Customer* c : customers)
+      for (const Contact* k : distinct_contacts(*c)) {
+        line.clear();
+        line.text(c->customer_id)
+            .text(to_string(k->channel))
+            .text(k->address)
+            .boolean(true)
+            .text("cis")
+            .boolean(true)
+            .text("opted_in")
+            .text(at)
+            .text(at);
+        copy.write(line);
+      }
+    copy.complete();
+  }
+  {
+    CopyWriter copy(w, "herald.consent_events", kNewConsentColumns);
+    const std::string from = " from " + std::string(actor);
+    for (const Customer* c : customers) {
+      const std::string evidence = "customer " + c->customer_id + from;
+      for (const Contact* k : distinct_contacts(*c)) {
+        line.clear();
+        line.text(to_string(k->channel)).text(k->address).text("opted_in").text("cis").text(evidence).text(at);
+        copy.write(line);
+      }
+    }
+    copy.complete();
+  }
+  w.exec(kConsentByTriggers);
+  {
+    const std::string topics = topics_db_json(default_prefs);
+    const auto& quiet = default_prefs.quiet_hours;
+    CopyWriter copy(w, "herald.preferences", kNewPreferencesColumns);
+    for (const Customer* c : customers) {
+      line.clear();
+      line.text(c->customer_id)
+          .text(topics)
+          .boolean(quiet.enabled)
+          .integer(quiet.start.minutes)
+          .integer(quiet.end.minutes)
+          .text(default_prefs.language)
+          .text(at);
+      copy.write(line);
+    }
+    copy.complete();
+  }
+  {
+    const std::string chosen = to_json(default_prefs).dump();
+    CopyWriter copy(w, "herald.preference_changes", kNewPreferenceChangeColumns);
+    for (const Customer* c : customers) {
+      line.clear();
+      line.text(c->customer_id).text(actor).null().text(chosen).text(at);
+      copy.write(line);
+    }
+    copy.complete();
+  }
+}
+
+// One round in one transaction; results by position in `round`. Every consent bucket of the
+// round is taken first, in bucket order; then the customers that touch nothing stored are
+// copied in, the others merged.
+std::vector<MergeResult> merge_round(pqxx::work& w, const std::vector<const Customer*>& round,
+                                     const Preferences& default_prefs, std::string_view actor, TimePoint now,
+                                     ConsentLocks locks) {
+  w.exec(kKeyedLookupsOnly);
+  const RoundKeys keys = round_keys(round);
+  w.exec_params(locks == ConsentLocks::shared ? kShareRoundBuckets : kLockRoundBuckets, keys.channels, keys.addresses);
+  std::set<std::size_t> known = sharing_an_address(round);
+  for (const auto& row : w.exec_params(kCustomersWithStoredKeys, keys.customer_ids, keys.account_ids,
+                                       keys.account_places, keys.channels, keys.addresses, keys.contact_places))
+    known.insert(row[0].as<std::size_t>());
+
+  std::vector<MergeResult> results(round.size());
+  std::vector<const Customer*> fresh, merged;
+  std::vector<std::size_t> merged_places;
+  for (std::size_t i = 0; i < round.size(); ++i) {
+    if (known.count(i)) {
+      merged.push_back(round[i]);
+      merged_places.push_back(i);
+    } else {
+      fresh.push_back(round[i]);
+      results[i].status = MergeStatus::created;
+    }
+  }
+  if (!merged.empty()) {
+    auto out = merge_known(w, merged, default_prefs, actor, now);
+    for (std::size_t i = 0; i < merged.size(); ++i) results[merged_places[i]] = std::move(out[i]);
+  }
+  if (!fresh.empty()) copy_new_customers(w, fresh, default_prefs, actor, now);
+  return results;
+}
+
 }  // namespace
 
 std::string_view to_string(MergeStatus s) {
@@ -364,7 +590,8 @@ void MergeRound::clear() {
 }
 
 std::vector<MergeResult> merge_customers(Database& db, const std::vector<Customer>& customers,
-                                         const Preferences& default_prefs, std::string_view actor, TimePoint now) {
+                                         const Preferences& default_prefs, std::string_view actor, TimePoint now,
+                                         ConsentLocks locks) {
   std::vector<MergeResult> results(customers.size());
   std::size_t next = 0;
   MergeRound keys;
@@ -382,12 +609,15 @@ std::vector<MergeResult> merge_customers(Database& db, const std::vector<Custome
         retry_rolled_back([&] {
           with_connection(db, [&](pqxx::connection& c) {
             pqxx::work w(c);
-            merged = merge_round(w, round, default_prefs, actor, now);
+            merged = merge_round(w, round, default_prefs, actor, now, locks);
             w.commit();
           });
         });
         break;
       } catch (const AccountClaimedMeanwhile&) {
+        if (attempt >= 2) throw;
+      } catch (const pqxx::unique_violation&) {
+        // A concurrent writer stored a customer or account copy_new_customers took for new.
         if (attempt >= 2) throw;
       }
     }
@@ -395,5 +625,21 @@ std::vector<MergeResult> merge_customers(Database& db, const std::vector<Custome
   }
   return results;
 }
+
+struct ImportLock::Held {
+  pqxx::connection connection;
+  explicit Held(const std::string& url) : connection(url) {}
+};
+
+ImportLock::ImportLock(const Database& db, const std::function<void()>& waiting)
+    : held_(std::make_unique<Held>(db.url())) {
+  pqxx::nontransaction n(held_->connection);
+  if (n.exec(kTryLockImport)[0][0].as<bool>()) return;
+  waiting();
+  n.exec(kLockImport);
+}
+
+// Closing the connection releases the session lock.
+ImportLock::~ImportLock() = default;
 
 }  // namespace herald::store

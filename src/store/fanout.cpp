@@ -110,7 +110,7 @@ std::string groups_sql(const AffectedSet& set) {
 // audience, $10 texts, $11 timings, $12 now, $13 event seq (0: none), $14 event id, $15 outage
 // ('' none), $16 type, $17 priority, $18 urgent, $19 expires at ('' none), $20 lane, $21 the
 // rule's decision, $22..$25 the unsubscribe signing, $26 replace queued messages of the outage.
-std::string chunk_sql(const AffectedSet& set, const FanoutPlan& plan, const std::string& topic) {
+std::string chunk_sql(const AffectedSet& set, const FanoutPlan& plan, const std::string& topic, bool replace) {
   std::vector<const std::string*> subjects, bodies, htmls;
   for (const auto& t : plan.texts) {
     subjects.push_back(&t.subject);
@@ -163,11 +163,15 @@ WITH chunk AS (
   SELECT * FROM jsonb_to_recordset($10::jsonb) AS t(language text, timezone text, channel text,
     rendered_language text, subject text, body text, html text, ucs2 boolean, reason text)
 ), tm AS (
-  SELECT * FROM jsonb_to_recordset($11::jsonb) AS tm(timezone text, quiet_enabled boolean, quiet_start integer,
+  -- The explanation of a message sent through an opted-in contact is the same for the whole
+  -- group: built once here, not per recipient.
+  SELECT tm.*, $21::jsonb || tm.explanation || jsonb_build_object('consent', 'opted_in', 'reason', tm.reason)
+           AS sent_decision
+  FROM jsonb_to_recordset($11::jsonb) AS tm(timezone text, quiet_enabled boolean, quiet_start integer,
     quiet_end integer, status text, not_before timestamptz, reason text, explanation jsonb)
 ), x AS (
   SELECT rc.*, t.rendered_language, t.subject, t.body, t.html, t.ucs2, tm.status AS timing_status, tm.not_before,
-         tm.reason AS timing_reason, tm.explanation,
+         tm.reason AS timing_reason, tm.explanation, tm.sent_decision,
          coalesce(rc.blocked, nullif(t.reason, ''), CASE WHEN tm.status = 'suppressed' THEN tm.reason END) AS suppressed
   FROM rc
   LEFT JOIN t ON t.language = rc.lang AND t.timezone = rc.timezone AND t.channel = rc.channel
@@ -198,7 +202,7 @@ WITH chunk AS (
          R"SQL( END, '') AS body,
            coalesce(CASE WHEN x.blocked IS NULL THEN )SQL" + substituted("x.html", htmls, true) +
          R"SQL( END, '') AS html) s
-), old AS (
+)SQL" + (replace ? R"SQL(), old AS (
   -- This recipient's message of the same outage, still queued and not leased: it gets this text.
   -- The queue row is locked (SKIP LOCKED: a dispatcher about to lease it goes on, and then this
   -- notice writes a new message).
@@ -218,7 +222,12 @@ WITH chunk AS (
     updated_at = $12::timestamptz
   FROM old WHERE m.id = old.id
   RETURNING m.id, m.account_id, m.channel, m.segments
-), ins AS (
+)SQL" : R"SQL(
+), upd AS (
+  -- Nothing to replace: msg is read once and not materialized.
+  SELECT NULL::bigint AS id, NULL::text AS account_id, NULL::text AS channel, NULL::integer AS segments
+  WHERE $26::boolean AND false
+)SQL") + R"SQL(), ins AS (
   INSERT INTO herald.messages (event_seq, event_id, customer_id, account_id, contact_id, channel, address, type, topic,
                                language, priority, urgent, subject, body, html, unsubscribe_url, segments, encoding,
                                status, suppression_reason, decision, not_before, expires_at, created_at, updated_at,
@@ -227,9 +236,10 @@ WITH chunk AS (
          coalesce(msg.address, ''), $16, $4, coalesce(msg.rendered_language, msg.lang), $17::smallint, $18::boolean,
          msg.m_subject, msg.m_body, msg.m_html, msg.url, msg.segments, msg.encoding,
          CASE WHEN msg.suppressed IS NOT NULL THEN 'suppressed' ELSE msg.timing_status END, msg.suppressed,
-         $21::jsonb || coalesce(msg.explanation, jsonb_build_object('time_zone', msg.timezone))
-           || CASE WHEN msg.consent IS NOT NULL THEN jsonb_build_object('consent', msg.consent) ELSE '{}' END
-           || jsonb_build_object('reason', coalesce(msg.suppressed, msg.timing_reason)),
+         CASE WHEN msg.suppressed IS NULL AND msg.consent = 'opted_in' THEN msg.sent_decision
+              ELSE $21::jsonb || coalesce(msg.explanation, jsonb_build_object('time_zone', msg.timezone))
+                   || CASE WHEN msg.consent IS NOT NULL THEN jsonb_build_object('consent', msg.consent) ELSE '{}' END
+                   || jsonb_build_object('reason', coalesce(msg.suppressed, msg.timing_reason)) END,
          CASE WHEN msg.suppressed IS NULL THEN msg.not_before END, NULLIF($19, '')::timestamptz, $12::timestamptz,
          $12::timestamptz, NULLIF($15, '')
   FROM msg
@@ -253,8 +263,9 @@ SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM queued), (SELECT count(
 }
 
 // A chunk's recipient rows are about 1 kB wide (texts, explanation); the default work_mem
-// spilled them to temporary files.
-const char* const kWorkMem = "SET LOCAL work_mem = '64MB'";
+// spilled them to temporary files. JIT off: the planner's estimates for the JSON set functions
+// put the statement far above jit_above_cost, and compiling it took Postgres 9 s per chunk.
+const char* const kSettings = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off";
 
 const char* const kUncountedBodies = "SELECT id, body FROM herald.messages WHERE id = ANY($1::bigint[])";
 const char* const kSetSegments = R"SQL(
@@ -400,7 +411,7 @@ std::vector<FanoutGroup> fanout_groups(pqxx::transaction_base& w, const Affected
                                        const FanoutAudience& audience) {
   const auto& qh = audience.defaults.quiet_hours;
   std::vector<FanoutGroup> out;
-  w.exec(kWorkMem);
+  w.exec(kSettings);
   // $2 and $3 are unused here; the recipient columns are numbered as in the chunk statement.
   for (const auto& row : w.exec_params(groups_sql(set), set.key, std::string(), 0LL, std::string(to_string(audience.topic)),
                                        default_channels(audience), default_language(audience), qh.enabled,
@@ -421,9 +432,9 @@ FanoutChunkResult write_fanout_chunk(pqxx::transaction_base& w, const FanoutChun
   const auto& a = spec.audience;
   const auto& qh = a.defaults.quiet_hours;
   const auto topic = std::string(to_string(a.topic));
-  w.exec(kWorkMem);
+  w.exec(kSettings);
   const auto r = w.exec_params1(
-      chunk_sql(spec.set, plan, topic), spec.set.key, spec.cursor, static_cast<long long>(spec.accounts), topic,
+      chunk_sql(spec.set, plan, topic, spec.replace_queued), spec.set.key, spec.cursor, static_cast<long long>(spec.accounts), topic,
       default_channels(a), default_language(a), qh.enabled, qh.start.minutes, qh.end.minutes,
       texts_json(plan).dump(), timings_json(plan).dump(), format_time(spec.now),
       static_cast<long long>(spec.event_seq.value_or(0)), spec.event_id, spec.outage_id, plan.type, plan.priority,

@@ -5,6 +5,8 @@ import os
 import re
 import tempfile
 
+import pytest
+
 from herald_e2e import customer_body, daytime_zone
 
 
@@ -34,7 +36,8 @@ def summary_counts(stdout: str) -> dict:
     return dict(zip(keys, map(int, m.groups())))
 
 
-def test_ten_thousand_lines_with_three_bad_ones(start_herald, database):
+@pytest.mark.parametrize("jobs", ["1", "4"])
+def test_ten_thousand_lines_with_three_bad_ones(start_herald, database, jobs):
     h = start_herald()
     lines = [json.dumps(line_for(n)) for n in range(1, 10001)]
     bad_phone = line_for(17)
@@ -46,7 +49,7 @@ def test_ten_thousand_lines_with_three_bad_ones(start_herald, database):
     lines[9998] = json.dumps(no_zone)
     path = write_lines(lines)
     try:
-        out = run_import(h, path, "--chunk", "2500")
+        out = run_import(h, path, "--chunk", "1000", "--jobs", jobs)
         assert out.returncode == 3, out.stdout
         counts = summary_counts(out.stdout)
         assert counts["lines"] == 10000 and counts["loaded"] == 9997 and counts["created"] == 9997, out.stdout
@@ -73,7 +76,7 @@ def test_ten_thousand_lines_with_three_bad_ones(start_herald, database):
         assert database.scalar("SELECT count(*) FROM herald.consent_events WHERE address = '+12170000017'") == "0"
 
         # Again: every customer is already what its line says.
-        again = run_import(h, path)
+        again = run_import(h, path, "--chunk", "1000", "--jobs", jobs)
         counts = summary_counts(again.stdout)
         assert (counts["created"], counts["updated"], counts["unchanged"], counts["rejected"]) == (0, 0, 9997, 3), again.stdout
         assert database.scalar("SELECT count(*) FROM herald.consent_events") == "29991"
@@ -160,3 +163,76 @@ def test_imported_customer_is_indistinguishable_from_one_put(start_herald, datab
     put_doc, import_doc = doc("via-put", "61"), doc("via-import", "62")
     assert put_doc == import_doc
     assert '"consent": "opted_out"' in put_doc
+
+
+def test_a_customer_listed_again_ends_as_its_last_line_says_with_parallel_chunks(start_herald, database):
+    """Chunks of two lines merged four at a time: a chunk that names a customer, account or address of
+    an earlier chunk still being merged waits for it, so the later line wins as PUTs in turn would."""
+    h = start_herald()
+    lines = []
+    for n in range(1, 41):
+        lines.append(json.dumps(line_for(n)))
+        if n % 5 == 0:  # imp-(n-4) again, renamed, a few chunks later
+            again = line_for(n - 4)
+            again["name"] = f"Second {n - 4}"
+            lines.append(json.dumps(again))
+    # A new customer taking over imp-2's email: the address is in an earlier chunk too.
+    sharing = line_for(100)
+    sharing["contacts"].append({"channel": "email", "address": "imp-2@example.com"})
+    lines.append(json.dumps(sharing))
+    path = write_lines(lines)
+    try:
+        out = run_import(h, path, "--chunk", "2", "--jobs", "4")
+        assert out.returncode == 0, out.stdout + out.stderr
+        counts = summary_counts(out.stdout)
+        assert (counts["created"], counts["updated"], counts["rejected"]) == (41, 8, 0), out.stdout
+        for n in range(1, 37, 5):
+            assert h.cis.get(f"/v1/customers/imp-{n}").json()["name"] == f"Second {n}"
+        # One CIS opt-in per address, whoever gave it first.
+        assert database.scalar("SELECT count(*) FROM herald.consent_events"
+                               " WHERE channel = 'email' AND address = 'imp-2@example.com'") == "1"
+        assert database.scalar("SELECT count(*) FROM herald.contacts"
+                               " WHERE channel = 'email' AND address = 'imp-2@example.com' AND active") == "2"
+    finally:
+        os.unlink(path)
+
+
+def test_a_new_customer_copied_in_is_indistinguishable_from_one_put(start_herald, database):
+    """A customer that touches nothing stored is copied straight into the tables: the same customer,
+    preferences, contacts and consent records as a PUT of it."""
+    h = start_herald()
+    zone = daytime_zone()
+    put_body = customer_body("new-put", phone="+12175550181", email="new-put@example.com", tz=zone, voice=True)
+    put_body["accounts"][0]["segments"] = ["medical", "low_income"]
+    put_body["accounts"][0]["service_address"]["line2"] = 'Apt "2"\\tab'
+    put_body["name"] = "Zoë \\ O'Brien"
+    put_body["language"] = "es"
+    assert h.cis.put("/v1/customers/new-put", put_body).status == 200
+    imported = json.loads(json.dumps(put_body).replace("new-put", "new-import").replace("+12175550181", "+12175550182"))
+    path = write_lines([json.dumps({"customer_id": "new-import", **imported})])
+    try:
+        out = run_import(h, path)
+        assert out.returncode == 0, out.stdout
+        assert summary_counts(out.stdout)["created"] == 1
+    finally:
+        os.unlink(path)
+    database.sql("UPDATE herald.consent_events SET evidence = regexp_replace(evidence, ' from .*$', ' from X')"
+                 " WHERE source = 'cis'")
+
+    def doc(cid: str, n: str) -> str:
+        consent = h.cis.get(f"/v1/customers/{cid}/consent").json()
+        consent["items"].sort(key=lambda i: (i["channel"], i["address"], i["source"]))
+        parts = [h.cis.get(f"/v1/customers/{cid}").json(), h.cis.get(f"/v1/customers/{cid}/preferences").json(),
+                 consent]
+        return normalised(parts, cid, "+121755501" + n, cid + "@example.com")
+
+    assert doc("new-put", "81") == doc("new-import", "82")
+    row = ("SELECT c.name, c.language, a.service_address::text, a.segments::text, p.topics::text, p.quiet_start,"
+           " p.language, pc.old_value IS NULL, pc.new_value::text FROM herald.customers c"
+           " JOIN herald.accounts a USING (customer_id) JOIN herald.preferences p USING (customer_id)"
+           " JOIN herald.preference_changes pc USING (customer_id) WHERE c.customer_id = '{}'")
+    assert database.scalar(row.format("new-put")) == database.scalar(row.format("new-import"))
+    assert database.scalar("SELECT array_agg(channel ORDER BY contact_id)::text FROM herald.contacts"
+                           " WHERE customer_id = 'new-put'") == \
+        database.scalar("SELECT array_agg(channel ORDER BY contact_id)::text FROM herald.contacts"
+                        " WHERE customer_id = 'new-import'")

@@ -18,7 +18,8 @@ int run_seed_demo(const Config& config);
 // Customers from JSON lines (path "-": standard input), `chunk_size` lines per transaction.
 // Exit code 0: every line stored; 3: some lines rejected (listed), the rest stored; 1: stopped
 // by a failure, every chunk before it stored.
-int run_import_customers(const Config& config, const std::string& path, std::size_t chunk_size);
+// chunk_size lines per transaction; `jobs` transactions at once, each on its own connection.
+int run_import_customers(const Config& config, const std::string& path, std::size_t chunk_size, std::size_t jobs);
 
 // The token-signing secret: the configured one, else the one kept in the database (made once).
 TokenSecret token_secret(const Config& config, store::Database& db);
