@@ -143,11 +143,14 @@ def wait_storm(pg: BenchPostgres, started_wall: float, timeout: float, dispatchi
     deadline = time.monotonic() + timeout
     last_count, stable_since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        row = pg.psql("SELECT (SELECT count(*) FROM herald.messages), (SELECT count(*) FROM herald.message_queue)")
-        count, queued = map(int, row.split("|"))
+        # An outage notice still being written (done_at unset) means more chunks are coming, however
+        # long the fan-out pauses between them.
+        row = pg.psql("SELECT (SELECT count(*) FROM herald.messages), (SELECT count(*) FROM herald.message_queue),"
+                      " (SELECT count(*) FROM herald.outage_notices WHERE done_at IS NULL)")
+        count, queued, writing = map(int, row.split("|"))
         if count != last_count:
             last_count, stable_since = count, time.monotonic()
-        if count > 0 and (queued == 0 or not dispatching) and time.monotonic() - stable_since >= 5:
+        if count > 0 and (queued == 0 or not dispatching) and writing == 0 and time.monotonic() - stable_since >= 5:
             break
         time.sleep(0.5)
     stats = pg.psql("SELECT count(*), count(*) FILTER (WHERE status IN ('sent', 'delivered')),"

@@ -232,15 +232,18 @@ int run_serve(const Config& config) {
       std::this_thread::sleep_for(config.drain_delay);
       grace -= config.drain_delay;
     }
+    // Side by side: the engine's drain must not wait for an indexer round (which may itself be
+    // waiting for a connection behind the dispatch rounds the drain is about to end).
     auto engine_done = std::async(std::launch::async, [&] {
-      text_indexer.stop();
       if (started) engine->stop();
     });
+    auto indexer_done = std::async(std::launch::async, [&] { text_indexer.stop(); });
     auto forwarder_done = std::async(std::launch::async, [&] {
       if (started) forwarder->stop();
     });
     server.stop(grace);
     engine_done.wait();
+    indexer_done.wait();
     forwarder_done.wait();
   });
 

@@ -240,6 +240,7 @@ struct Engine::Impl {
     const InFlight::Hold held(in_flight, claimed);  // the heartbeat keeps their leases until recorded
     // A paced round records its sends as it goes, so a receipt finds its send recorded.
     const auto record = [this](const std::vector<store::MessageUpdate>& sent) {
+      const store::BackgroundWork background;  // runs on a thread of its own
       store::record_dispatch_results(db, config.instance_id, sent, clock.now());
     };
     const auto updates = dispatcher.handle(claimed, clock.now(), still_leased, started, record);
