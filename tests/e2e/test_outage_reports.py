@@ -108,5 +108,8 @@ def test_sms_out_files_a_report_that_is_forwarded(start_herald, fake_oms, fake_t
     report = fake_oms.state()["reports"][0]
     assert (report["source"], report["account_id"], report["premise_id"]) == ("sms", "A-C-4", "P-C-4")
     assert report["report_id"] in body
-    items = h.cis.get("/v1/outage-reports?premise_id=P-C-4").json()["items"]
-    assert [(i["source"], i["outage_id"], i["forwarding"]["state"]) for i in items] == [("sms", None, "delivered")]
+    # The OMS has it once it answered; Herald marks it delivered right after reading that answer.
+    listed = lambda: [(i["source"], i["outage_id"], i["forwarding"]["state"])  # noqa: E731
+                      for i in h.cis.get("/v1/outage-reports?premise_id=P-C-4").json()["items"]]
+    poll(lambda: listed() == [("sms", None, "delivered")], timeout=15, what="the report listed as delivered",
+         show=listed)
