@@ -308,6 +308,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.duration("http.idle_timeout_seconds", h.idle_timeout, 1, 3600);
   r.integer("http.json_max_depth", h.json_max_depth, 2, 256);
   r.integer("http.worker_threads", h.worker_threads, 1, 64);
+  r.boolean("http.server_timing", h.server_timing);
   r.text("http.default_region", h.default_region);
   r.text("http.web_root", h.web_root);
   r.duration("http.customer_token_ttl_seconds", h.customer_token_ttl, 60, 30ll * 24 * 3600);
@@ -401,6 +402,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
     errors.push_back(config_error("server.drain_delay_seconds", "must be shorter than server.shutdown_grace_seconds"));
   r.text("server.migrations_dir", c.migrations_dir);
   r.text("server.log_level", c.log_level);
+  r.integer("server.background_nice", c.background_nice, 0, 19);
 
   r.text("cis.actions_url", c.cis.actions_url);
   r.text("cis.secret", c.cis.secret);

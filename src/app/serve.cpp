@@ -23,6 +23,7 @@
 #include "herald/rules/clock.hpp"
 #include "herald/rules/templates.hpp"
 #include "herald/store/outbox.hpp"
+#include "herald/store/pool.hpp"
 
 namespace herald::app {
 
@@ -119,6 +120,7 @@ int run_serve(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   store::Database db(config.database_url, config.database_pool_size);
+  store::set_background_thread_nice(config.background_nice);
   rules::SystemClock clock;
   rules::TemplateStore templates(config.templates_dir);
   if (const auto bad = templates.validate(); !bad.empty()) {

@@ -332,12 +332,14 @@ void Engine::start() {
   // LOCKED keeps their claims apart.
   for (std::size_t w = 0; w < i.config.intake.workers; ++w) {
     i.intake_threads.emplace_back([&i] {
+      store::enter_background_thread("intake");
       const store::BackgroundWork background;
       i.loop("intake", i.intake_wakeup, i.config.intake.poll_interval, i.config.intake.batch_size, &Impl::intake_once);
     });
   }
   for (std::size_t w = 0; w < i.config.dispatch.workers; ++w) {
     i.dispatch_threads.emplace_back([&i] {
+      store::enter_background_thread("dispatch");
       const store::BackgroundWork background;
       i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.worker_batch(), &Impl::dispatch_once);
     });
@@ -346,11 +348,13 @@ void Engine::start() {
   // chunk while billing events keep flowing (and the HTTP threads only store the change).
   for (std::size_t w = 0; w < i.config.outages.workers; ++w) {
     i.outage_threads.emplace_back([&i] {
+      store::enter_background_thread("outages");
       const store::BackgroundWork background;
       i.loop("outages", i.outage_wakeup, i.config.outages.poll_interval, 1, &Impl::outage_step);
     });
   }
   if (i.config.dispatch.workers > 0) i.heartbeat_thread = std::thread([&i] {
+    store::name_this_thread("heartbeat");  // at normal priority: the leases of a round in flight must not lapse
     const store::BackgroundWork background;
     i.heartbeat();
   });

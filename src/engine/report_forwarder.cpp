@@ -14,6 +14,7 @@
 #include "herald/rules/delivery_policy.hpp"
 #include "herald/store/listener.hpp"
 #include "herald/store/outage_reports.hpp"
+#include "herald/store/pool.hpp"
 
 namespace herald::engine {
 
@@ -159,7 +160,10 @@ void ReportForwarder::start() {
       i.db.url(), std::vector<std::string>{"herald_outage_reports"}, [&i](const std::string&) { i.wake(); },
       [&i] { i.wake(); });
   i.listener->start();
-  i.thread = std::thread([&i] { i.loop(); });
+  i.thread = std::thread([&i] {
+    store::enter_background_thread("oms-forwarder");
+    i.loop();
+  });
 }
 
 void ReportForwarder::stop() {

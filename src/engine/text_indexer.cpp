@@ -82,6 +82,7 @@ TextIndexer::~TextIndexer() { stop(); }
 void TextIndexer::start() {
   if (impl_->config.batch_size == 0 || impl_->thread.joinable()) return;
   impl_->thread = std::thread([this] {
+    store::enter_background_thread("text-indexer");
     const store::BackgroundWork background;  // API requests come first for a connection
     impl_->run();
   });

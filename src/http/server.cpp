@@ -13,6 +13,7 @@
 
 #include "herald/domain/json_io.hpp"
 #include "herald/http/api.hpp"
+#include "herald/store/pool.hpp"
 
 namespace herald::http {
 
@@ -42,6 +43,8 @@ auto run_blocking(asio::thread_pool& pool, asio::any_io_executor ex, F fn) {
     // Keeps the io_context running while the work is on the pool.
     auto tracked = asio::prefer(ex, asio::execution::outstanding_work.tracked);
     asio::post(pool, [handler = std::move(handler), tracked, fn = std::move(fn)]() mutable {
+      thread_local const bool named = (store::name_this_thread("http-worker"), true);
+      (void)named;
       std::exception_ptr error;
       R result{};
       try {
@@ -66,6 +69,15 @@ bhttp::response<bhttp::string_body> to_beast(Response&& r, unsigned version, boo
   res.keep_alive(keep_alive);
   res.prepare_payload();
   return res;
+}
+
+std::string milliseconds(double seconds) { return fmt::format("{:.3f}", seconds * 1e3); }
+
+// https://www.w3.org/TR/server-timing/: durations in milliseconds.
+std::string server_timing(double queued, double handled, const store::ConnectionTimes& t) {
+  return "queue;dur=" + milliseconds(queued) + ", pool;dur=" + milliseconds(t.wait_seconds) + ", db;dur=" +
+         milliseconds(t.held_seconds) + ";desc=\"backend " + std::to_string(t.backend_pid) + ", " +
+         std::to_string(t.leases) + " connection(s)\", handler;dur=" + milliseconds(handled);
 }
 
 Request from_beast(bhttp::request<bhttp::string_body>&& req, const std::string& remote) {
@@ -327,7 +339,18 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     // Handlers block on the database: run them on the pool, resume here. `request` stays in
     // this frame until the handler is done; the lambda is named, not a temporary inside
     // co_await (g++ 12 destroys such temporaries twice).
-    auto handle = [this, &request] { return api.handle(request); };
+    const auto parsed_at = std::chrono::steady_clock::now();
+    auto handle = [this, &request, parsed_at] {
+      if (!config.server_timing) return api.handle(request);
+      const auto started = std::chrono::steady_clock::now();
+      const store::TimeConnections timed;
+      auto response = api.handle(request);
+      const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+      response.set_header("Server-Timing", server_timing(seconds(parsed_at, started),
+                                                          seconds(started, std::chrono::steady_clock::now()),
+                                                          timed.times()));
+      return response;
+    };
     Response response = co_await run_blocking(pool, executor, std::move(handle));
 
     const bool keep_alive = client_keep_alive && !response.close && !stopping;

@@ -78,6 +78,16 @@ const char* const kInitialConsent =
 
 const char* const kSelectCustomer =
     "SELECT name, language FROM herald.customers WHERE customer_id = $1";
+// The customer (no row: not found), its preferences (null columns: none) and its active
+// contacts (null columns: none), a row per contact.
+const char* const kSelectPreferencesView =
+    "SELECT p.topics::text, p.quiet_hours_enabled, p.quiet_start, p.quiet_end, p.language,"
+    " ct.contact_id, ct.channel, ct.address, ct.verified, ct.active, ct.source, ct.consent"
+    " FROM herald.customers cu"
+    " LEFT JOIN herald.preferences p ON p.customer_id = cu.customer_id"
+    " LEFT JOIN herald.contacts ct ON ct.customer_id = cu.customer_id AND ct.active"
+    " WHERE cu.customer_id = $1"
+    " ORDER BY ct.contact_id";
 const char* const kLockCustomer =
     "SELECT 1 FROM herald.customers WHERE customer_id = $1 FOR UPDATE";
 
@@ -216,14 +226,23 @@ std::vector<std::string> existing_account_ids(Database& db, const std::vector<st
 }
 
 std::optional<PreferencesView> get_preferences(Database& db, std::string_view customer_id) {
-  return in_transaction(db, [&](pqxx::work& w) -> std::optional<PreferencesView> {
-    if (w.exec_params(kSelectCustomer, std::string(customer_id)).empty()) return std::nullopt;
-    PreferencesView v;
-    // A customer created outside upsert_customer may have no row yet: nothing chosen.
-    if (auto p = load_preferences(w, customer_id, /*lock=*/false)) v.preferences = std::move(*p);
-    v.contacts = load_contacts(w, customer_id, /*active_only=*/true);
-    return v;
+  // One statement, one round trip, one snapshot: each round trip of a request waits for its
+  // backend and its HTTP thread to be scheduled again, which on a machine busy with a storm is
+  // most of a request's time (bench/storm/api_profile.py).
+  std::optional<PreferencesView> out;
+  with_connection(db, [&](pqxx::connection& c) {
+    out.reset();
+    pqxx::nontransaction n(c);
+    for (const auto& row : n.exec_params(kSelectPreferencesView, std::string(customer_id))) {
+      if (!out) {
+        out.emplace();
+        // A customer created outside upsert_customer may have no row yet: nothing chosen.
+        if (!row[0].is_null()) out->preferences = preferences_of(row, 0);
+      }
+      if (!row[5].is_null()) out->contacts.push_back(contact_of(row, 5));
+    }
   });
+  return out;
 }
 
 Result<PreferencesView> put_preferences(Database& db, std::string_view customer_id, const Preferences& prefs,

@@ -1,9 +1,18 @@
 // Connection pool: a fixed number of lazily opened libpqxx connections.
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <vector>
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -30,7 +39,40 @@ struct Database::Impl {
 
 namespace {
 thread_local int background_depth = 0;
+thread_local ConnectionTimes* timed = nullptr;
+
+double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 }  // namespace
+
+void name_this_thread(const char* name) {
+  char shown[16] = {0};
+  std::snprintf(shown, sizeof shown, "%s", name);
+  pthread_setname_np(pthread_self(), shown);
+}
+
+namespace {
+std::atomic<int> background_thread_nice{0};
+}  // namespace
+
+void set_background_thread_nice(int nice) { background_thread_nice = std::clamp(nice, 0, 19); }
+
+void enter_background_thread(const char* name) {
+  name_this_thread(name);
+  const int nice = background_thread_nice;
+  if (nice == 0) return;
+  // PRIO_PROCESS with a thread id sets that thread's nice value alone (Linux: nice is per thread).
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && current >= nice) return;
+  if (setpriority(PRIO_PROCESS, tid, nice) != 0)
+    spdlog::warn("{}: could not raise the thread's nice value to {}: {}", name, nice, std::strerror(errno));
+}
+
+TimeConnections::TimeConnections() { timed = &times_; }
+TimeConnections::~TimeConnections() { timed = nullptr; }
 
 BackgroundWork::BackgroundWork() { ++background_depth; }
 BackgroundWork::~BackgroundWork() { --background_depth; }
@@ -55,13 +97,23 @@ std::size_t available_connections(Database& db) {
 }
 
 ConnectionLease::ConnectionLease(Database& db) : pool_(db.impl()) {
+  const auto asked = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   std::unique_lock lock(pool_.mu);
   pool_.cv.wait(lock, [&] { return pool_.takeable() > 0; });
   conn_ = std::move(pool_.idle.back());
   pool_.idle.pop_back();
+  if (timed) {
+    taken_at_ = std::chrono::steady_clock::now();
+    timed->wait_seconds += seconds_between(asked, taken_at_);
+  }
 }
 
 ConnectionLease::~ConnectionLease() {
+  if (timed && taken_at_ != std::chrono::steady_clock::time_point{}) {
+    timed->held_seconds += seconds_between(taken_at_, std::chrono::steady_clock::now());
+    ++timed->leases;
+    if (conn_ && conn_->is_open()) timed->backend_pid = conn_->backendpid();
+  }
   std::lock_guard lock(pool_.mu);
   pool_.idle.push_back(std::move(conn_));
   // Every waiter looks: the one woken alone might be background work that may not take it.

@@ -7,6 +7,8 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include "herald/store/pool.hpp"
+
 namespace herald::store {
 
 namespace {
@@ -64,7 +66,10 @@ Listener::~Listener() { stop(); }
 
 void Listener::start() {
   if (impl_->running.exchange(true)) return;
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    name_this_thread("listener");
+    impl_->run();
+  });
 }
 
 void Listener::stop() {

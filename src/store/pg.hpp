@@ -1,6 +1,7 @@
 // Store-internal: libpqxx access to the pool. Included only by src/store/*.cpp.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,6 +28,7 @@ class ConnectionLease {
  private:
   Database::Impl& pool_;
   std::unique_ptr<pqxx::connection> conn_;
+  std::chrono::steady_clock::time_point taken_at_{};  // set while a TimeConnections lives
 };
 
 // Runs fn(pqxx::connection&) on a pooled connection. A broken connection is dropped and

@@ -86,19 +86,22 @@ Preferences preferences_of(const pqxx::row& row, int first) {
   return p;
 }
 
+Contact contact_of(const pqxx::row& row, int first) {
+  Contact c;
+  c.id = row[first].as<std::int64_t>();
+  c.channel = channel_of(row[first + 1]);
+  c.address = row[first + 2].c_str();
+  c.verified = row[first + 3].as<bool>();
+  c.active = row[first + 4].as<bool>();
+  c.source = row[first + 5].c_str();
+  c.consent = consent_of(row[first + 6]);
+  return c;
+}
+
 std::vector<Contact> load_contacts(pqxx::transaction_base& t, std::string_view customer_id, bool active_only) {
   std::vector<Contact> out;
-  for (const auto& row : t.exec_params(kSelectContacts, std::string(customer_id), active_only)) {
-    Contact c;
-    c.id = row[0].as<std::int64_t>();
-    c.channel = channel_of(row[1]);
-    c.address = row[2].c_str();
-    c.verified = row[3].as<bool>();
-    c.active = row[4].as<bool>();
-    c.source = row[5].c_str();
-    c.consent = consent_of(row[6]);
-    out.push_back(std::move(c));
-  }
+  for (const auto& row : t.exec_params(kSelectContacts, std::string(customer_id), active_only))
+    out.push_back(contact_of(row, 0));
   return out;
 }
 

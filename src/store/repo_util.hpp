@@ -56,6 +56,9 @@ ConsentState consent_of(const pqxx::field& f);
 // {"topic": ["channel", ...]}, throws.
 Preferences preferences_of(const pqxx::row& row, int first);
 
+// A contact from the columns contact_id, channel, address, verified, active, source, consent
+// of `row`, starting at column `first`.
+Contact contact_of(const pqxx::row& row, int first);
 // The contacts of a customer with their current (topic-less) consent: the newest
 // consent_events row for (channel, address), opted_in when there is none.
 std::vector<Contact> load_contacts(pqxx::transaction_base& t, std::string_view customer_id, bool active_only);

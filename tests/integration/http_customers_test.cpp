@@ -46,6 +46,28 @@ TEST_F(HttpCustomers, ControlCharacterInANameIsUnprocessableNotCut) {
   EXPECT_EQ(prefs.json()["error"]["field"], "language");
 }
 
+// http.server_timing: a profile of the request (bench/storm/api_profile.py reads it); off, no header.
+TEST_F(HttpCustomers, ServerTimingSaysWhereTheRequestsTimeWentOnlyWhenAskedFor) {
+  put_customer("c1");
+  EXPECT_EQ(call("GET", "/v1/customers/c1/preferences", cis_key_).header("server-timing"), "");
+
+  config_.server_timing = true;
+  restart();
+  auto r = call("GET", "/v1/customers/c1/preferences", cis_key_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto timing = r.header("server-timing");
+  for (const char* part : {"queue;dur=", "pool;dur=", "db;dur=", "handler;dur=", "1 connection(s)"})
+    EXPECT_NE(timing.find(part), std::string::npos) << part << " in " << timing;
+  // The backend named is one of the pool's: a connection of this database other than the test's own.
+  const auto at = timing.find("backend ");
+  ASSERT_NE(at, std::string::npos) << timing;
+  const auto pid = std::stoi(timing.substr(at + 8));
+  EXPECT_EQ(db_->query_value("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                             " AND pid <> pg_backend_pid() AND pid = " + std::to_string(pid)),
+            "1")
+      << timing;
+}
+
 TEST_F(HttpCustomers, UnknownCustomerIsNotFound) {
   EXPECT_EQ(call("GET", "/v1/customers/nobody", cis_key_).status, 404);
   EXPECT_EQ(call("GET", "/v1/customers/nobody/preferences", cis_key_).status, 404);

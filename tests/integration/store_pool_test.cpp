@@ -2,9 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "herald/store/db.hpp"
 #include "herald/store/pool.hpp"
@@ -56,6 +61,48 @@ TEST(StorePool, ASmallPoolReservesNothingAndBackgroundWorkStillRuns) {
   Database eight(t.url(), 8);
   EXPECT_EQ(reserved_for_foreground(eight), 2u);
   EXPECT_EQ(available_connections(eight), 6u);
+}
+
+// A thread doing background work runs at the configured nice value for good, and so do the
+// threads it starts (a round's sends); the threads that serve requests are left as they were.
+TEST(StorePool, ABackgroundThreadAndTheThreadsItStartsRunAtTheBackgroundNiceValue) {
+  const auto nice_of_this_thread = [] {
+    errno = 0;
+    return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+  };
+  const int before = nice_of_this_thread();
+  ASSERT_LT(before, 7) << "the test runs niced already";
+  set_background_thread_nice(7);
+  int background = -100, started_by_it = -100;
+  std::thread worker([&] {
+    enter_background_thread("test-background");
+    background = nice_of_this_thread();
+    std::thread([&] { started_by_it = nice_of_this_thread(); }).join();
+  });
+  worker.join();
+  std::thread request([&] { EXPECT_EQ(nice_of_this_thread(), before); });
+  request.join();
+  set_background_thread_nice(0);
+  EXPECT_EQ(background, 7);
+  EXPECT_EQ(started_by_it, 7);
+  EXPECT_EQ(nice_of_this_thread(), before);
+}
+
+// With a TimeConnections alive a thread's connections are timed, with the backend that served it.
+TEST(StorePool, TimedConnectionsAddUpWaitHoldAndNameTheBackend) {
+  TestDb t;
+  Database db(t.url(), 2);
+  const TimeConnections timed;
+  int pid = 0;
+  for (int i = 0; i < 2; ++i) {
+    ConnectionLease lease(db);
+    pqxx::nontransaction n(lease.get());
+    pid = n.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+  }
+  EXPECT_EQ(timed.times().leases, 2);
+  EXPECT_EQ(timed.times().backend_pid, pid);
+  EXPECT_GT(timed.times().held_seconds, 0.0);
+  EXPECT_GE(timed.times().wait_seconds, 0.0);
 }
 
 }  // namespace

@@ -37,6 +37,33 @@ TEST(StorePreferences, ChannelWithoutContactIsUnprocessableAndNothingChanges) {
   EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.preference_changes"), "1");  // the initial defaults
 }
 
+// The view is one statement: a customer without a preferences row or contacts, and one with
+// inactive contacts only, still have their view; an unknown one has none.
+TEST(StorePreferences, ViewOfACustomerWithNothingChosenAndOnlyInactiveContacts) {
+  TestDb t;
+  EXPECT_FALSE(get_preferences(t.db(), "C-9"));
+  t.exec("INSERT INTO herald.customers (customer_id, name, language) VALUES ('C-9', 'Nine', 'en')");
+  auto v = get_preferences(t.db(), "C-9");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->preferences, Preferences{});
+  EXPECT_TRUE(v->contacts.empty());
+
+  t.exec("INSERT INTO herald.contacts (customer_id, channel, address, verified, active, source)"
+         " VALUES ('C-9', 'sms', '+12175550109', true, false, 'cis')");
+  v = get_preferences(t.db(), "C-9");
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->contacts.empty());
+
+  seed(t);
+  v = get_preferences(t.db(), "C-1");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->preferences, default_preferences());
+  ASSERT_EQ(v->contacts.size(), 2u);
+  EXPECT_LT(v->contacts[0].id, v->contacts[1].id);  // in contact order, as before
+  EXPECT_EQ(v->contacts[0].channel, Channel::sms);
+  EXPECT_EQ(v->contacts[1].address, "ada@example.com");
+}
+
 TEST(StorePreferences, UnverifiedOrInactiveContactDoesNotCount) {
   TestDb t;
   seed(t);

@@ -41,6 +41,9 @@ struct Config {
   // On SIGTERM /readyz answers 503 this long, listener still open, before it closes.
   std::chrono::seconds drain_delay{5};
   std::string log_level = "info";
+  // Nice value of the threads doing background work (engine loops, the text indexer); the
+  // HTTP threads stay at 0. 0: all alike.
+  int background_nice = 10;
   // [cis]: where actions (balance, payment, registration lookup) go; no actions_url: none.
   engine::CisConfig cis;
   // [services]: the service keywords' reply texts per language and how long their questions wait.

@@ -49,6 +49,9 @@ struct ServerConfig {
   std::chrono::seconds customer_token_ttl{3600};
   RateLimits rate_limits;
   ContactVerificationConfig contact_verification;
+  // Each response says where its time went in a Server-Timing header (queued for a worker,
+  // waiting for a connection, holding it, the Postgres backend's pid): for profiling only.
+  bool server_timing = false;
 };
 
 struct Services {

@@ -170,6 +170,21 @@ TEST_F(ConfigFile, DrainDelayMustFitInTheShutdownGrace) {
   EXPECT_EQ(bad.error().field, "server.drain_delay_seconds");
 }
 
+TEST_F(ConfigFile, BackgroundNiceAndServerTimingComeFromTheFileAndTheEnvironment) {
+  const auto defaults = load_config(write(""), {});
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->background_nice, 10);
+  EXPECT_FALSE(defaults->http.server_timing);
+  const auto c = load_config(write("[server]\nbackground_nice = 5\n[http]\nserver_timing = true\n"),
+                             {{"HERALD_SERVER_BACKGROUND_NICE", "0"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->background_nice, 0);
+  EXPECT_TRUE(c->http.server_timing);
+  const auto bad = load_config(write("[server]\nbackground_nice = 20\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "server.background_nice");
+}
+
 TEST_F(ConfigFile, EnvironmentDefinesAGateway) {
   const auto c = load_config(write(""), {{"HERALD_GATEWAYS_TWILIO_TYPE", "twilio"},
                                          {"HERALD_GATEWAYS_TWILIO_AUTH_TOKEN", "secret"},
