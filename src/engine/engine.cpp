@@ -20,6 +20,7 @@
 #include "herald/store/outages.hpp"
 #include "herald/store/outbox.hpp"
 #include "herald/store/pool.hpp"
+#include "thread_name.hpp"
 
 namespace herald::engine {
 
@@ -354,7 +355,7 @@ void Engine::start() {
     });
   }
   if (i.config.dispatch.workers > 0) i.heartbeat_thread = std::thread([&i] {
-    store::name_this_thread("heartbeat");  // at normal priority: the leases of a round in flight must not lapse
+    name_thread("heartbeat");  // at normal priority: the leases of a round in flight must not lapse
     const store::BackgroundWork background;
     i.heartbeat();
   });
