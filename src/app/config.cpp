@@ -297,6 +297,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   Reader r{flat, used, errors};
   r.text("database.url", c.database_url);
   r.integer("database.pool_size", c.database_pool_size, 1, 200);
+  r.integer("database.background_nice", c.database_background_nice, 0, 19);
 
   auto& h = c.http;
   r.text("http.address", h.address);

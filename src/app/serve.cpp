@@ -121,6 +121,7 @@ int run_serve(const Config& config) {
 
   store::Database db(config.database_url, config.database_pool_size);
   store::set_background_thread_nice(config.background_nice);
+  store::set_background_backend_nice(config.database_background_nice);
   rules::SystemClock clock;
   rules::TemplateStore templates(config.templates_dir);
   if (const auto bad = templates.validate(); !bad.empty()) {

@@ -5,11 +5,17 @@
 #include <cstdio>
 #include <cstring>
 #include <condition_variable>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +35,13 @@ struct Database::Impl {
   std::vector<std::unique_ptr<pqxx::connection>> idle;  // null entries: not yet opened
   std::size_t out = 0;
   std::size_t reserved = 0;  // left to foreground callers
+  // The nice value each open connection's backend was given (absent: Postgres's own, 0).
+  std::map<const pqxx::connection*, int> backend_nice;
+
+  int nice_of(const pqxx::connection* c) const {
+    auto it = backend_nice.find(c);
+    return it == backend_nice.end() ? 0 : it->second;
+  }
 
   // Idle connections the calling thread may take.
   std::size_t takeable() const {
@@ -71,6 +84,33 @@ void enter_background_thread(const char* name) {
     spdlog::warn("{}: could not raise the thread's nice value to {}: {}", name, nice, std::strerror(errno));
 }
 
+namespace {
+std::atomic<int> background_backend_nice{0};
+std::atomic<bool> backend_renice_works{true};
+
+// True when the connection's backend is a process of this host that heraldd can tell is that
+// backend: its title ("postgres: user database host(port) state") names this connection's local
+// port, or [local] for a Unix socket. A Postgres on another host, or in another pid namespace,
+// has pids that mean nothing here.
+bool backend_is_local(pqxx::connection& c) {
+  std::ifstream f("/proc/" + std::to_string(c.backendpid()) + "/cmdline");
+  const std::string title((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (title.rfind("postgres: ", 0) != 0) return false;
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (getsockname(c.sock(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return false;
+  if (address.ss_family == AF_UNIX) return title.find(" [local] ") != std::string::npos;
+  const auto port = address.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port)
+                                                 : ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  return title.find("(" + std::to_string(port) + ")") != std::string::npos;
+}
+}  // namespace
+
+void set_background_backend_nice(int nice) {
+  background_backend_nice = std::clamp(nice, 0, 19);
+  backend_renice_works = true;
+}
+
 TimeConnections::TimeConnections() { timed = &times_; }
 TimeConnections::~TimeConnections() { timed = nullptr; }
 
@@ -96,12 +136,67 @@ std::size_t available_connections(Database& db) {
   return db.impl().takeable();
 }
 
+namespace {
+std::atomic<bool> backend_lowering_refused{false};
+
+// Gives the connection's backend the caller's priority: `database.background_nice` for
+// background work, 0 for a request. Raising a process's nice value needs its owner's user
+// (Postgres's) or CAP_SYS_NICE, lowering it again CAP_SYS_NICE. Without the first nothing is
+// reniced; without the second a request that finds only reniced connections idle runs on one.
+void give_caller_priority(Database::Impl& pool, pqxx::connection& conn) {
+  const int level = background_backend_nice;
+  if (level == 0 || !backend_renice_works) return;
+  const int want = BackgroundWork::active() ? level : 0;
+  int current = 0;
+  {
+    std::lock_guard lock(pool.mu);
+    current = pool.nice_of(&conn);
+  }
+  if (current == want) return;
+  if (!backend_is_local(conn)) {
+    if (backend_renice_works.exchange(false))
+      spdlog::info("database.background_nice: Postgres's backends are not processes of this host; not reniced");
+    return;
+  }
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(conn.backendpid()), want) != 0) {
+    const auto why = std::strerror(errno);
+    if (want > current) {
+      if (backend_renice_works.exchange(false))
+        spdlog::warn("database.background_nice: cannot renice Postgres's backends ({}); heraldd needs Postgres's user,"
+                     " root or CAP_SYS_NICE; background statements run at Postgres's priority",
+                     why);
+    } else if (!backend_lowering_refused.exchange(true)) {
+      spdlog::warn("database.background_nice: cannot give a reniced backend its priority back ({}; needs CAP_SYS_NICE);"
+                   " a request finding only such connections idle runs at theirs",
+                   why);
+    }
+    return;
+  }
+  std::lock_guard lock(pool.mu);
+  pool.backend_nice[&conn] = want;
+}
+}  // namespace
+
 ConnectionLease::ConnectionLease(Database& db) : pool_(db.impl()) {
   const auto asked = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   std::unique_lock lock(pool_.mu);
   pool_.cv.wait(lock, [&] { return pool_.takeable() > 0; });
-  conn_ = std::move(pool_.idle.back());
-  pool_.idle.pop_back();
+  // The newest idle connection; with backends reniced for background work, the newest whose
+  // backend has the caller's priority, else one not yet opened, else the newest. So the
+  // connections background work has used stay its own and requests keep the others.
+  auto pick = pool_.idle.end() - 1;
+  if (background_backend_nice > 0 && backend_renice_works) {
+    const bool background = BackgroundWork::active();
+    const auto fits = [&](const std::unique_ptr<pqxx::connection>& c) {
+      return c && (pool_.nice_of(c.get()) > 0) == background;
+    };
+    auto found = std::find_if(pool_.idle.rbegin(), pool_.idle.rend(), fits);
+    if (found == pool_.idle.rend())
+      found = std::find_if(pool_.idle.rbegin(), pool_.idle.rend(), [](const auto& c) { return !c; });
+    if (found != pool_.idle.rend()) pick = std::prev(found.base());
+  }
+  conn_ = std::move(*pick);
+  pool_.idle.erase(pick);
   if (timed) {
     taken_at_ = std::chrono::steady_clock::now();
     timed->wait_seconds += seconds_between(asked, taken_at_);
@@ -121,11 +216,21 @@ ConnectionLease::~ConnectionLease() {
 }
 
 pqxx::connection& ConnectionLease::get() {
-  if (!conn_ || !conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(pool_.url);
+  if (!conn_ || !conn_->is_open()) {
+    discard();
+    conn_ = std::make_unique<pqxx::connection>(pool_.url);
+  }
+  give_caller_priority(pool_, *conn_);
   return *conn_;
 }
 
-void ConnectionLease::discard() { conn_.reset(); }
+void ConnectionLease::discard() {
+  if (conn_) {
+    std::lock_guard lock(pool_.mu);
+    pool_.backend_nice.erase(conn_.get());
+  }
+  conn_.reset();
+}
 
 void with_connection(Database& db, const std::function<void(pqxx::connection&)>& fn) {
   ConnectionLease lease(db);

@@ -105,5 +105,51 @@ TEST(StorePool, TimedConnectionsAddUpWaitHoldAndNameTheBackend) {
   EXPECT_GE(timed.times().wait_seconds, 0.0);
 }
 
+// database.background_nice: background work's connections get backends at the background nice
+// value and keep them; a request takes a backend at Postgres's own priority while one is idle,
+// and gives a reniced one its priority back when none is. The test runs as root (as CI does),
+// which may renice the test cluster's backends.
+TEST(StorePool, BackgroundWorksBackendsRunAtTheBackgroundNiceValueAndRequestsKeepTheirs) {
+  if (geteuid() != 0) GTEST_SKIP() << "renicing Postgres's backends needs its user, root or CAP_SYS_NICE";
+  TestDb t;
+  Database db(t.url(), 4);
+  set_background_backend_nice(9);
+  const auto nice_of = [](int pid) {
+    errno = 0;
+    return getpriority(PRIO_PROCESS, static_cast<id_t>(pid));
+  };
+  int background_pid = 0;
+  {
+    const BackgroundWork background;
+    ConnectionLease lease(db);
+    background_pid = lease.get().backendpid();
+    EXPECT_EQ(nice_of(background_pid), 9);
+  }
+  int request_pid = 0;
+  {
+    ConnectionLease request(db);  // the newest idle connection is background work's: not this one
+    request_pid = request.get().backendpid();
+    EXPECT_NE(request_pid, background_pid);
+    EXPECT_EQ(nice_of(request_pid), 0);
+  }
+  {
+    const BackgroundWork background;
+    ConnectionLease lease(db);  // its own again, not the request's newer one
+    EXPECT_EQ(lease.get().backendpid(), background_pid);
+    EXPECT_EQ(nice_of(request_pid), 0);
+  }
+  {
+    std::vector<std::unique_ptr<ConnectionLease>> requests;
+    for (int i = 0; i < 3; ++i) {
+      requests.push_back(std::make_unique<ConnectionLease>(db));
+      EXPECT_NE(requests.back()->get().backendpid(), background_pid);
+    }
+    ConnectionLease last(db);  // only the reniced one is idle
+    EXPECT_EQ(last.get().backendpid(), background_pid);
+    EXPECT_EQ(nice_of(background_pid), 0);
+  }
+  set_background_backend_nice(0);
+}
+
 }  // namespace
 }  // namespace herald::store

@@ -25,6 +25,9 @@ struct Config {
   std::string source;  // the file read, or "(built-in defaults)"
   std::string database_url = "postgresql://postgres@127.0.0.1:5432/herald";
   std::size_t database_pool_size = 8;
+  // Nice value of the Postgres backends serving background work, where heraldd may renice
+  // them (same host, Postgres's user or CAP_SYS_NICE); 0: never.
+  int database_background_nice = 10;
   http::ServerConfig http;
   PublicUrls public_urls;    // http.public_base_url; defaults to http://<address>:<port>
   TokenSecret token_secret;  // auth.token_secret; empty: generated once and kept in the database

@@ -33,6 +33,13 @@ void set_background_thread_nice(int nice);
 // inherit both. Raising a thread's own nice value needs no privilege; lowering it again would.
 void enter_background_thread(const char* name);
 
+// The nice value (0-19) of the Postgres backends of connections that background work takes,
+// set once at start-up (`database.background_nice`); requests' connections stay at 0 (the pool
+// keeps the two apart). Only where heraldd may renice them: the backends are processes of this
+// host (checked by their titles) and heraldd runs as Postgres's user or with CAP_SYS_NICE.
+// Otherwise it says so once in the log and leaves them. 0 (the default): never.
+void set_background_backend_nice(int nice);
+
 // While one lives, the time this thread spends waiting for pooled connections and holding them
 // is added up, with the Postgres backend of the last connection held: where a request's time
 // went (`http.server_timing`). Costs two clock reads per connection taken. Does not nest.

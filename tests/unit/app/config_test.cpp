@@ -174,11 +174,14 @@ TEST_F(ConfigFile, BackgroundNiceAndServerTimingComeFromTheFileAndTheEnvironment
   const auto defaults = load_config(write(""), {});
   ASSERT_TRUE(defaults.ok()) << defaults.error().message;
   EXPECT_EQ(defaults->background_nice, 10);
+  EXPECT_EQ(defaults->database_background_nice, 10);
   EXPECT_FALSE(defaults->http.server_timing);
-  const auto c = load_config(write("[server]\nbackground_nice = 5\n[http]\nserver_timing = true\n"),
+  const auto c = load_config(write("[server]\nbackground_nice = 5\n[http]\nserver_timing = true\n"
+                                   "[database]\nbackground_nice = 3\n"),
                              {{"HERALD_SERVER_BACKGROUND_NICE", "0"}});
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->background_nice, 0);
+  EXPECT_EQ(c->database_background_nice, 3);
   EXPECT_TRUE(c->http.server_timing);
   const auto bad = load_config(write("[server]\nbackground_nice = 20\n"), {});
   ASSERT_FALSE(bad.ok());
