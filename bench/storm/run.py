@@ -30,7 +30,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
-from herald_e2e import Api, Heraldd, find_heraldd  # noqa: E402
+from herald_e2e import PG_BIN, Api, Heraldd, find_heraldd  # noqa: E402
 from run import BenchPostgres  # noqa: E402  (bench/load/run.py: a private durable cluster)
 
 
@@ -42,6 +42,20 @@ def _load(name: str, path: str):
 
 
 bench_import = _load("bench_import", os.path.join(ROOT, "bench", "import", "run.py"))
+cpu_profile = _load("cpu_profile", os.path.join(HERE, "cpu_profile.py"))
+
+
+class ProfiledPostgres(BenchPostgres):
+    """The same cluster with pg_stat_statements preloaded (--profile)."""
+
+    def start(self) -> "ProfiledPostgres":
+        super().start()
+        with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
+            f.write("shared_preload_libraries = 'pg_stat_statements'\n"
+                    "pg_stat_statements.track = 'all'\npg_stat_statements.max = 2000\n")
+        self._as_pg([f"{PG_BIN}/pg_ctl", "-D", self.data, "-w", "-m", "fast", "restart"])
+        self.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        return self
 
 
 class RssSampler:
@@ -142,17 +156,28 @@ def wait_storm(pg: BenchPostgres, started_wall: float, timeout: float, dispatchi
     timestamps), and the counts."""
     deadline = time.monotonic() + timeout
     last_count, stable_since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        # An outage notice still being written (done_at unset) means more chunks are coming, however
-        # long the fan-out pauses between them.
-        row = pg.psql("SELECT (SELECT count(*) FROM herald.messages), (SELECT count(*) FROM herald.message_queue),"
-                      " (SELECT count(*) FROM herald.outage_notices WHERE done_at IS NULL)")
-        count, queued, writing = map(int, row.split("|"))
-        if count != last_count:
-            last_count, stable_since = count, time.monotonic()
-        if count > 0 and (queued == 0 or not dispatching) and writing == 0 and time.monotonic() - stable_since >= 5:
-            break
-        time.sleep(0.5)
+    # The poll reads only index ends and one small table, on one open session: a count(*) of
+    # herald.messages every half second scanned the whole table (millions of rows, with parallel
+    # workers) and a psql per poll started a backend each time, and both were counted in the
+    # storm's CPU.
+    watcher = pg.watcher()
+    try:
+        while time.monotonic() < deadline:
+            # An outage notice still being written (done_at unset) means more chunks are coming, however
+            # long the fan-out pauses between them.
+            row = watcher.value("SELECT (SELECT coalesce(max(id), 0) FROM herald.messages),"
+                                " EXISTS (SELECT 1 FROM herald.message_queue),"
+                                " (SELECT count(*) FROM herald.outage_notices WHERE done_at IS NULL)")
+            newest, queued, writing = row.split("|")
+            count = int(newest)
+            if count != last_count:
+                last_count, stable_since = count, time.monotonic()
+            if (count > 0 and (queued == "f" or not dispatching) and int(writing) == 0
+                    and time.monotonic() - stable_since >= 5):
+                break
+            time.sleep(0.5)
+    finally:
+        watcher.close()
     stats = pg.psql("SELECT count(*), count(*) FILTER (WHERE status IN ('sent', 'delivered')),"
                     " extract(epoch FROM max(created_at)), extract(epoch FROM max(sent_at)),"
                     " extract(epoch FROM min(created_at)), extract(epoch FROM min(sent_at))"
@@ -180,9 +205,13 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--no-dispatch", action="store_true",
                     help="run heraldd without dispatch workers: the creation time of the fan-out alone")
+    ap.add_argument("--profile", action="store_true",
+                    help="load pg_stat_statements and print where the storm's CPU went: heraldd per thread,"
+                         " Postgres per process kind and per component (bench/storm/cpu_profile.py)")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra heraldd environment")
     a = ap.parse_args()
 
-    pg = BenchPostgres(keep=a.keep).start()
+    pg = (ProfiledPostgres if a.profile else BenchPostgres)(keep=a.keep).start()
     work = tempfile.mkdtemp(prefix="herald-bench-storm-")
     herald = None
     results: dict = {"customers": a.customers}
@@ -192,6 +221,7 @@ def main() -> int:
                "HERALD_HTTP_BODY_LIMIT": str(64 << 20), "HERALD_SERVER_LOG_LEVEL": "warn"}
         if a.no_dispatch:
             env["HERALD_DISPATCH_WORKERS"] = "0"
+        env.update(dict(kv.split("=", 1) for kv in a.env))
         herald = Heraldd(find_heraldd(a.heraldd), pg.url(), env)
         herald.migrate()
         herald.provision_keys()
@@ -227,6 +257,10 @@ def main() -> int:
         during: list[float] = []
         prober = threading.Thread(target=lambda: during.extend(latencies(Api(herald.base_url, herald.cis_key),
                                                                          a.customers, stop=stop, seed=2)))
+        if a.profile:
+            pg.psql("SELECT pg_stat_statements_reset()")
+            cpu_before = cpu_profile.snapshot(herald.pid, pg.data)
+            vacuums_before = dict(line.split("|", 1) for line in pg.psql(cpu_profile.VACUUMS).splitlines())
         started_wall = time.time()
         r = api.put("/v1/outages/storm-1", outage)
         results["put_s"] = time.time() - started_wall
@@ -234,6 +268,17 @@ def main() -> int:
             raise RuntimeError(f"PUT /v1/outages/storm-1: {r}")
         prober.start()
         storm = wait_storm(pg, started_wall, a.timeout, dispatching=not a.no_dispatch)
+        if a.profile:
+            cpu_after = cpu_profile.snapshot(herald.pid, pg.data)
+            results["profile"] = cpu_profile.report(cpu_before, cpu_after, cpu_profile.statements(pg),
+                                                    storm["messages"], time.time() - started_wall)
+            behind = pg.psql("SELECT (SELECT coalesce(max(id), 0) FROM herald.messages) - indexed_through"
+                             " FROM herald.message_text_state")
+            results["profile"].append(f"  messages not yet in the text index at the end: {behind}")
+            results["profile"].append("  autovacuum, autoanalyze runs during the storm: " + ", ".join(
+                f"{rel} {counts} (before {vacuums_before.get(rel, '0|0')})"
+                for rel, counts in (line.split("|", 1) for line in pg.psql(cpu_profile.VACUUMS).splitlines())
+                if counts != vacuums_before.get(rel, "0|0")))
         stop.set()
         prober.join()
         rss.stop()
@@ -274,6 +319,9 @@ def report(r: dict) -> None:
     if r.get("timed_out"):
         print("WARNING: the storm did not finish within --timeout; the times above are of what was done")
     print(f"heraldd exit code after SIGTERM: {r['heraldd_exit']}")
+    print(f"load average at the end: {os.getloadavg()}")
+    for line in r.get("profile", []):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@
 #include "herald/store/outages.hpp"
 #include "herald/store/outbox.hpp"
 #include "herald/store/pool.hpp"
+#include "thread_name.hpp"
 
 namespace herald::engine {
 
@@ -339,12 +340,14 @@ void Engine::start() {
   // LOCKED keeps their claims apart.
   for (std::size_t w = 0; w < i.config.intake.workers; ++w) {
     i.intake_threads.emplace_back([&i] {
+      name_thread("intake");
       const store::BackgroundWork background;
       i.loop("intake", i.intake_wakeup, i.config.intake.poll_interval, i.config.intake.batch_size, &Impl::intake_once);
     });
   }
   for (std::size_t w = 0; w < i.config.dispatch.workers; ++w) {
     i.dispatch_threads.emplace_back([&i] {
+      name_thread("dispatch");
       const store::BackgroundWork background;
       i.loop("dispatch", i.dispatch_wakeup, i.config.dispatch.poll_interval, i.worker_batch(), &Impl::dispatch_once);
     });
@@ -353,11 +356,13 @@ void Engine::start() {
   // chunk while billing events keep flowing (and the HTTP threads only store the change).
   for (std::size_t w = 0; w < i.config.outages.workers; ++w) {
     i.outage_threads.emplace_back([&i] {
+      name_thread("outages");
       const store::BackgroundWork background;
       i.loop("outages", i.outage_wakeup, i.config.outages.poll_interval, 1, &Impl::outage_step);
     });
   }
   if (i.config.dispatch.workers > 0) i.heartbeat_thread = std::thread([&i] {
+    name_thread("heartbeat");
     const store::BackgroundWork background;
     i.heartbeat();
   });

@@ -12,6 +12,7 @@
 #include "herald/domain/metrics.hpp"
 #include "herald/store/message_text.hpp"
 #include "herald/store/pool.hpp"
+#include "thread_name.hpp"
 
 namespace herald::engine {
 
@@ -82,6 +83,7 @@ TextIndexer::~TextIndexer() { stop(); }
 void TextIndexer::start() {
   if (impl_->config.batch_size == 0 || impl_->thread.joinable()) return;
   impl_->thread = std::thread([this] {
+    name_thread("text-indexer");
     const store::BackgroundWork background;  // API requests come first for a connection
     impl_->run();
   });

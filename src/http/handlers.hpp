@@ -62,6 +62,20 @@ struct PageParams {
   std::optional<std::int64_t> before_id;  // absent from the newest
 };
 Result<PageParams> page_params(const Context& ctx);
+// A list's from/to and page into its filter (fields from, to, limit, before_id); the error
+// names the parameter at fault.
+template <class Filter>
+std::optional<ApiError> read_list_window(const Context& ctx, Filter& f) {
+  auto times = time_filter(ctx);
+  if (!times) return times.error();
+  auto page = page_params(ctx);
+  if (!page) return page.error();
+  f.from = times->from;
+  f.to = times->to;
+  f.limit = page->limit;
+  f.before_id = page->before_id.value_or(0);
+  return std::nullopt;
+}
 // The first path or query parameter that could not be stored or looked up (not UTF-8, or
 // holding a NUL), as an error naming it. The router checks every authenticated request; open
 // routes (webhooks) call it after checking their own credential, so a bad token is a 403 first.

@@ -62,14 +62,7 @@ Response list_messages(Context& ctx) {
   if (auto a = ctx.query_value("address"); !a.empty()) f.address = normalized_address(a, ctx.config.default_region);
   f.type = ctx.query_value("type");
   f.q = ctx.query_value("q");
-  auto times = time_filter(ctx);
-  if (!times) return error_response(times.error());
-  f.from = times->from;
-  f.to = times->to;
-  auto page = page_params(ctx);
-  if (!page) return error_response(page.error());
-  f.limit = page->limit;
-  f.before_id = page->before_id.value_or(0);
+  if (auto bad = read_list_window(ctx, f)) return error_response(*bad);
   auto channel = enum_param<Channel>(ctx, "channel", parse_channel);
   if (!channel) return error_response(channel.error());
   auto topic = enum_param<Topic>(ctx, "topic", parse_topic);
@@ -105,14 +98,7 @@ Response get_message(Context& ctx) {
 Response list_inbound(Context& ctx) {
   store::InboundFilter f;
   if (auto a = ctx.query_value("address"); !a.empty()) f.address = normalized_address(a, ctx.config.default_region);
-  auto times = time_filter(ctx);
-  if (!times) return error_response(times.error());
-  f.from = times->from;
-  f.to = times->to;
-  auto page = page_params(ctx);
-  if (!page) return error_response(page.error());
-  f.limit = page->limit;
-  f.before_id = page->before_id.value_or(0);
+  if (auto bad = read_list_window(ctx, f)) return error_response(*bad);
   const bool reveal = reveal_requested(ctx);
   const auto inbound = store::list_inbound(ctx.services.db, f);
   if (reveal) {

@@ -82,14 +82,7 @@ Response list_outage_reports(Context& ctx) {
   f.forwarding = ctx.query_value("forwarding");
   if (!f.forwarding.empty() && f.forwarding != "pending" && f.forwarding != "delivered" && f.forwarding != "abandoned")
     return error_response(invalid("forwarding", "invalid_value", "forwarding must be pending, delivered or abandoned"));
-  auto times = time_filter(ctx);
-  if (!times) return error_response(times.error());
-  f.from = times->from;
-  f.to = times->to;
-  auto page = page_params(ctx);
-  if (!page) return error_response(page.error());
-  f.limit = page->limit;
-  f.before_id = page->before_id.value_or(0);
+  if (auto bad = read_list_window(ctx, f)) return error_response(*bad);
   return json_response(200, views::outage_report_page_json(store::list_outage_reports(ctx.services.db, f)));
 }
 

@@ -115,16 +115,13 @@ namespace {
 
 // A call that rang busy or went unanswered is placed again later (within the message's life,
 // the send window and quiet hours), up to [voice] redial_attempts more times.
-void redial_unanswered(Context& ctx, std::int64_t message_id) {
+store::RedialRule redial_rule(const Context& ctx) {
   const auto& voice = voice_settings(ctx);
-  const auto call = store::unanswered_call(ctx.services.db, message_id, ctx.services.rules.default_preferences.quiet_hours);
-  if (!call) return;
   const rules::RedialPolicy policy{voice.redial_attempts, Seconds(voice.redial_after_seconds)};
-  const auto due = rules::redial_time(*call, policy, ctx.services.rules.window, ctx.now);
-  if (!due) return;
-  if (store::queue_redial(ctx.services.db, message_id, *due, ctx.now))
-    spdlog::info("http: voice message {} unanswered ({} call(s)); calling again at {}", message_id,
-                 call->unanswered_calls, format_time(*due));
+  return {ctx.services.rules.default_preferences.quiet_hours,
+          [policy, window = ctx.services.rules.window, now = ctx.now](const UnansweredCall& call) {
+            return rules::redial_time(call, policy, window, now);
+          }};
 }
 
 }  // namespace
@@ -158,9 +155,13 @@ Response twilio_status(Context& ctx) {
   // busy and no-answer carry no ErrorCode: the status itself says why the call did not deliver.
   if (call && error_code.empty() && (status == MessageStatus::undelivered || status == MessageStatus::failed))
     error_code = status_text;
-  auto outcome = store::apply_delivery_receipt(ctx.services.db, sid, status, error_code, raw, ctx.now);
-  if (call && outcome.changed && (status_text == "busy" || status_text == "no-answer"))
-    redial_unanswered(ctx, outcome.message_id);
+  const bool unanswered = call && (status_text == "busy" || status_text == "no-answer");
+  const auto redial = unanswered ? std::optional(redial_rule(ctx)) : std::nullopt;
+  const auto outcome = store::apply_delivery_receipt(ctx.services.db, sid, status, error_code, raw, ctx.now,
+                                                     redial ? &*redial : nullptr);
+  if (outcome.redial_at)
+    spdlog::info("http: voice message {} unanswered ({} call(s)); calling again at {}", outcome.message_id,
+                 outcome.unanswered_calls, format_time(*outcome.redial_at));
   if (!outcome.matched) spdlog::info("http: twilio status {} for unknown message sid {}", status_text, sid);
   // Twilio only needs a 2xx; an unknown sid is not its problem to retry.
   Response r;

@@ -50,10 +50,35 @@ const char* const kQueueRedial =
 
 const char* const kInQueue = "SELECT EXISTS (SELECT 1 FROM herald.message_queue WHERE message_id = $1)";
 
+// The voice message's redial facts while its latest call stands busy or unanswered.
+std::optional<UnansweredCall> unanswered_call(pqxx::work& w, std::int64_t message_id,
+                                              const QuietHours& default_quiet_hours) {
+  const auto r = w.exec_params(kUnansweredCall, message_id);
+  if (r.empty()) return std::nullopt;
+  UnansweredCall c;
+  c.urgent = r[0][0].as<bool>();
+  c.expires_at = optional_time_of(r[0][1]);
+  c.timezone = r[0][2].c_str();
+  c.quiet_hours = default_quiet_hours;
+  if (!r[0][3].is_null()) {
+    c.quiet_hours.enabled = r[0][3].as<bool>();
+    c.quiet_hours.start = LocalTime{r[0][4].as<int>()};
+    c.quiet_hours.end = LocalTime{r[0][5].as<int>()};
+  }
+  c.unanswered_calls = r[0][6].as<int>();
+  return c;
+}
+
+void queue_redial(pqxx::work& w, std::int64_t message_id, TimePoint due, const std::string& now) {
+  if (w.exec_params(kRequeueMessage, message_id, now).affected_rows() == 0) return;
+  w.exec_params(kQueueRedial, message_id, format_time(due));
+}
+
 }  // namespace
 
 ReceiptOutcome apply_delivery_receipt(Database& db, std::string_view provider_id, MessageStatus reported,
-                                      std::string_view error_code, const Json& raw, TimePoint now) {
+                                      std::string_view error_code, const Json& raw, TimePoint now,
+                                      const RedialRule* redial) {
   const std::string raw_text = raw.is_null() ? "{}" : raw.dump();
   const std::string at = format_time(now);
   return in_transaction(db, [&](pqxx::work& w) {
@@ -71,34 +96,17 @@ ReceiptOutcome apply_delivery_receipt(Database& db, std::string_view provider_id
       out.status = reported;
       out.changed = true;
     }
-    return out;
-  });
-}
-
-std::optional<UnansweredCall> unanswered_call(Database& db, std::int64_t message_id, const QuietHours& default_quiet_hours) {
-  return in_transaction(db, [&](pqxx::work& w) -> std::optional<UnansweredCall> {
-    const auto r = w.exec_params(kUnansweredCall, message_id);
-    if (r.empty()) return std::nullopt;
-    UnansweredCall c;
-    c.urgent = r[0][0].as<bool>();
-    c.expires_at = optional_time_of(r[0][1]);
-    c.timezone = r[0][2].c_str();
-    c.quiet_hours = default_quiet_hours;
-    if (!r[0][3].is_null()) {
-      c.quiet_hours.enabled = r[0][3].as<bool>();
-      c.quiet_hours.start = LocalTime{r[0][4].as<int>()};
-      c.quiet_hours.end = LocalTime{r[0][5].as<int>()};
+    if (redial && out.changed && reported == MessageStatus::undelivered) {
+      if (const auto call = unanswered_call(w, out.message_id, redial->default_quiet_hours)) {
+        if (const auto due = redial->when(*call)) {
+          queue_redial(w, out.message_id, *due, at);
+          out.status = MessageStatus::queued;
+          out.redial_at = due;
+          out.unanswered_calls = call->unanswered_calls;
+        }
+      }
     }
-    c.unanswered_calls = r[0][6].as<int>();
-    return c;
-  });
-}
-
-bool queue_redial(Database& db, std::int64_t message_id, TimePoint due, TimePoint now) {
-  return in_transaction(db, [&](pqxx::work& w) {
-    if (w.exec_params(kRequeueMessage, message_id, format_time(now)).affected_rows() == 0) return false;
-    w.exec_params(kQueueRedial, message_id, format_time(due));
-    return true;
+    return out;
   });
 }
 

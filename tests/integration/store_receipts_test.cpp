@@ -111,7 +111,7 @@ TEST(StoreReceipts, AReceiptForAnEarlierCallOfTheMessageIsKeptButMovesNothing) {
   EXPECT_EQ(t.query_value("SELECT status FROM herald.messages"), "delivered");
 }
 
-TEST(StoreReceipts, AnUnansweredCallIsCountedAndQueuedAgainOnce) {
+TEST(StoreReceipts, AnUnansweredCallIsQueuedAgainWithItsReceipt) {
   TestDb t;
   ASSERT_TRUE(upsert_customer(t.db(), make_customer("C-1", {"A-1"}, {make_contact(Channel::voice, "+12175550101")}),
                               default_preferences(), "test", test_now())
@@ -126,28 +126,56 @@ TEST(StoreReceipts, AnUnansweredCallIsCountedAndQueuedAgainOnce) {
   const auto id = insert_message(t, m);
   const QuietHours defaults{true, LocalTime{22 * 60}, LocalTime{7 * 60}};
 
-  EXPECT_FALSE(unanswered_call(t.db(), id, defaults).has_value());  // sent: nothing to redial
-  ASSERT_TRUE(apply_delivery_receipt(t.db(), "CA-1", MessageStatus::undelivered, "no-answer", {}, test_now()).changed);
-  // Twilio posting the same final status twice is still one unanswered call.
-  apply_delivery_receipt(t.db(), "CA-1", MessageStatus::undelivered, "no-answer", {}, test_now());
-  auto call = unanswered_call(t.db(), id, defaults);
-  ASSERT_TRUE(call.has_value());
-  EXPECT_EQ(call->unanswered_calls, 1);
-  EXPECT_FALSE(call->urgent);
-  EXPECT_EQ(call->timezone, t.query_value("SELECT timezone FROM herald.accounts WHERE account_id = 'A-1'"));
-  // The customer's own quiet hours (upsert_customer stored the default preferences' 21:00-08:00).
-  EXPECT_EQ(call->quiet_hours.start.minutes, 21 * 60);
-  EXPECT_EQ(call->quiet_hours.end.minutes, 8 * 60);
+  // The rule sees the call's facts; it answers "not yet" for the first receipt.
+  std::vector<UnansweredCall> seen;
+  std::optional<TimePoint> answer;
+  const RedialRule rule{defaults, [&](const UnansweredCall& call) {
+                          seen.push_back(call);
+                          return answer;
+                        }};
 
-  const TimePoint due = test_now() + Seconds(600);
-  EXPECT_TRUE(queue_redial(t.db(), id, due, test_now()));
+  // A delivered call is nothing to redial: the rule is not asked.
+  EXPECT_FALSE(apply_delivery_receipt(t.db(), "CA-1", MessageStatus::sent, "", {}, test_now(), &rule).redial_at);
+  EXPECT_TRUE(seen.empty());
+
+  auto r = apply_delivery_receipt(t.db(), "CA-1", MessageStatus::undelivered, "no-answer", {}, test_now(), &rule);
+  ASSERT_TRUE(r.changed);
+  EXPECT_FALSE(r.redial_at);
+  ASSERT_EQ(seen.size(), 1U);
+  EXPECT_EQ(seen[0].unanswered_calls, 1);
+  EXPECT_FALSE(seen[0].urgent);
+  EXPECT_EQ(seen[0].timezone, t.query_value("SELECT timezone FROM herald.accounts WHERE account_id = 'A-1'"));
+  // The customer's own quiet hours (upsert_customer stored the default preferences' 21:00-08:00).
+  EXPECT_EQ(seen[0].quiet_hours.start.minutes, 21 * 60);
+  EXPECT_EQ(seen[0].quiet_hours.end.minutes, 8 * 60);
+  EXPECT_EQ(t.query_value("SELECT status FROM herald.messages"), "undelivered");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue"), "0");
+
+  // Twilio posting the same final status twice is still one unanswered call, and moves nothing.
+  answer = test_now() + Seconds(600);
+  EXPECT_FALSE(apply_delivery_receipt(t.db(), "CA-1", MessageStatus::undelivered, "no-answer", {}, test_now(), &rule)
+                   .changed);
+  EXPECT_EQ(seen.size(), 1U);
+
+  // A later call of the same message: its no-answer, with the rule saying when, queues it again
+  // in the receipt's own transaction.
+  t.exec("INSERT INTO herald.message_attempts (message_id, attempt, gateway, outcome, provider_id, started_at)"
+         " VALUES (" + std::to_string(id) + ", 2, 'twilio', 'sent', 'CA-2', now())");
+  t.exec("UPDATE herald.messages SET status = 'sent', provider_id = 'CA-2' WHERE id = " + std::to_string(id));
+  r = apply_delivery_receipt(t.db(), "CA-2", MessageStatus::undelivered, "busy", {}, test_now(), &rule);
+  ASSERT_EQ(seen.size(), 2U);
+  EXPECT_EQ(seen[1].unanswered_calls, 2);
+  ASSERT_TRUE(r.redial_at);
+  EXPECT_EQ(*r.redial_at, *answer);
+  EXPECT_EQ(r.status, MessageStatus::queued);
+  EXPECT_EQ(r.unanswered_calls, 2);
   EXPECT_EQ(t.query_value("SELECT status FROM herald.messages"), "queued");
-  EXPECT_EQ(t.query_value("SELECT lane || ' ' || (due_at = '" + format_time(due) +
+  EXPECT_EQ(t.query_value("SELECT lane || ' ' || (due_at = '" + format_time(*answer) +
                           "'::timestamptz) FROM herald.message_queue WHERE message_id = " + std::to_string(id)),
             "2 true");
   EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.messages_by_status"), "0");  // no longer undelivered
-  EXPECT_FALSE(queue_redial(t.db(), id, due, test_now()));  // already queued: nothing changes
-  EXPECT_FALSE(unanswered_call(t.db(), id, defaults).has_value());
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.delivery_receipts WHERE message_id = " + std::to_string(id)),
+            "4");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -16,6 +17,16 @@ struct ReceiptOutcome {
   std::int64_t message_id = 0;
   MessageStatus status{};  // the message's status after the receipt
   bool changed = false;    // whether the receipt moved it
+  std::optional<TimePoint> redial_at;  // an unanswered call placed again: when (RedialRule)
+  int unanswered_calls = 0;            // with redial_at: the calls so far that rang out or were busy
+};
+
+// Calling again after a busy or unanswered call: what the receipt's transaction needs from the
+// caller. `when` gets the call's facts (a customer without a preferences row has
+// `default_quiet_hours`) and says when to call again, or nullopt for not again.
+struct RedialRule {
+  QuietHours default_quiet_hours;
+  std::function<std::optional<TimePoint>(const UnansweredCall&)> when;
 };
 
 // Records a delivery receipt for the message with this provider_id (any gateway) and moves its
@@ -24,18 +35,12 @@ struct ReceiptOutcome {
 // stored but moves nothing. Unknown provider_id ->
 // matched=false, nothing stored. Repeated/out-of-order receipts never move a status backwards.
 // `now` is when the receipt arrived: received_at, updated_at, and sent_at/delivered_at when set.
+// With `redial`, a voice message the receipt made undelivered is put back in the dispatch queue
+// (status queued, in its lane, due when the rule says) in the same transaction as the receipt,
+// so a crash cannot leave a call that should be placed again stuck as undelivered.
 ReceiptOutcome apply_delivery_receipt(Database& db, std::string_view provider_id, MessageStatus reported,
-                                      std::string_view error_code, const Json& raw, TimePoint now);
-
-// The voice message's redial facts while its latest call stands busy or unanswered (status
-// undelivered); nullopt for any other message or status. A customer without a preferences row
-// has `default_quiet_hours`.
-std::optional<UnansweredCall> unanswered_call(Database& db, std::int64_t message_id, const QuietHours& default_quiet_hours);
-
-// Puts an undelivered voice message back in the dispatch queue, due at `due` (in the lane of an
-// urgent or outage message, else the standard one), status queued: the next call. False
-// (nothing changed) when it is no longer undelivered.
-bool queue_redial(Database& db, std::int64_t message_id, TimePoint due, TimePoint now);
+                                      std::string_view error_code, const Json& raw, TimePoint now,
+                                      const RedialRule* redial = nullptr);
 
 // Whether the message is still in the dispatch queue: leased or waiting for a retry, so an
 // attempt's outcome, and with it the provider id a receipt is matched by, may not be recorded

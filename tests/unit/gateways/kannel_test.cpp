@@ -6,9 +6,12 @@
 #include "herald/gateways/encoding.hpp"
 #include "herald/gateways/gateway.hpp"
 #include "herald/gateways/kannel.hpp"
+#include "gateway_fixtures.hpp"
 
 namespace herald::gateways {
 namespace {
+
+using test::sms;
 
 using ::testing::Contains;
 using ::testing::Not;
@@ -23,16 +26,6 @@ KannelSettings settings() {
   s.dlr_url = "https://herald.example.com/v1/webhooks/kannel/dlr";
   s.webhook_token = "kannel-token-0123456789";
   return s;
-}
-
-OutboundMessage sms(std::string body) {
-  OutboundMessage m;
-  m.id = 42;
-  m.channel = Channel::sms;
-  m.to = "+12175550101";
-  m.body = std::move(body);
-  m.idempotency_key = "herald-42";
-  return m;
 }
 
 // The query of a GET as smsbox decodes it.

@@ -7,18 +7,16 @@
 #include <sstream>
 
 #include "herald/gateways/smtp.hpp"
+#include "gateway_fixtures.hpp"
 
 namespace herald::gateways {
 namespace {
 
+using test::utc;
+
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-TimePoint at(int y, unsigned m, unsigned d, int hh, int mm, int ss) {
-  return std::chrono::sys_days{std::chrono::year{y} / m / d} + std::chrono::hours{hh} +
-         std::chrono::minutes{mm} + std::chrono::seconds{ss};
-}
 
 SmtpSettings settings() {
   SmtpSettings s;
@@ -125,7 +123,7 @@ ParsedMessage parse(const std::string& message) {
 }
 
 TEST(MimeMessage, HasTheRfc5322HeadersAndAStableMessageId) {
-  const std::string text = build_mime_message(settings(), email(), at(2024, 1, 2, 15, 4, 5));
+  const std::string text = build_mime_message(settings(), email(), utc(2024, 1, 2, 15, 4, 5));
   ParsedMessage m = parse(text);
   EXPECT_EQ(m.headers["From"], "\"City Power\" <billing@power.example.com>");
   EXPECT_EQ(m.headers["To"], "ada@example.com");
@@ -133,24 +131,24 @@ TEST(MimeMessage, HasTheRfc5322HeadersAndAStableMessageId) {
   EXPECT_EQ(m.headers["Date"], "Tue, 02 Jan 2024 15:04:05 +0000");
   EXPECT_EQ(m.headers["Message-ID"], "<herald-7@power.example.com>");
   EXPECT_EQ(m.headers["MIME-Version"], "1.0");
-  EXPECT_EQ(text, build_mime_message(settings(), email(), at(2024, 1, 2, 15, 4, 5)));
+  EXPECT_EQ(text, build_mime_message(settings(), email(), utc(2024, 1, 2, 15, 4, 5)));
 }
 
 TEST(MimeMessage, CarriesOneClickListUnsubscribeWhenAnUrlIsGiven) {
-  ParsedMessage m = parse(build_mime_message(settings(), email(), at(2024, 1, 2, 0, 0, 0)));
+  ParsedMessage m = parse(build_mime_message(settings(), email(), utc(2024, 1, 2, 0, 0, 0)));
   EXPECT_EQ(m.headers["List-Unsubscribe"], "<https://herald.example.com/v1/unsubscribe/abc.def>");
   EXPECT_EQ(m.headers["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click");
 
   OutboundMessage without = email();
   without.unsubscribe_url.clear();
-  ParsedMessage plain = parse(build_mime_message(settings(), without, at(2024, 1, 2, 0, 0, 0)));
+  ParsedMessage plain = parse(build_mime_message(settings(), without, utc(2024, 1, 2, 0, 0, 0)));
   EXPECT_EQ(plain.headers.count("List-Unsubscribe"), 0u);
   EXPECT_EQ(plain.headers.count("List-Unsubscribe-Post"), 0u);
 }
 
 TEST(MimeMessage, IsMultipartAlternativeWithPlainThenHtml) {
   const OutboundMessage msg = email();
-  ParsedMessage m = parse(build_mime_message(settings(), msg, at(2024, 1, 2, 0, 0, 0)));
+  ParsedMessage m = parse(build_mime_message(settings(), msg, utc(2024, 1, 2, 0, 0, 0)));
   const std::string& content_type = m.headers["Content-Type"];
   ASSERT_THAT(content_type, StartsWith("multipart/alternative; boundary=\""));
   const std::string boundary = content_type.substr(content_type.find('"') + 1,
@@ -182,7 +180,7 @@ TEST(MimeMessage, IsMultipartAlternativeWithPlainThenHtml) {
 TEST(MimeMessage, WithoutHtmlIsASinglePlainPart) {
   OutboundMessage msg = email();
   msg.html.clear();
-  ParsedMessage m = parse(build_mime_message(settings(), msg, at(2024, 1, 2, 0, 0, 0)));
+  ParsedMessage m = parse(build_mime_message(settings(), msg, utc(2024, 1, 2, 0, 0, 0)));
   EXPECT_EQ(m.headers["Content-Type"], "text/plain; charset=UTF-8");
   EXPECT_EQ(qp_decode(m.body).substr(0, msg.body.size()), msg.body);
 }
@@ -192,7 +190,7 @@ TEST(MimeMessage, NonAsciiSubjectAndSenderNameUseEncodedWords) {
   s.from_name = "Électricité de Ville";
   OutboundMessage msg = email();
   msg.subject = "Votre facture d’électricité est prête — montant dû: 42,10 € (échéance le 1er février)";
-  const std::string text = build_mime_message(s, msg, at(2024, 1, 2, 0, 0, 0));
+  const std::string text = build_mime_message(s, msg, utc(2024, 1, 2, 0, 0, 0));
   ParsedMessage m = parse(text);
   EXPECT_THAT(m.headers["Subject"], StartsWith("=?UTF-8?B?"));
   EXPECT_EQ(decode_encoded_words(m.headers["Subject"]), msg.subject);
@@ -208,7 +206,7 @@ TEST(MimeMessage, LineBreaksInHeaderValuesCannotInjectHeaders) {
   OutboundMessage msg = email();
   msg.subject = "Hi\r\nBcc: victim@example.com";
   msg.to = "ada@example.com\nBcc: other@example.com";
-  const std::string text = build_mime_message(settings(), msg, at(2024, 1, 2, 0, 0, 0));
+  const std::string text = build_mime_message(settings(), msg, utc(2024, 1, 2, 0, 0, 0));
   for (const auto& line : split_lines(text.substr(0, text.find("\r\n\r\n")))) {
     EXPECT_THAT(line, Not(StartsWith("Bcc")));
   }
@@ -240,13 +238,13 @@ TEST(SmtpRequest, EnvelopeUsesTheSenderAndTheRecipient) {
   s.username = "herald";
   s.password = "secret";
   s.starttls = StartTls::required;
-  SmtpRequest r = build_smtp_request(s, email(), at(2024, 1, 2, 0, 0, 0));
+  SmtpRequest r = build_smtp_request(s, email(), utc(2024, 1, 2, 0, 0, 0));
   EXPECT_EQ(r.url, "smtp://127.0.0.1:2525");
   EXPECT_EQ(r.mail_from, "billing@power.example.com");
   EXPECT_EQ(r.recipients, std::vector<std::string>{"ada@example.com"});
   EXPECT_EQ(r.starttls, StartTls::required);
   EXPECT_EQ(r.username, "herald");
-  EXPECT_EQ(r.message, build_mime_message(s, email(), at(2024, 1, 2, 0, 0, 0)));
+  EXPECT_EQ(r.message, build_mime_message(s, email(), utc(2024, 1, 2, 0, 0, 0)));
 }
 
 TEST(SmtpReply, TransientRefusalIsRetryPermanentIsFailed) {

@@ -5,36 +5,17 @@
 
 #include "herald/gateways/encoding.hpp"
 #include "herald/gateways/twilio.hpp"
+#include "gateway_fixtures.hpp"
 
 namespace herald::gateways {
 namespace {
 
+using test::sms;
+using test::utc;
+const auto settings = test::twilio_settings;
+
 using ::testing::Contains;
 using ::testing::Pair;
-
-TimePoint at(int y, unsigned m, unsigned d, int hh, int mm, int ss) {
-  return std::chrono::sys_days{std::chrono::year{y} / m / d} + std::chrono::hours{hh} +
-         std::chrono::minutes{mm} + std::chrono::seconds{ss};
-}
-
-TwilioSettings settings() {
-  TwilioSettings s;
-  s.account_sid = "AC0123456789abcdef0123456789abcdef";
-  s.auth_token = "tok3n";
-  s.from = "+12175550100";
-  s.base_url = "http://127.0.0.1:8080/";
-  return s;
-}
-
-OutboundMessage sms(std::string body) {
-  OutboundMessage m;
-  m.id = 42;
-  m.channel = Channel::sms;
-  m.to = "+12175550101";
-  m.body = std::move(body);
-  m.idempotency_key = "herald-42";
-  return m;
-}
 
 TEST(TwilioRequest, PostsFormToAccountMessagesResourceWithBasicAuth) {
   HttpRequest r = build_twilio_send(settings(), sms("Your bill is ready"));
@@ -71,7 +52,7 @@ TEST(TwilioRequest, UsesMessagingServiceAndStatusCallbackWhenSet) {
 
 TEST(TwilioResponse, CreatedIsSentWithTheMessageSid) {
   SendResult r = parse_twilio_send(
-      201, {}, R"({"sid": "SM0123456789abcdef", "status": "queued", "to": "+12175550101"})", at(2024, 1, 1, 0, 0, 0));
+      201, {}, R"({"sid": "SM0123456789abcdef", "status": "queued", "to": "+12175550101"})", utc(2024, 1, 1, 0, 0, 0));
   EXPECT_EQ(r.outcome, SendOutcome::sent);
   EXPECT_EQ(r.provider_id, "SM0123456789abcdef");
   EXPECT_EQ(r.http_status, 201);
@@ -80,7 +61,7 @@ TEST(TwilioResponse, CreatedIsSentWithTheMessageSid) {
 TEST(TwilioResponse, TooManyRequestsIsRetryHonouringRetryAfterSeconds) {
   SendResult r = parse_twilio_send(429, {{"retry-after", "30"}},
                                    R"({"code": 20429, "message": "Too Many Requests", "status": 429})",
-                                   at(2024, 1, 1, 0, 0, 0));
+                                   utc(2024, 1, 1, 0, 0, 0));
   EXPECT_EQ(r.outcome, SendOutcome::retry);
   ASSERT_TRUE(r.retry_after.has_value());
   EXPECT_EQ(r.retry_after->count(), 30);
@@ -89,7 +70,7 @@ TEST(TwilioResponse, TooManyRequestsIsRetryHonouringRetryAfterSeconds) {
 
 TEST(TwilioResponse, RetryAfterHttpDateIsMadeRelativeToNow) {
   SendResult r = parse_twilio_send(429, {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}}, "",
-                                   at(2015, 10, 21, 7, 26, 30));
+                                   utc(2015, 10, 21, 7, 26, 30));
   EXPECT_EQ(r.outcome, SendOutcome::retry);
   ASSERT_TRUE(r.retry_after.has_value());
   EXPECT_EQ(r.retry_after->count(), 90);
@@ -98,7 +79,7 @@ TEST(TwilioResponse, RetryAfterHttpDateIsMadeRelativeToNow) {
 TEST(TwilioResponse, OptedOutRecipientIsPermanentOptOut) {
   SendResult r = parse_twilio_send(
       400, {}, R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400})",
-      at(2024, 1, 1, 0, 0, 0));
+      utc(2024, 1, 1, 0, 0, 0));
   EXPECT_EQ(r.outcome, SendOutcome::opted_out);
   EXPECT_EQ(r.error_code, "21610");
   EXPECT_EQ(r.detail, "Attempt to send to unsubscribed recipient");
@@ -107,31 +88,31 @@ TEST(TwilioResponse, OptedOutRecipientIsPermanentOptOut) {
 TEST(TwilioResponse, InvalidNumberIsFailedWithTwiliosCode) {
   SendResult r = parse_twilio_send(
       400, {}, R"({"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})",
-      at(2024, 1, 1, 0, 0, 0));
+      utc(2024, 1, 1, 0, 0, 0));
   EXPECT_EQ(r.outcome, SendOutcome::failed);
   EXPECT_EQ(r.error_code, "21211");
   EXPECT_FALSE(r.retry_after.has_value());
 }
 
 TEST(TwilioResponse, ServerErrorIsRetry) {
-  SendResult r = parse_twilio_send(500, {}, "<html>Internal Server Error</html>", at(2024, 1, 1, 0, 0, 0));
+  SendResult r = parse_twilio_send(500, {}, "<html>Internal Server Error</html>", utc(2024, 1, 1, 0, 0, 0));
   EXPECT_EQ(r.outcome, SendOutcome::retry);
   EXPECT_EQ(r.error_code, "http_500");
 }
 
 TEST(TwilioResponse, GarbageIsRetryNeverSent) {
   for (int status : {200, 201, 400}) {
-    SendResult r = parse_twilio_send(status, {}, "<<not json", at(2024, 1, 1, 0, 0, 0));
+    SendResult r = parse_twilio_send(status, {}, "<<not json", utc(2024, 1, 1, 0, 0, 0));
     EXPECT_EQ(r.outcome, SendOutcome::retry) << status;
     EXPECT_EQ(r.error_code, "unparsable_response") << status;
   }
-  SendResult no_sid = parse_twilio_send(201, {}, R"({"status": "queued"})", at(2024, 1, 1, 0, 0, 0));
+  SendResult no_sid = parse_twilio_send(201, {}, R"({"status": "queued"})", utc(2024, 1, 1, 0, 0, 0));
   EXPECT_EQ(no_sid.outcome, SendOutcome::retry);
 }
 
 TEST(TwilioResponse, BadCredentialsAreRetryBecauseTheMessageIsNotAtFault) {
   SendResult r = parse_twilio_send(401, {}, R"({"code": 20003, "message": "Authenticate", "status": 401})",
-                                   at(2024, 1, 1, 0, 0, 0));
+                                   utc(2024, 1, 1, 0, 0, 0));
   EXPECT_EQ(r.outcome, SendOutcome::retry);
   EXPECT_EQ(r.error_code, "20003");
 }
@@ -193,7 +174,7 @@ TEST(Base64, EncodesRfc4648Vectors) {
 }
 
 TEST(RetryAfter, RejectsGarbageAndClampsPastDatesToZero) {
-  const TimePoint now = at(2024, 1, 1, 0, 0, 0);
+  const TimePoint now = utc(2024, 1, 1, 0, 0, 0);
   EXPECT_FALSE(parse_retry_after("soon", now).has_value());
   EXPECT_FALSE(parse_retry_after("-5", now).has_value());
   EXPECT_FALSE(parse_retry_after("Wed, 32 Oct 2015 07:28:00 GMT", now).has_value());

@@ -5,6 +5,7 @@
 
 #include "herald/gateways/encoding.hpp"
 #include "herald/gateways/twilio_voice.hpp"
+#include "gateway_fixtures.hpp"
 
 namespace herald::gateways {
 namespace {
@@ -15,12 +16,8 @@ using ::testing::Not;
 using ::testing::Pair;
 
 TwilioSettings settings() {
-  TwilioSettings s;
-  s.account_sid = "AC0123456789abcdef0123456789abcdef";
-  s.auth_token = "tok3n";
-  s.from = "+12175550100";
+  TwilioSettings s = test::twilio_settings();
   s.messaging_service_sid = "MG0123";  // a call never uses it
-  s.base_url = "http://127.0.0.1:8080/";
   return s;
 }
 
