@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "herald/domain/metrics.hpp"
+#include "thread_name.hpp"
 
 namespace herald::engine {
 
@@ -264,6 +265,7 @@ void Dispatcher::hand_over(Route& route, std::unique_ptr<Job> job) {
 
 void Dispatcher::run_sender(Route& route) {
   auto& sender = *route.sender;
+  name_thread("send-" + route.slot.gateway->name());
   // Records a job's updates off this thread (its next tokens may be due meanwhile), then lets
   // go of the job's hold on the leases. A record that fails is tried again: what it holds was
   // sent, and a lapsed lease would send it again.
