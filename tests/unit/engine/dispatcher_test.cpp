@@ -25,6 +25,8 @@ class VirtualSendClock : public SendClock {
     return now_;
   }
   bool wait_until(SteadyTime until) override {
+    // Lets other threads run a moment first, as a real wait would (`real_pause`, default none).
+    if (real_pause.count() > 0) std::this_thread::sleep_for(real_pause);
     std::lock_guard lock(mu_);
     if (stopped_) return false;
     if (stop_at && until >= *stop_at) {
@@ -40,6 +42,7 @@ class VirtualSendClock : public SendClock {
     stopped_ = true;
   }
   std::optional<SteadyTime> stop_at;
+  std::chrono::milliseconds real_pause{0};
   const SteadyTime start = SteadyTime(std::chrono::hours(1000));
 
  private:
@@ -727,6 +730,51 @@ TEST_F(DispatcherTest, ARoundHandsTheSharesWaitingForTokensToTheirGatewaysSender
   }
   std::sort(sent.begin(), sent.end());
   EXPECT_EQ(sent, (std::vector<std::int64_t>{1, 2, 3}));
+}
+
+// A verification code for a gateway whose sender holds a storm's outage texts: the sender hands
+// the outage texts it has not sent back, tokens and all, and the code takes the next token (by
+// the one the second outage text had), not one after every token the storm had reserved.
+TEST_F(DispatcherTest, AHigherLaneTakesTheNextTokenOfASenderHoldingALowerOne) {
+  clock->real_pause = 50ms;  // each wait lets the test's next round in first
+  auto d = make(false, /*rate=*/1, /*burst=*/1);
+  std::mutex mu;
+  std::vector<store::MessageUpdate> updates;
+  const Dispatcher::Record record = [&](const std::vector<store::MessageUpdate>& recorded) {
+    std::lock_guard lock(mu);
+    updates.insert(updates.end(), recorded.begin(), recorded.end());
+  };
+  auto storm = batch_of(4);  // tokens at 0, 1, 2 and 3 s
+  for (auto& c : storm) c.lane = Lane::outage;
+  auto code = claimed(10);
+  code.lane = Lane::verification;
+  for (const auto& batch : {storm, std::vector<store::ClaimedMessage>{code}}) {
+    const auto returned = d->handle(batch, kNow, {}, std::nullopt, record);
+    std::lock_guard lock(mu);
+    updates.insert(updates.end(), returned.begin(), returned.end());
+  }
+  d->finish();
+
+  // The code went out by the second token; the first outage text may have gone before it.
+  const auto sent = ids_sent(*primary);
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent.back(), 10);
+  EXPECT_LE(primary->call_times.back(), 1s);
+  EXPECT_LE(sent.size(), 2u);
+  // Every message is accounted for once: sent, or back in the queue due now, unattempted.
+  std::vector<std::int64_t> ids;
+  for (const auto& u : updates) {
+    ids.push_back(u.id);
+    if (std::find(sent.begin(), sent.end(), u.id) != sent.end()) {
+      EXPECT_EQ(u.status, MessageStatus::sent) << u.id;
+      continue;
+    }
+    EXPECT_FALSE(u.attempted) << u.id;
+    ASSERT_TRUE(u.due_at) << u.id;
+    EXPECT_EQ(*u.due_at, kNow) << u.id;
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 2, 3, 4, 10}));
 }
 
 // A stop while a sender waits for tokens: it hands the rest back (due now, recorded) at once.
