@@ -335,6 +335,8 @@ def main() -> None:
             ("status + q", lambda: "status=failed&q=declined"),
             ("status + q (rare word)", lambda: "status=suppressed&q=leak"),
             ("channel + q", lambda: "channel=voice&q=declined"),
+            # A common channel with a rare word: the trigram matches, not a walk of the SMS rows.
+            ("channel + q (rare word)", lambda: "channel=sms&q=leak"),
             ("type + q + old week", lambda: "type=bill.ready&q=due&" + old_week),
         ]
         results = {"messages": args.messages, "customers": customers, "requests": args.requests, "rows": [],

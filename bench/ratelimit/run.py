@@ -4,9 +4,14 @@ than a minute's worth queued, sends 100 ± 2 each second over a minute. Counts a
 the provider sees them (the local fake Twilio's receive times), one-second buckets after a
 warm-up, and printed as min / max / mean per second with the seconds outside 98-102.
 
+With --emails N, N emails of the same lane are queued behind the SMS backlog (the `log` email
+gateway, not rate-limited) and the run also prints how many SMS had gone out when the last
+email was sent: the emails should not wait for the backlog's tokens.
+
 Usage (from the repository root, as root or as a user who can run initdb):
     python3 bench/ratelimit/run.py                   # 100/s over 60 s
     python3 bench/ratelimit/run.py --rate 50 --seconds 30
+    python3 bench/ratelimit/run.py --emails 500
 Not a test: it never fails on a number. See bench/README.md.
 """
 from __future__ import annotations
@@ -32,14 +37,29 @@ load_run = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(load_run)
 
 
-def queue_backlog(pg, count: int) -> None:
-    """count SMS messages due now, in the standard lane, written set-based."""
+def queue_backlog(pg, count: int, due: str = "now()") -> None:
+    """count SMS messages due at `due` (SQL), in the standard lane, written set-based."""
     pg.psql(f"""
         WITH m AS (
           INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, language,
                                        body, segments, encoding, status, not_before, expires_at)
           SELECT 'rl-' || i, 'R-' || i, 'RA-' || i, 'sms', '+1312' || (2000000 + i), 'bill.ready', 'billing', 'en',
                  'Your bill is ready.', 1, 'GSM-7', 'queued', now(), now() + interval '1 day'
+          FROM generate_series(1, {count}) AS i
+          RETURNING id
+        )
+        INSERT INTO herald.message_queue (message_id, due_at, lane) SELECT id, {due}, 3 FROM m;
+        NOTIFY herald_messages;""")
+
+
+def queue_emails(pg, count: int) -> None:
+    """count emails due now, in the standard lane: behind an SMS backlog due earlier."""
+    pg.psql(f"""
+        WITH m AS (
+          INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, language,
+                                       subject, body, status, not_before, expires_at)
+          SELECT 'rl-mail-' || i, 'RM-' || i, 'RMA-' || i, 'email', 'reader' || i || '@example.com', 'bill.ready',
+                 'billing', 'en', 'Your bill', 'Your bill is ready.', 'queued', now(), now() + interval '1 day'
           FROM generate_series(1, {count}) AS i
           RETURNING id
         )
@@ -56,6 +76,7 @@ def main() -> None:
     ap.add_argument("--heraldd", help="heraldd binary (default as bench/load/run.py)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra heraldd environment")
     ap.add_argument("--keep", action="store_true", help="keep the Postgres cluster and logs")
+    ap.add_argument("--emails", type=int, default=0, help="emails of the same lane queued behind the SMS backlog")
     args = ap.parse_args()
     try:
         binary = find_heraldd(args.heraldd)
@@ -70,6 +91,9 @@ def main() -> None:
     env = {"HERALD_CHANNELS_SMS": "twilio", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log",
            "HERALD_SERVER_LOG_LEVEL": "warn",
            **twilio.gateway_env("TWILIO", rate_per_second=args.rate, burst=burst)}
+    if args.emails:  # the emails' gateway is not the one limited
+        env.update({"HERALD_GATEWAYS_LOG_TYPE": "log", "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "100000",
+                    "HERALD_GATEWAYS_LOG_BURST": "100000"})
     env.update(dict(kv.split("=", 1) for kv in args.env))
     herald = Heraldd(binary, pg.url(), env)
     try:
@@ -79,7 +103,10 @@ def main() -> None:
         print(f"heraldd pid {herald.pid}; gateway limited to {args.rate:g}/s (burst {burst:g}); "
               f"{backlog} messages queued", flush=True)
         print("load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
-        queue_backlog(pg, backlog)
+        queued_at = time.time()
+        queue_backlog(pg, backlog, due="now() - interval '1 second'" if args.emails else "now()")
+        if args.emails:
+            queue_emails(pg, args.emails)
         poll(lambda: twilio.accepted_count > 0, timeout=30, what="the first send")
         first = min(m.received_at for m in twilio.messages)
         start = first + args.warmup
@@ -100,6 +127,16 @@ def main() -> None:
             print("outside ±2 (second: count): " + ", ".join(f"{i}: {c}" for i, c in outside), flush=True)
         first_second = sum(1 for m in twilio.messages if first <= m.received_at < first + 1)
         print(f"first second (full bucket): {first_second}", flush=True)
+        if args.emails:
+            row = pg.psql("SELECT count(*), extract(epoch FROM max(sent_at)) FROM herald.messages "
+                          "WHERE channel = 'email' AND status = 'sent'").strip().split("|")
+            sent, last = int(row[0]), float(row[1]) if row[1] else None
+            if last is None:
+                print(f"emails: none of {args.emails} sent", flush=True)
+            else:
+                sms_before = sum(1 for m in twilio.messages if m.received_at < last)
+                print(f"emails: {sent} of {args.emails} sent, the last {last - queued_at:.2f} s after queueing, "
+                      f"when {sms_before} SMS had gone out ({sms_before / args.rate:.1f} s of the limit)", flush=True)
         print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     finally:
         herald.terminate(timeout=120)

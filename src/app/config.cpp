@@ -389,6 +389,8 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.integer("search.batch_size", c.search.batch_size, 0, 100000);
   r.duration("search.pause_ms", c.search.pause, 0, 600000);
   r.duration("search.poll_interval_ms", c.search.poll_interval, 10, 600000);
+  r.integer("search.yield_backlog", c.search.yield_backlog, 0, 10000000);
+  r.duration("search.yield_max_ms", c.search.yield_max, 0, 86400000);
 
   for (auto channel : kAllChannels) {
     const auto key = "channels." + std::string(to_string(channel));

@@ -6,10 +6,13 @@
 #include <future>
 #include <random>
 #include <set>
+#include <thread>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
 #include "herald/domain/metrics.hpp"
+#include "thread_name.hpp"
 
 namespace herald::engine {
 
@@ -30,6 +33,14 @@ constexpr std::chrono::milliseconds kPacedWindow{250};
 constexpr std::chrono::milliseconds kCheckLead{50};
 // A round sending for longer than this records what it has sent so far.
 constexpr std::chrono::seconds kRecordInterval{1};
+// How long a round of a higher lane waits for senders to hand their lower lanes back before
+// it reserves anyway (a sender in the middle of a slow provider's answer cannot stop at once).
+constexpr std::chrono::milliseconds kPreemptWait{500};
+// No lane asks a sender to hand anything back.
+constexpr int kNoPreemption = 1 << 30;
+// A sender's records that fail are tried again this often, this many times.
+constexpr int kRecordTries = 5;
+constexpr std::chrono::seconds kRecordRetry{1};
 
 // Tokens live on the send clock's timeline; the bucket counts in TimePoint microseconds.
 TimePoint bucket_time(SteadyTime t) {
@@ -174,6 +185,45 @@ metrics::Counter& handed_back() {
 
 SendClock::~SendClock() = default;
 
+// One lane's share of a round for one gateway, handed to the gateway's sender: it owns its
+// messages, the round's times and how to check and record them.
+struct Dispatcher::Job {
+  Channel channel = Channel::sms;
+  std::size_t route_index = 0;
+  int lane = 0;
+  std::vector<store::ClaimedMessage> messages;
+  std::vector<Paced> members;  // into `messages`, in the order of their tokens
+  TimePoint now;
+  SteadyTime started;
+  SteadyTime leased_at;
+  LeaseCheck still_leased;
+  Record record;
+  std::shared_ptr<const void> hold;  // let go once the job's updates are recorded
+};
+
+// The thread that waits for one gateway's tokens, and what it has been handed.
+struct Dispatcher::Sender {
+  std::mutex mu;
+  std::condition_variable changed;  // a job arrived, started or ended; closing
+  std::deque<std::unique_ptr<Job>> jobs;
+  std::optional<int> running;  // the lane of the job being sent
+  bool closing = false;
+  std::thread thread;
+  // Jobs of a lane above this one (a larger number) hand back what they have not sent.
+  std::atomic<int> preempt_above{kNoPreemption};
+  std::deque<std::future<void>> records;  // only the sender's thread touches these
+
+  // Whether a job of a lane below `lane` is queued or being sent.
+  bool holds_below(int lane) const {
+    if (running && *running > lane) return true;
+    return std::any_of(jobs.begin(), jobs.end(), [&](const auto& j) { return j->lane > lane; });
+  }
+};
+
+Dispatcher::Route::Route(GatewaySlot s, rules::TokenBucket b, rules::CircuitBreaker c)
+    : slot(std::move(s)), bucket(std::move(b)), breaker(std::move(c)), sender(std::make_unique<Sender>()) {}
+Dispatcher::Route::~Route() = default;
+
 Dispatcher::Dispatcher(DispatchConfig config, std::map<Channel, std::vector<GatewaySlot>> routes,
                        std::shared_ptr<SendClock> clock)
     : config_(std::move(config)), clock_(clock ? std::move(clock) : std::make_shared<SteadySendClock>()) {
@@ -182,6 +232,113 @@ Dispatcher::Dispatcher(DispatchConfig config, std::map<Channel, std::vector<Gate
       routes_[channel].push_back(std::make_unique<Route>(slot,
                                                          rules::TokenBucket(slot.rate_per_second, std::max(1.0, slot.burst)),
                                                          rules::CircuitBreaker(config_.breaker_failures, config_.breaker_open)));
+}
+
+Dispatcher::~Dispatcher() { finish(); }
+
+void Dispatcher::finish() {
+  for (auto& [channel, chain] : routes_)
+    for (auto& route : chain) {
+      auto& sender = *route->sender;
+      {
+        std::lock_guard lock(sender.mu);
+        if (!sender.thread.joinable()) continue;
+        sender.closing = true;
+      }
+      sender.changed.notify_all();
+      sender.thread.join();
+      std::lock_guard lock(sender.mu);
+      sender.thread = std::thread();
+      sender.closing = false;
+    }
+}
+
+void Dispatcher::hand_over(Route& route, std::unique_ptr<Job> job) {
+  auto& sender = *route.sender;
+  {
+    std::lock_guard lock(sender.mu);
+    sender.jobs.push_back(std::move(job));
+    if (!sender.thread.joinable()) sender.thread = std::thread([this, &route] { run_sender(route); });
+  }
+  sender.changed.notify_all();
+}
+
+void Dispatcher::run_sender(Route& route) {
+  auto& sender = *route.sender;
+  name_thread("send-" + route.slot.gateway->name());
+  // Records a job's updates off this thread (its next tokens may be due meanwhile), then lets
+  // go of the job's hold on the leases. A record that fails is tried again: what it holds was
+  // sent, and a lapsed lease would send it again.
+  const auto record_then_release = [](std::unique_ptr<Job> job, std::vector<store::MessageUpdate> updates) {
+    for (int attempt = 1; !updates.empty() && attempt <= kRecordTries; ++attempt) {
+      try {
+        job->record(updates);
+        break;
+      } catch (const std::exception& e) {
+        spdlog::error("dispatch: could not record {} paced sends (try {} of {}): {}", updates.size(), attempt,
+                      kRecordTries, e.what());
+        if (attempt < kRecordTries) std::this_thread::sleep_for(kRecordRetry);
+      }
+    }
+  };
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock lock(sender.mu);
+      sender.changed.wait(lock, [&] { return !sender.jobs.empty() || sender.closing; });
+      if (sender.jobs.empty()) break;
+      job = std::move(sender.jobs.front());
+      sender.jobs.pop_front();
+      sender.running = job->lane;
+    }
+    sender.changed.notify_all();
+    const std::function<bool()> yield = [&sender, lane = job->lane] { return sender.preempt_above.load() < lane; };
+    const Round round{job->now, job->started, job->leased_at, &job->still_leased, &job->record, &yield, false};
+    std::vector<store::MessageUpdate> updates;
+    try {
+      send_group(job->channel, job->route_index, job->members, round, updates);
+    } catch (const std::exception& e) {
+      // Unsent messages stay leased until their lease lapses and are claimed again then.
+      spdlog::error("dispatch: paced sends on {} stopped: {}", route.slot.gateway->name(), e.what());
+    }
+    {
+      std::lock_guard lock(sender.mu);
+      sender.running.reset();
+    }
+    sender.changed.notify_all();
+    while (!sender.records.empty() &&
+           sender.records.front().wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+      sender.records.pop_front();
+    sender.records.push_back(std::async(std::launch::async, record_then_release, std::move(job), std::move(updates)));
+  }
+  sender.records.clear();  // each waits for its record
+}
+
+void Dispatcher::preempt_lower_lanes(const std::vector<store::ClaimedMessage>& claimed) {
+  std::map<Channel, int> top;  // the highest lane (smallest number) per channel
+  for (const auto& c : claimed) {
+    if (!c.unreadable.empty() || c.opted_out || c.expired) continue;
+    const auto lane = static_cast<int>(c.lane);
+    auto [it, added] = top.emplace(c.message.channel, lane);
+    if (!added) it->second = std::min(it->second, lane);
+  }
+  const auto until = std::chrono::steady_clock::now() + kPreemptWait;
+  for (const auto& [channel, lane] : top) {
+    const auto* routes = chain(channel);
+    if (!routes) continue;
+    for (const auto& route : *routes) {
+      auto& sender = *route->sender;
+      std::unique_lock lock(sender.mu);
+      if (!sender.holds_below(lane)) continue;
+      sender.preempt_above = std::min(sender.preempt_above.load(), lane);
+      sender.changed.wait_until(lock, until, [&] { return !sender.holds_below(lane); });
+    }
+  }
+}
+
+void Dispatcher::end_preemption() {
+  for (auto& [channel, chain] : routes_)
+    for (auto& route : chain) route->sender->preempt_above = kNoPreemption;
 }
 
 double Dispatcher::random01() {
@@ -205,20 +362,41 @@ Dispatcher::Pick Dispatcher::pick(Channel channel, const std::string& preferred,
   for (std::size_t i = 0; i < routes->size(); ++i)
     if ((*routes)[i]->slot.gateway->name() == preferred) start = i;
   wait = max_wait();
+  Route* limited = nullptr;  // the gateway whose token would come first, when a rate limit stopped them all
   for (std::size_t k = 0; k < routes->size(); ++k) {
     const auto i = (start + k) % routes->size();
     auto& route = *(*routes)[i];
     std::lock_guard lock(route.mu);
     if (!route.breaker.allow(now)) {
-      wait = std::min<std::chrono::microseconds>(wait, config_.breaker_open);
+      if (config_.breaker_open < wait) {
+        wait = config_.breaker_open;
+        limited = nullptr;
+      }
       continue;
     }
     const auto due = route.bucket.reserve(bucket_time(at), bucket_time(latest));
     if (!due) {
-      wait = std::min(wait, route.bucket.wait_time(bucket_time(at)));
+      const auto until = std::max(route.deferred_until, at + route.bucket.wait_time(bucket_time(at)));
+      const auto w = std::chrono::duration_cast<std::chrono::microseconds>(until - at);
+      if (w < wait) {
+        wait = w;
+        limited = &route;
+      }
       continue;
     }
     return {&route, i, steady_time(*due)};
+  }
+  if (limited && limited->slot.rate_per_second > 0) {
+    // Deferred messages come due one token apart, a quarter lease before the token each would
+    // take, instead of all when the tokens reserved so far have gone: a backlog behind a rate
+    // limit is then claimed about once more each, not again by every claim until its turn,
+    // and the workers' claims reach other gateways' messages behind it.
+    std::lock_guard lock(limited->mu);
+    const auto token = std::max(limited->deferred_until, at + limited->bucket.wait_time(bucket_time(at)));
+    limited->deferred_until =
+        token + std::chrono::duration_cast<SteadyTime::duration>(std::chrono::duration<double>(1.0 / limited->slot.rate_per_second));
+    wait = std::chrono::duration_cast<std::chrono::microseconds>(token - at) -
+           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::milliseconds(config_.lease) / 4);
   }
   return {};
 }
@@ -343,7 +521,14 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
   std::future<store::SendCheck> ahead;
   std::size_t ahead_end = 0;
 
+  // A higher lane wants this gateway (a sender's round only): the rest goes back to the queue.
+  const auto yielding = [&] { return round.yield && (*round.yield)(); };
+
   for (std::size_t begin = 0; begin < members.size();) {
+    if (yielding()) {
+      handed_back().inc(static_cast<double>(members.size() - begin));
+      return hand_back(members, begin);
+    }
     auto at = clock_->now();
     if (members[begin].due > at) {
       // Paced: wait for the window's first token, checking every window meanwhile.
@@ -353,9 +538,13 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
           return hand_back(members, begin);
         }
         at = clock_->now();
+        if (yielding()) {
+          handed_back().inc(static_cast<double>(members.size() - begin));
+          return hand_back(members, begin);
+        }
         if (*round.still_leased && at - checked_at >= kPacedWindow) {
           const auto probe = check(members, begin, begin + 1);
-          if (probe.higher_lane_due || probe.stopping) {
+          if ((probe.higher_lane_due && round.yields_to_lanes_due) || probe.stopping) {
             handed_back().inc(static_cast<double>(members.size() - begin));
             return hand_back(members, begin);
           }
@@ -386,7 +575,7 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
     if (*round.still_leased && (!on_claims_word || ahead.valid())) {
       auto result = ahead.valid() ? ahead.get() : check(members, begin, end);
       checked_at = clock_->now();
-      if (result.higher_lane_due || result.stopping) {
+      if ((result.higher_lane_due && round.yields_to_lanes_due) || result.stopping) {
         handed_back().inc(static_cast<double>(members.size() - begin));
         return hand_back(members, begin);
       }
@@ -419,7 +608,7 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
         ahead = std::async(std::launch::async, [&still_leased = *round.still_leased, ids = std::move(ids),
                                                 lane = members[end].message->lane] { return still_leased(ids, lane); });
       }
-      if (!clock_->wait_until(window[i].due)) {
+      if (!clock_->wait_until(window[i].due) || yielding()) {
         handed_back().inc(static_cast<double>(window.size() - i + members.size() - end));
         hand_back(window, i);
         return hand_back(members, end);
@@ -454,16 +643,22 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
 
 std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::ClaimedMessage>& claimed, TimePoint now,
                                                      const LeaseCheck& still_leased,
-                                                     std::optional<SteadyTime> leased_at, const Record& record) {
+                                                     std::optional<SteadyTime> leased_at, const Record& record,
+                                                     std::shared_ptr<const void> hold) {
   std::vector<store::MessageUpdate> updates;
   updates.reserve(claimed.size());
+  // Paced shares go to their gateway's sender only when someone records what it sends.
+  const bool hand_paced_over = static_cast<bool>(record);
+  std::unique_lock reserving(reserving_);
+  if (hand_paced_over) preempt_lower_lanes(claimed);
   const auto started = clock_->now();
-  const Round round{now, started, leased_at.value_or(started), &still_leased, &record};
+  const Round round{now, started, leased_at.value_or(started), &still_leased, &record, nullptr, true};
   // Tokens are reserved only as far as this round may send: until half the lease is spent
   // (a send due at that moment would be handed back).
   const auto latest = round.leased_at + config_.lease / 2 - std::chrono::milliseconds(1);
-  // Messages grouped by (channel, route index) so each gateway gets one concurrent batch.
-  std::map<std::pair<Channel, std::size_t>, std::vector<Paced>> groups;
+  // Messages grouped by (channel, route index, lane) so each gateway gets one concurrent batch
+  // (one per lane, so that a sender can hand a lower lane back without a higher one).
+  std::map<std::tuple<Channel, std::size_t, int>, std::vector<Paced>> groups;
 
   for (const auto& c : claimed) {
     const auto& m = c.message;
@@ -500,8 +695,39 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
       updates.push_back(std::move(u));
       continue;
     }
-    groups[{m.channel, p.index}].push_back({&c, p.due});
+    groups[{m.channel, p.index, static_cast<int>(c.lane)}].push_back({&c, p.due});
   }
+
+  // A share that would wait for its tokens goes to its gateway's sender, which owns the wait;
+  // handed over before the next round reserves, so each sender gets its jobs in token order.
+  // This round's tokens are taken: the lower lanes' shares it hands over need not yield.
+  if (hand_paced_over) {
+    end_preemption();
+    for (auto it = groups.begin(); it != groups.end();) {
+      const auto& [key, members] = *it;
+      if (members.back().due <= started) {
+        ++it;
+        continue;
+      }
+      auto job = std::make_unique<Job>();
+      job->channel = std::get<0>(key);
+      job->route_index = std::get<1>(key);
+      job->lane = std::get<2>(key);
+      job->messages.reserve(members.size());
+      for (const auto& p : members) job->messages.push_back(*p.message);
+      for (std::size_t i = 0; i < members.size(); ++i) job->members.push_back({&job->messages[i], members[i].due});
+      job->now = now;
+      job->started = started;
+      job->leased_at = round.leased_at;
+      job->still_leased = still_leased;
+      job->record = record;
+      job->hold = hold;
+      auto& route = *(*chain(job->channel))[job->route_index];
+      hand_over(route, std::move(job));
+      it = groups.erase(it);
+    }
+  }
+  reserving.unlock();
 
   // Each gateway's group on its own thread (the first on this one): a provider stuck on slow
   // answers does not delay what the others could send now.
@@ -512,12 +738,12 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
     auto& out = group_updates[g++];
     if (g == 1) continue;
     others.push_back(std::async(std::launch::async, [this, &group, &out, &round] {
-      send_group(group.first.first, group.first.second, group.second, round, out);
+      send_group(std::get<0>(group.first), std::get<1>(group.first), group.second, round, out);
     }));
   }
   if (!groups.empty()) {
     const auto& group = *groups.begin();
-    send_group(group.first.first, group.first.second, group.second, round, group_updates[0]);
+    send_group(std::get<0>(group.first), std::get<1>(group.first), group.second, round, group_updates[0]);
   }
   for (auto& f : others) f.get();
   for (auto& part : group_updates)

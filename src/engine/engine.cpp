@@ -58,7 +58,9 @@ class Wakeup {
   bool closed_ = false;
 };
 
-// The messages this instance's dispatch workers hold between claim and record.
+// The messages this instance's dispatch workers and gateway senders hold between claim and
+// record. A multiset: a message handed back may be claimed again before the hold of the round
+// that handed it back lets go.
 class InFlight {
  public:
   // Holds a claimed batch's ids for the life of the object.
@@ -73,7 +75,8 @@ class InFlight {
     }
     ~Hold() {
       std::lock_guard lock(in_flight_.mu_);
-      for (auto id : ids_) in_flight_.ids_.erase(id);
+      for (auto id : ids_)
+        if (const auto it = in_flight_.ids_.find(id); it != in_flight_.ids_.end()) in_flight_.ids_.erase(it);
     }
     Hold(const Hold&) = delete;
     Hold& operator=(const Hold&) = delete;
@@ -85,12 +88,13 @@ class InFlight {
 
   std::vector<std::int64_t> ids() const {
     std::lock_guard lock(mu_);
-    return {ids_.begin(), ids_.end()};
+    const std::set<std::int64_t> distinct(ids_.begin(), ids_.end());
+    return {distinct.begin(), distinct.end()};
   }
 
  private:
   mutable std::mutex mu_;
-  std::set<std::int64_t> ids_;
+  std::multiset<std::int64_t> ids_;
 };
 
 using SteadyClock = std::chrono::steady_clock;
@@ -238,13 +242,16 @@ struct Engine::Impl {
       }
       return store::check_before_send(db, config.instance_id, ids, clock.now(), config.dispatch.lease, lane);
     };
-    const InFlight::Hold held(in_flight, claimed);  // the heartbeat keeps their leases until recorded
-    // A paced round records its sends as it goes, so a receipt finds its send recorded.
+    // The heartbeat keeps their leases until recorded: this round's share when it returns, a
+    // share handed to a gateway's sender when that sender has recorded it.
+    const auto held = std::make_shared<const InFlight::Hold>(in_flight, claimed);
+    // A paced round records its sends as it goes, so a receipt finds its send recorded; a
+    // gateway's sender records what it was handed with it too.
     const auto record = [this](const std::vector<store::MessageUpdate>& sent) {
       const store::BackgroundWork background;  // runs on a thread of its own
       store::record_dispatch_results(db, config.instance_id, sent, clock.now());
     };
-    const auto updates = dispatcher.handle(claimed, clock.now(), still_leased, started, record);
+    const auto updates = dispatcher.handle(claimed, clock.now(), still_leased, started, record, held);
     const auto send_seconds = seconds_since(send_started);
     const auto record_started = SteadyClock::now();
     store::record_dispatch_results(db, config.instance_id, updates, clock.now());
@@ -376,6 +383,8 @@ void Engine::stop() {
       if (t.joinable()) t.join();
     threads->clear();
   }
+  // The gateways' senders hand back what waits for a token and record what they sent.
+  i.dispatcher.finish();
   // The heartbeat outlives the batches in hand, then stops.
   i.heartbeat_stop = true;
   i.heartbeat_wakeup.close();

@@ -15,6 +15,18 @@
 
 namespace herald::engine {
 
+bool BacklogYield::yields(std::size_t due, Clock::time_point now) {
+  if (backlog_ == 0 || due < backlog_) {
+    backlogged_ = false;  // the backlog is gone: the next one may be waited out again
+    return false;
+  }
+  if (!backlogged_) {
+    backlogged_ = true;
+    since_ = now;
+  }
+  return now - since_ < max_;
+}
+
 struct TextIndexer::Impl {
   store::Database& db;
   TextIndexerConfig config;
@@ -38,11 +50,27 @@ struct TextIndexer::Impl {
     auto& indexed_total = registry.counter("herald_text_indexed_total", "Messages whose text the indexer has written");
     auto& behind = registry.gauge("herald_text_index_behind",
                                   "Message ids above the text index's watermark (searched by scanning)");
+    auto& yielding = registry.gauge("herald_text_index_yielding",
+                                    "1 while the text indexer gives way to a dispatch backlog (search.yield_backlog)");
     auto backoff = std::chrono::milliseconds(100);
+    BacklogYield yield(config.yield_backlog, config.yield_max);
     for (;;) {
       std::chrono::milliseconds wait = config.poll_interval;
       try {
         const auto started = std::chrono::steady_clock::now();
+        if (yield.enabled()) {
+          const bool gives_way = yield.yields(
+              store::due_dispatch_backlog(db, config.yield_backlog,
+                                       std::chrono::time_point_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now())),
+              started);
+          yielding.set(gives_way ? 1.0 : 0.0);
+          if (gives_way) {
+            backoff = std::chrono::milliseconds(100);
+            if (!pause_for(wait)) return;
+            continue;
+          }
+        }
         const auto round = store::index_message_text(db, config.batch_size);
         if (round.indexed > 0) {
           try {

@@ -135,9 +135,14 @@ WITH chunk AS (
          R"SQL( = $1 AND s.account_id > $2
   ORDER BY )SQL" + key + R"SQL(, s.account_id LIMIT $3
 ), r AS (
-  SELECT )SQL" HERALD_FANOUT_RECIPIENT R"SQL(
-  JOIN chunk ON chunk.account_id = a.account_id
-  WHERE a.active
+  -- Each account of the chunk looked up by its key (OFFSET 0 keeps the subquery apart, so the
+  -- planner cannot turn it into a join): joined as one set, the chunk's 5,000 accounts were
+  -- hashed against a scan of every account, customer and preference row, once per chunk, so a
+  -- fan-out's time grew with the whole customer base for each chunk.
+  SELECT rr.* FROM chunk CROSS JOIN LATERAL (
+    SELECT )SQL" HERALD_FANOUT_RECIPIENT R"SQL(
+    WHERE a.account_id = chunk.account_id AND a.active
+    OFFSET 0) rr
 ), rcon AS (
   -- Each account's contact per channel as intake picks it (active, verified, an opted-in one
   -- first): one index probe per account, not one per channel.

@@ -52,6 +52,11 @@ const char* const kSaveState =
 
 const char* const kNewestId = "SELECT coalesce(max(id), 0) FROM herald.messages";
 
+// Leased rows are due only when their lease lapses (due_at is the lease's end), so a batch in
+// flight does not count; scheduled messages (quiet hours) are not due either.
+const char* const kDueBacklog =
+    "SELECT count(*) FROM (SELECT 1 FROM herald.message_queue WHERE due_at <= $1::timestamptz LIMIT $2::bigint) q";
+
 const char* const kFlushIndex =
     "SELECT gin_clean_pending_list(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE n.nspname = 'herald' AND c.relname = 'message_text_trgm'";
@@ -106,6 +111,16 @@ bool flush_message_text_index(Database& db) {
     flushed = !n.exec(kFlushIndex).empty();
   });
   return flushed;
+}
+
+std::size_t due_dispatch_backlog(Database& db, std::size_t limit, TimePoint now) {
+  if (limit == 0) return 0;
+  std::size_t due = 0;
+  with_connection(db, [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    due = n.exec_params(kDueBacklog, format_time(now), static_cast<long long>(limit))[0][0].as<std::size_t>();
+  });
+  return due;
 }
 
 }  // namespace herald::store

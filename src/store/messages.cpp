@@ -99,8 +99,16 @@ const std::string kTextSide = std::string(kSummaryColumns) +
 // a table: the same answer when the pattern is ASCII too and the database's own lower() maps
 // the ASCII characters exactly so (not in a Turkish locale, for one), which $15 says
 // (list_messages checks both). Any other row is checked as before.
+//
+// Before either, a row must hold $16, the longest run of q's ASCII digits and punctuation (an
+// account number's "-12345"), if it has one: lower() leaves those characters as they are and
+// makes none of them out of another character, so a row that matches holds them as typed, in
+// its subject or its body (the run has no space, so it never spans the two). That test is a
+// byte search (strpos), several times cheaper than lowering the row and checking the ASCII, and
+// rejects nearly every row of the tail for an account or order number.
 const std::string kTailMatch =
-    "   AND CASE WHEN $15::boolean AND octet_length(m.subject) = char_length(m.subject)"
+    "   AND CASE WHEN $16 <> '' AND strpos(m.body, $16) = 0 AND strpos(m.subject, $16) = 0 THEN false"
+    "            WHEN $15::boolean AND octet_length(m.subject) = char_length(m.subject)"
     "                 AND octet_length(m.body) = char_length(m.body)"
     "            THEN (m.subject || ' ' || m.body) COLLATE \"C\" ILIKE '%' || $8 || '%'"
     "            ELSE (m.subject || ' ' || m.body) ILIKE '%' || $8 || '%' END";
@@ -120,15 +128,82 @@ const std::string kSearchText = "(" + kTextSide + kStatusFilter + " ORDER BY t.m
                                 kTailOfMessages;
 
 // q alone or with channel, type or topic only: every filter is message_text's, so the page is
-// cut there and only its rows are joined (a rare word's 1,000 matches are sorted by id, not
-// joined first).
-const std::string kSearchTextOnly =
-    std::string("(") + kSummaryColumns +
-    " FROM (SELECT t.message_id FROM herald.message_text t WHERE true" + column_filters("t") + kTextMatch +
-    "       ORDER BY t.message_id DESC LIMIT $12::integer) hit"
-    " JOIN herald.messages m ON m.id = hit.message_id"
-    " ORDER BY m.id DESC LIMIT $12::integer)" +
-    kTailOfMessages;
+// cut there and only its rows are joined. list_messages picks one of two ways in by the
+// planner's estimates (text_only_statement, below) and writes it so the planner cannot take another:
+// - a walk: the newest rows of the rarest filter's index (or of the key), the text checked on
+//   each, stopping at a page; for a word common among that filter's rows (channel=voice and
+//   q=declined reads about 2,400 voice rows). The text's LIKE is written under the "C" collation,
+//   so the trigram index does not apply (the same match: LIKE compares bytes under any
+//   deterministic collation), and the walked filter as row comparisons of (column, id) with its
+//   column in the ORDER BY, so the planner keeps that index's order instead of walking the key
+//   (it prices the filter's index as random reads and would walk the key's million rows past a
+//   page of voice rows).
+// - the matches: the trigram index's matches, each checked on the filters and sorted; for a word
+//   rarer than that walk (q=leak: 2,000 matches). The filters are written under "C" too, so no
+//   filter's index is ANDed with the matches: building the bitmap of 49,701 voice rows cost more
+//   than the whole search, and the matches are fewer than the filter's rows whenever this way
+//   is taken. Ordered by an expression of the id, so the planner cannot walk the key instead.
+// (The equality under "C" is the same as under the database's collation: a deterministic
+// collation calls two strings equal only when their bytes are.)
+//
+// Those filters written so: all but the one walked (whose range the walk has already applied: checked twice, it would be
+// counted twice, and the planner, expecting a twentieth of the rows, would read the whole filter).
+std::string unindexed_column_filters(const std::string& walked = "") {
+  std::string out;
+  for (const auto& [column, param] : {std::pair{"channel", "$4"}, {"type", "$5"}, {"topic", "$6"}}) {
+    if (column == walked) continue;
+    out += std::string(" AND (") + param + " = '' OR t." + column + " COLLATE \"C\" = " + param + ")";
+  }
+  return out;
+}
+
+std::string text_only_search(const std::string& hits) {
+  return std::string("(") + kSummaryColumns + " FROM (" + hits + ") hit JOIN herald.messages m ON m.id = hit.message_id" +
+         " ORDER BY m.id DESC LIMIT $12::integer)" + kTailOfMessages;
+}
+
+const std::string kSearchTextMatches = text_only_search(
+    "SELECT t.message_id FROM herald.message_text t WHERE true" + unindexed_column_filters() + kTextMatch +
+    " ORDER BY t.message_id + 0 DESC LIMIT $12::integer");
+
+// The walk along `column`'s index (message_text_channel, _type, _topic: the column, then the
+// id), whose filter is parameter `param`; with no column, along the key. Along a filter's index
+// the id range is written as row comparisons with the filter's value, which only that index can
+// serve: with plain id bounds the planner read a deep page's whole range along the key instead
+// (37,000 rows for 43 voice matches below the cursor, against 1,900 voice rows).
+std::string text_walk(const std::string& column, const std::string& param) {
+  const std::string ids =
+      column.empty()
+          ? " AND t.message_id <= $14::bigint AND ($11::bigint = 0 OR t.message_id < $11::bigint)"
+            " AND t.message_id > $13::bigint"
+          : " AND (t." + column + ", t.message_id) > (" + param + ", $13::bigint)"
+            " AND (t." + column + ", t.message_id) <= (" + param +
+            ", CASE WHEN $11::bigint = 0 THEN $14::bigint ELSE least($14::bigint, $11::bigint - 1) END)";
+  const std::string order = column.empty() ? "" : "t." + column + " DESC, ";
+  return text_only_search("SELECT t.message_id FROM herald.message_text t WHERE $8 <> ''" + ids +
+                          unindexed_column_filters(column) +
+                          "   AND t.text COLLATE \"C\" LIKE '%' || lower($8) || '%'"
+                          " ORDER BY " + order + "t.message_id DESC LIMIT $12::integer");
+}
+const std::string kSearchTextWalkKey = text_walk("", "");
+const std::string kSearchTextWalkChannel = text_walk("channel", "$4");
+const std::string kSearchTextWalkType = text_walk("type", "$5");
+const std::string kSearchTextWalkTopic = text_walk("topic", "$6");
+
+// How many rows the planner expects: the text's matches, and each filter's rows, in an id range
+// ($2, $3]. Plain statements, so these are the estimates it plans the search with.
+const char* const kEstimateMatches =
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM herald.message_text t WHERE t.text LIKE '%' || lower($1) || '%'"
+    "   AND t.message_id > $2::bigint AND t.message_id <= $3::bigint";
+const char* const kEstimateChannelRows =
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM herald.message_text t WHERE t.channel = $1"
+    "   AND t.message_id > $2::bigint AND t.message_id <= $3::bigint";
+const char* const kEstimateTypeRows =
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM herald.message_text t WHERE t.type = $1"
+    "   AND t.message_id > $2::bigint AND t.message_id <= $3::bigint";
+const char* const kEstimateTopicRows =
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM herald.message_text t WHERE t.topic = $1"
+    "   AND t.message_id > $2::bigint AND t.message_id <= $3::bigint";
 
 // q with failed, undelivered or suppressed: messages_by_status (0010) and message_text, driven
 // from whichever side has fewer rows in the id range (list_messages counts them, see below).
@@ -199,7 +274,7 @@ const std::string& list_statement(const MessageFilter& f) {
   const bool q = !f.q.empty();
   const auto& status = f.status;
   if (q && !status && f.customer_id.empty() && f.account_id.empty() && f.address.empty() && !f.from && !f.to)
-    return kSearchTextOnly;
+    return kSearchTextMatches;  // or a walk: list_messages chooses (text_only_statement)
   if (!status) return q ? kSearchText : kListMessages;
   switch (*status) {
     case MessageStatus::failed:
@@ -348,6 +423,59 @@ bool is_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
+// The longest run of q's ASCII digits and punctuation, which a row matching q holds as typed
+// (kTailMatch); empty when shorter than three characters, which would spare few rows their check.
+std::string caseless_run(std::string_view q) {
+  std::string_view best, run;
+  for (std::size_t i = 0; i <= q.size(); ++i) {
+    const auto c = i < q.size() ? static_cast<unsigned char>(q[i]) : 0;
+    const bool caseless = c > ' ' && c < 0x7f && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z');
+    if (caseless) {
+      run = q.substr(i - run.size(), run.size() + 1);
+    } else {
+      if (run.size() > best.size()) best = run;
+      run = {};
+    }
+  }
+  return best.size() >= 3 ? std::string(best) : std::string();
+}
+
+double estimated_rows(pqxx::transaction_base& t, const char* statement, const std::string& value, std::int64_t lower,
+                      std::int64_t upper) {
+  const auto plan = Json::parse(t.exec_params(statement, value, lower, upper)[0][0].c_str());
+  return plan[0]["Plan"]["Plan Rows"].get<double>();
+}
+
+// q alone or with channel, type or topic, ids in (lower, upper]: the walk of the rarest filter's
+// index (or of the key) when it is expected to read fewer rows than the text has matches, else
+// the matches (see kSearchTextMatches). The walk reads about (limit + 1) of its rows per row of
+// them that passes the text and the other filters, all taken as independent (nothing better is
+// known), and at most all of them. The trigram index hands over every match of the history,
+// whatever the page's id range (a deep page's range holds a few of them), so the matches are
+// counted over all indexed messages (ids up to the watermark). The estimates are the planner's
+// (message_text.text keeps a fine histogram, 0020); each costs a plan, no read.
+const std::string& text_only_statement(pqxx::transaction_base& t, const MessageFilter& f, const std::string& pattern,
+                                       std::int64_t lower, std::int64_t upper, std::int64_t watermark, int limit) {
+  if (upper <= lower || watermark <= 0) return kSearchTextMatches;
+  const double range = static_cast<double>(upper - lower);
+  const double matches = std::max(1.0, estimated_rows(t, kEstimateMatches, pattern, 0, watermark));
+  const std::string* walk = &kSearchTextWalkKey;
+  double walked = range, found = range * matches / static_cast<double>(watermark);
+  auto filter = [&](const char* estimate, const std::string& value, const std::string& statement) {
+    const double rows = std::clamp(estimated_rows(t, estimate, value, lower, upper), 0.0, range);
+    found *= rows / range;
+    if (rows < walked) {
+      walked = rows;
+      walk = &statement;
+    }
+  };
+  if (f.channel) filter(kEstimateChannelRows, std::string(to_string(*f.channel)), kSearchTextWalkChannel);
+  if (!f.type.empty()) filter(kEstimateTypeRows, f.type, kSearchTextWalkType);
+  if (f.topic) filter(kEstimateTopicRows, std::string(to_string(*f.topic)), kSearchTextWalkTopic);
+  const double walk_rows = found > 0 ? std::min(walked, (limit + 1) * walked / found) : walked;
+  return walk_rows < matches ? *walk : kSearchTextMatches;
+}
+
 // Whether the database's lower() maps the printable ASCII characters as the "C" collation does
 // (A-Z to a-z, the rest unchanged): asked once per process, every connection goes to the same
 // database. 0 not asked yet, 1 yes, 2 no.
@@ -421,9 +549,15 @@ MessagePage list_messages(Database& db, const MessageFilter& f) {
           }
         }
       }
+      if (&statement == &kSearchTextMatches) {
+        const auto upper = before_id > 0 ? std::min(before_id - 1, watermark) : watermark;
+        chosen = &text_only_statement(n, f, pattern, after_id, upper, watermark, limit);
+      }
       const bool plain_ascii = is_ascii(f.q) && database_lowers_ascii_plainly(n);
+      auto run = caseless_run(f.q);
+      if (!run.empty() && !database_lowers_ascii_plainly(n)) run.clear();
       rows = n.exec_params(*chosen, f.customer_id, f.account_id, f.address, channel, f.type, topic, status,
-                           pattern, from, to, before_id, limit + 1, after_id, watermark, plain_ascii);
+                           pattern, from, to, before_id, limit + 1, after_id, watermark, plain_ascii, run);
     }
     for (const auto& row : rows) {
       if (static_cast<int>(page.items.size()) == limit) {

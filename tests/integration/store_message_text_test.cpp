@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <set>
 
 #include "herald/store/message_text.hpp"
@@ -408,15 +409,127 @@ TEST(StoreMessageText, CombinedFiltersListWhatAPlainScanLists) {
   }
 }
 
+// q alone or with channel, type or topic walks the rarest filter's index (or the key) when the
+// word is common among its rows and takes the trigram matches when it is rare. The history here
+// is shaped so both happen: "declined" is in a quarter of the messages (the walk, for every
+// filter and page size below), "leak" in one percent (the matches); a tenth of the messages are
+// voice, half of them declined.
+// Every page lists what ILIKE over the messages lists, on both sides of the watermark, with the
+// rows of each channel, type and topic mixed along the ids, and under each planner setting.
+TEST(StoreMessageText, TextWithColumnFiltersWalksOrTakesMatchesAndListsTheSame) {
+  TestDb t;
+  const std::string insert =
+      "INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, status, subject,"
+      " body) SELECT 'ev-' || g, 'C-' || g % 5, 'A-' || g % 9,"
+      " CASE WHEN g % 10 = 1 OR g % 200 = 7 THEN 'voice' WHEN g % 3 = 0 THEN 'email' ELSE 'sms' END, '+12175550101',"
+      " (ARRAY['bill.ready', 'payment.declined', 'leak.detected', 'notice.broadcast'])[1 + g % 4],"
+      " (ARRAY['billing', 'billing', 'other', 'outage'])[1 + (g + g / 7) % 4], 'delivered',"
+      " CASE WHEN g % 3 = 0 THEN 'Notice ' || g ELSE '' END,"
+      " CASE WHEN g % 100 = 7 THEN 'Possible LEAK at account A-' || g % 9"
+      "      WHEN g % 4 = 1 THEN 'Payment Declined for account A-' || g % 9"
+      "      ELSE 'Your bill of $' || g || ' is ready' END"
+      " FROM generate_series($1::integer, $2::integer) g";
+  pqxx::connection writer(t.url());
+  {
+    pqxx::work w(writer);
+    w.exec_params(insert, 1, 3000);
+    w.commit();
+  }
+  index_all(t);
+  {
+    pqxx::work w(writer);
+    w.exec_params(insert, 3001, 3400);  // the tail, scanned
+    w.commit();
+  }
+  t.exec("ANALYZE herald.message_text; ANALYZE herald.messages");
+  const auto watermark_id = watermark(t);
+  ASSERT_GT(watermark_id, 0);
+
+  auto ilike_scan = [&](const MessageFilter& f) {
+    pqxx::work w(writer);
+    std::vector<std::int64_t> out;
+    for (const auto& row : w.exec_params(
+             "SELECT id FROM herald.messages WHERE (subject || ' ' || body) ILIKE '%' || $1 || '%'"
+             " AND ($2 = '' OR channel = $2) AND ($3 = '' OR type = $3) AND ($4 = '' OR topic = $4) ORDER BY id DESC",
+             f.q, f.channel ? std::string(to_string(*f.channel)) : "", f.type,
+             f.topic ? std::string(to_string(*f.topic)) : "")) {
+      out.push_back(row[0].as<std::int64_t>());
+    }
+    return out;
+  };
+  std::vector<MessageFilter> cases;
+  for (const char* word : {"declined", "LEAK", "a-1", "payment declined for", "OF $12"}) {
+    MessageFilter f;
+    f.q = word;
+    cases.push_back(f);
+    f.channel = Channel::voice;
+    cases.push_back(f);
+    f.channel = Channel::sms;
+    cases.push_back(f);
+    f.channel.reset();
+    f.type = "payment.declined";
+    cases.push_back(f);
+    f.type = "leak.detected";
+    cases.push_back(f);
+    f.type.clear();
+    f.topic = Topic::outage;
+    cases.push_back(f);
+    f.topic = Topic::billing;
+    f.channel = Channel::email;
+    cases.push_back(f);
+    f.type = "bill.ready";
+    cases.push_back(f);
+  }
+  const auto separator = t.url().find('?') == std::string::npos ? "?" : "&";
+  for (const char* settings : {"", "-c%20enable_bitmapscan%3Doff", "-c%20enable_indexscan%3Doff"}) {
+    std::unique_ptr<Database> own;
+    Database* db = &t.db();
+    if (*settings) {
+      own = std::make_unique<Database>(t.url() + separator + "options=" + settings, 1);
+      db = own.get();
+    }
+    for (const auto& filter : cases) {
+      const auto want = ilike_scan(filter);
+      for (int page_size : {7, 50}) {
+        MessageFilter f = filter;
+        f.limit = page_size;
+        std::vector<std::int64_t> got;
+        for (int pages = 0; pages < 1000; ++pages) {
+          const auto page = list_messages(*db, f);
+          for (const auto& m : page.items) got.push_back(m.id);
+          if (!page.next_before_id) break;
+          f.before_id = *page.next_before_id;
+        }
+        EXPECT_EQ(got, want) << "q=" << filter.q << " channel=" << (filter.channel ? to_string(*filter.channel) : "")
+                             << " type=" << filter.type << " topic=" << (filter.topic ? to_string(*filter.topic) : "")
+                             << ", page size " << page_size << ", planner " << settings;
+      }
+    }
+  }
+  // The searches above reach rows on both sides of the watermark.
+  MessageFilter declined;
+  declined.q = "declined";
+  const auto all = ilike_scan(declined);
+  EXPECT_GT(all.front(), watermark_id);
+  EXPECT_LT(all.back(), watermark_id);
+}
+
 // The messages above the watermark are checked with a faster ILIKE when a row and the pattern
 // are ASCII only, and the index holds lower-cased text: both list exactly what ILIKE over the
 // messages lists, with letters outside ASCII in the rows or the pattern too.
 TEST(StoreMessageText, SearchesMatchILikeOnTextBeyondAscii) {
   TestDb t;
   for (const char* body : {"Corte de AGUA en Peñalolén", "Water main break", "Temperatura 300 \u212A en el depósito",
-                           "Oficina de \u0130stanbul", "plain ascii KELVIN 300 k", "PEÑA y agua"}) {
+                           "Oficina de \u0130stanbul", "plain ascii KELVIN 300 k", "PEÑA y agua",
+                           "Account A-12345 is past due", "Cuenta Ñ-4567 cerrada", "55 units on account a-12345-9"}) {
     insert_message(t, with_body(body));
   }
+  // A run of digits and punctuation that ends the subject: q can span the subject and the body.
+  MessageRow email = with_body("55 units, order 12-345/7 shipped");
+  email.channel = "email";
+  email.address = "ada@example.com";
+  email.subject = "Ref 77-10";
+  insert_message(t, email);
   pqxx::connection plain(t.url());
   auto ilike_scan = [&](const std::string& q) {
     pqxx::work w(plain);
@@ -429,7 +542,10 @@ TEST(StoreMessageText, SearchesMatchILikeOnTextBeyondAscii) {
     return out;
   };
   const char* const words[] = {"peña", "PEÑALOLÉN", "agua", "water MAIN", "300 k", "istanbul", "\u0130stanbul",
-                               "kelvin", "ñ", "DEPÓSITO", "\u212A"};
+                               "kelvin", "ñ", "DEPÓSITO", "\u212A",
+                               // account and order numbers: the tail first looks for their digits and punctuation
+                               "a-12345 ", "A-12345", "-12345-", "ñ-4567", "CUENTA Ñ-4567", "77-10 55", "ref 77-10",
+                               "12-345/7", "12-345/8", "300 \u212A", "5 UNITS"};
   for (const char* where : {"scanned", "indexed"}) {
     if (std::string(where) == "indexed") index_all(t);
     for (const char* word : words) {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "herald/domain/types.hpp"
 #include "herald/store/db.hpp"
 
 namespace herald::store {
@@ -24,5 +25,10 @@ TextIndexRound index_message_text(Database& db, std::size_t batch_size);
 // Merges the trigram index's pending list into its tree (see 0018_message_search.sql), so
 // searches do not scan it. Returns false when the index is missing or this role may not.
 bool flush_message_text_index(Database& db);
+
+// The messages in the dispatch queue that are due at `now`, counted up to `limit` and no
+// further (a probe of the queue, not a census): the indexer gives way while a backlog this deep
+// waits to be sent (engine/text_indexer).
+std::size_t due_dispatch_backlog(Database& db, std::size_t limit, TimePoint now);
 
 }  // namespace herald::store
