@@ -477,7 +477,9 @@ void Dispatcher::send_group(Channel channel, std::size_t route_index, const std:
   // hand never holds its leases for long.
   const auto deadline = round.leased_at + config_.lease / 2;
   auto checked_at = round.leased_at;
-  auto recorded_at = round.started;
+  // From when this share starts sending: a sender's job may start long after its round, and a
+  // short one is then recorded once, off the send thread, instead of waited for at its end.
+  auto recorded_at = clock_->now();
   // The engine's time of a moment on the send clock: sends, outcomes and retries are dated by it.
   const auto engine_time = [&](SteadyTime t) {
     return round.now + std::chrono::duration_cast<std::chrono::microseconds>(t - round.started);
@@ -654,8 +656,12 @@ std::vector<store::MessageUpdate> Dispatcher::handle(const std::vector<store::Cl
   const auto started = clock_->now();
   const Round round{now, started, leased_at.value_or(started), &still_leased, &record, nullptr, true};
   // Tokens are reserved only as far as this round may send: until half the lease is spent
-  // (a send due at that moment would be handed back).
-  const auto latest = round.leased_at + config_.lease / 2 - std::chrono::milliseconds(1);
+  // (a send due at that moment would be handed back). A sender sends one job after another, a
+  // job reserved at the edge of that time and a sender a few milliseconds late would hand its
+  // last messages back: a share for a sender keeps a window's margin.
+  const auto margin = hand_paced_over ? std::chrono::duration_cast<std::chrono::microseconds>(kPacedWindow)
+                                      : std::chrono::microseconds(1000);
+  const auto latest = round.leased_at + config_.lease / 2 - margin;
   // Messages grouped by (channel, route index, lane) so each gateway gets one concurrent batch
   // (one per lane, so that a sender can hand a lower lane back without a higher one).
   std::map<std::tuple<Channel, std::size_t, int>, std::vector<Paced>> groups;

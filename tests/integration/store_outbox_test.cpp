@@ -272,6 +272,43 @@ TEST(StoreOutbox, RetryMarksTheMessageSendingAndRequeuesIt) {
   EXPECT_EQ(claimed[0].message.attempts, 1);
 }
 
+TEST(StoreOutbox, RecordedTextsKeepEveryCharacter) {
+  TestDb t;
+  insert_message(t, {});
+  insert_message(t, {});
+  const auto now = later();
+  auto claimed = claim_due_messages(t.db(), "w1", 10, now, 30s);
+  ASSERT_EQ(claimed.size(), 2u);
+  // A provider's error text with quotes, a backslash, line breaks, a tab, other control
+  // characters and non-ASCII letters, as it may come back in a response body.
+  const std::string odd = "He said \"no\" \\ path\\to\r\nline\ttab \x01\x1f end: Größe ñ 語";
+  auto failed = attempted(claimed[0], MessageStatus::failed, now);
+  failed.outcome = AttemptOutcome::failed;
+  failed.http_status = 400;
+  failed.last_error = odd;
+  failed.detail = odd;
+  failed.error_code = "E\"1";
+  failed.provider_id = "id\\1";
+  auto retry = attempted(claimed[1], MessageStatus::sending, now);
+  retry.outcome = AttemptOutcome::retry;
+  retry.due_at = now + 5s;
+  retry.next_gateway = "kannel";
+  retry.conversation = Json::object({{"expected", {{"Y", "confirm"}}}, {"ttl_seconds", 60}});
+  EXPECT_EQ(record_dispatch_results(t.db(), "w1", {failed, retry}, now), 2u);
+
+  const auto id0 = std::to_string(claimed[0].message.id);
+  EXPECT_EQ(t.query_value("SELECT last_error FROM herald.messages WHERE id = " + id0), odd);
+  EXPECT_EQ(t.query_value("SELECT detail FROM herald.message_attempts WHERE message_id = " + id0), odd);
+  EXPECT_EQ(t.query_value("SELECT error_code || ' ' || provider_id || ' ' || http_status FROM herald.message_attempts"
+                          " WHERE message_id = " + id0),
+            "E\"1 id\\1 400");
+  const auto id1 = std::to_string(claimed[1].message.id);
+  EXPECT_EQ(t.query_value("SELECT status || ' ' || gateway || ' ' || (last_error IS NULL) FROM herald.messages"
+                          " WHERE id = " + id1),
+            "sending kannel true");
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE message_id = " + id1), "1");
+}
+
 TEST(StoreOutbox, DeferralMovesOnlyTheQueueRow) {
   TestDb t;
   insert_message(t, {});

@@ -81,7 +81,8 @@ class Dispatcher {
   //
   // With `record` given, a gateway's share that would wait for its tokens is handed to that
   // gateway's sender instead and is not in the returned updates: the sender sends it as above
-  // (one lane's share at a time, in the order the tokens were taken), hands its updates to
+  // (one lane's share at a time, in the order the tokens were taken; such a share reserves up
+  // to a quarter second before half the lease, for a sender a moment late), hands its updates to
   // `record` and then lets go of `hold` (the caller's hold on the batch's leases). The round
   // returns once the rest is sent, so the worker claims again while the tokens come. A share
   // of a higher lane than one a sender holds takes its tokens first: the sender hands the
