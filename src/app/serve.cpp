@@ -220,11 +220,20 @@ int run_serve(const Config& config) {
     spdlog::info("signal {}: draining (grace {} s)", sig, config.shutdown_grace.count());
     readiness.set_draining();
     server.set_draining();
+    // What the drain still waits for, named in the log if the grace period ends first.
+    static std::atomic<bool> engine_running{true}, indexer_running{true}, forwarder_running{true},
+        http_running{true};
     // A watchdog: whatever is still running when the grace period ends is abandoned; its
     // leases lapse and another instance (or the next start) picks the messages up.
     std::thread([grace = config.shutdown_grace] {
       std::this_thread::sleep_for(grace);
-      spdlog::error("shutdown grace period over; exiting");
+      std::string left;
+      for (const auto& [name, running] : {std::pair{"engine", &engine_running}, std::pair{"text indexer", &indexer_running},
+                                          std::pair{"report forwarder", &forwarder_running},
+                                          std::pair{"http server", &http_running}})
+        if (running->load()) left += std::string(left.empty() ? "" : ", ") + name;
+      spdlog::error("shutdown grace period over; exiting (still stopping: {})", left.empty() ? "nothing" : left);
+      spdlog::default_logger()->flush();
       std::_Exit(1);
     }).detach();
     // Load balancers poll /readyz: give them the delay to see 503 and move away before new
@@ -239,12 +248,18 @@ int run_serve(const Config& config) {
     // waiting for a connection behind the dispatch rounds the drain is about to end).
     auto engine_done = std::async(std::launch::async, [&] {
       if (started) engine->stop();
+      engine_running = false;
     });
-    auto indexer_done = std::async(std::launch::async, [&] { text_indexer.stop(); });
+    auto indexer_done = std::async(std::launch::async, [&] {
+      text_indexer.stop();
+      indexer_running = false;
+    });
     auto forwarder_done = std::async(std::launch::async, [&] {
       if (started) forwarder->stop();
+      forwarder_running = false;
     });
     server.stop(grace);
+    http_running = false;
     engine_done.wait();
     indexer_done.wait();
     forwarder_done.wait();

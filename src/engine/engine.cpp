@@ -378,13 +378,18 @@ void Engine::stop() {
   i.outage_wakeup.close();
   // The batch in hand finishes (sends are bounded by the gateways' timeouts); the app
   // enforces the overall grace period.
-  for (auto* threads : {&i.intake_threads, &i.dispatch_threads, &i.outage_threads}) {
+  // Each stage is logged as it is waited for: a drain that overruns its grace names its stage.
+  for (const auto& [name, threads] : {std::pair{"intake", &i.intake_threads}, std::pair{"dispatch", &i.dispatch_threads},
+                                      std::pair{"outages", &i.outage_threads}}) {
+    spdlog::info("drain: waiting for the {} threads", name);
     for (auto& t : *threads)
       if (t.joinable()) t.join();
     threads->clear();
   }
   // The gateways' senders hand back what waits for a token and record what they sent.
+  spdlog::info("drain: waiting for the gateways' senders");
   i.dispatcher.finish();
+  spdlog::info("drain: releasing leases");
   // The heartbeat outlives the batches in hand, then stops.
   i.heartbeat_stop = true;
   i.heartbeat_wakeup.close();
