@@ -283,6 +283,8 @@ test('an admin finds a customer by name and sees the consent history', async () 
       await consent.getByText('Consent history is not available from this server.').waitFor();
     }
     const recent = page.locator('section', { has: page.getByRole('heading', { name: 'Recent messages' }) });
+    // The recent messages load on their own request: wait for the fourth row, then there are no more.
+    await recent.locator('tbody tr').nth(3).waitFor();
     assert.equal(await recent.locator('tbody tr').count(), 4);
     await checkPage(page, 'customer', { suite: SUITE });
   });
