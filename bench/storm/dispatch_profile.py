@@ -13,6 +13,7 @@ Not a test: it never fails on a number. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import sys
@@ -20,38 +21,18 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
-
-from herald_e2e import PG_BIN, Api, Heraldd, find_heraldd  # noqa: E402
-from run import BenchPostgres, cpu_seconds  # noqa: E402  (bench/load/run.py)
-
-import importlib.util  # noqa: E402
+_spec = importlib.util.spec_from_file_location("storm_run", os.path.join(HERE, "run.py"))
+storm = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(storm)  # bench/storm/run.py: its setup and helpers
+Api, Heraldd, find_heraldd, BenchPostgres = storm.Api, storm.Heraldd, storm.find_heraldd, storm.BenchPostgres
+bench_import = storm.bench_import
+cpu_seconds = sys.modules["run"].cpu_seconds  # bench/load/run.py, imported by bench/storm/run.py
 
 
-def _load(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+class ProfiledPostgres(storm.ProfiledPostgres):
+    """The storm's profiled cluster, with planning and I/O times tracked too."""
 
-
-bench_import = _load("bench_import", os.path.join(ROOT, "bench", "import", "run.py"))
-
-
-class ProfiledPostgres(BenchPostgres):
-    """The load benchmark's durable cluster with pg_stat_statements preloaded."""
-
-    def start(self) -> "ProfiledPostgres":
-        super().start()
-        with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
-            f.write("shared_preload_libraries = 'pg_stat_statements'\n"
-                    "pg_stat_statements.track = 'all'\npg_stat_statements.max = 2000\npg_stat_statements.track_planning = on\n"
-                    "track_io_timing = on\n")
-        self._as_pg([f"{PG_BIN}/pg_ctl", "-D", self.data, "-w", "-m", "fast", "restart"])
-        self.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        return self
+    SETTINGS = storm.ProfiledPostgres.SETTINGS + "pg_stat_statements.track_planning = on\ntrack_io_timing = on\n"
 
 
 def wait_queue(pg: BenchPostgres, predicate, timeout: float, what: str) -> None:

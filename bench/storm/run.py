@@ -48,11 +48,13 @@ cpu_profile = _load("cpu_profile", os.path.join(HERE, "cpu_profile.py"))
 class ProfiledPostgres(BenchPostgres):
     """The same cluster with pg_stat_statements preloaded (--profile)."""
 
+    SETTINGS = ("shared_preload_libraries = 'pg_stat_statements'\n"
+                "pg_stat_statements.track = 'all'\npg_stat_statements.max = 2000\n")
+
     def start(self) -> "ProfiledPostgres":
         super().start()
         with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
-            f.write("shared_preload_libraries = 'pg_stat_statements'\n"
-                    "pg_stat_statements.track = 'all'\npg_stat_statements.max = 2000\n")
+            f.write(self.SETTINGS)
         self._as_pg([f"{PG_BIN}/pg_ctl", "-D", self.data, "-w", "-m", "fast", "restart"])
         self.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         return self
