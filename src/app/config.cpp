@@ -2,6 +2,7 @@
 #include "herald/app/config.hpp"
 
 #include <sstream>
+#include <thread>
 
 #include "herald/rules/event_data.hpp"
 
@@ -134,6 +135,13 @@ void read_event_types(const toml::table& root, rules::RulesConfig& rules, rules:
       errors.push_back(std::move(e));
     }
   }
+}
+
+// One outage thread per core writes a notice's parts side by side; more would only wait for the
+// pool's connections (database.pool_size) and the cores.
+std::size_t default_outage_workers() {
+  const auto cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 2 : std::min<std::size_t>(cores, 8);
 }
 
 void read_gateways(const Flat& flat, std::set<std::string>& used, Config& c, std::vector<ApiError>& errors) {
@@ -383,7 +391,9 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   scaled("outages.planned_notice_hours", o.notices.planned_notice_before, 3600, 1, 90 * 24);
   scaled("outages.planned_reminder_hours", o.notices.planned_reminder_before, 3600, 1, 90 * 24);
   r.integer("outages.chunk_accounts", o.chunk_accounts, 100, 100000);
-  r.integer("outages.workers", o.workers, 0, 4);
+  o.workers = default_outage_workers();
+  r.integer("outages.workers", o.workers, 0, 32);
+  r.integer("outages.notice_parts", o.notice_parts, 1, 1000);
   r.duration("outages.poll_interval_ms", o.poll_interval, 10, 600000);
 
   r.integer("search.batch_size", c.search.batch_size, 0, 100000);

@@ -17,6 +17,7 @@ const std::set<std::string> kSections = {"database", "http",     "auth",     "ut
                                          "contacts",
                                          "voice",
                                          "services",
+                                         "outages",
                                          "search"};
 
 std::string lower(std::string s) {

@@ -354,6 +354,7 @@ void Engine::start() {
   }
   // The outage loop runs apart from intake: a fan-out of a million recipients goes chunk by
   // chunk while billing events keep flowing (and the HTTP threads only store the change).
+  // Several of them write the parts of one notice at once.
   for (std::size_t w = 0; w < i.config.outages.workers; ++w) {
     i.outage_threads.emplace_back([&i] {
       store::enter_background_thread("outages");

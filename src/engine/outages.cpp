@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include "herald/engine/fanout.hpp"
 
 namespace herald::engine {
@@ -58,6 +57,8 @@ bool review_one(store::Database& db, const OutageConfig& config, const rules::Ru
   notice.kind = *plan.notice;
   notice.type = rules::outage_notice_type(notice.kind);
   notice.texts = render_outage_notice(due, notice.kind, groups, rules, templates, now);
+  notice.parts = config.notice_parts;
+  notice.part_accounts = config.chunk_accounts;
   const auto told = rules::after_notice(state, notice.kind, now, config.notices);
   auto next = rules::plan_outage_notice(told, config.notices, now);
   // A notice still called for right after this one is looked at again at once, next round.
@@ -106,7 +107,7 @@ std::size_t outage_step(store::Database& db, const OutageConfig& config, const r
   if (chunk.pending) {
     ++work;
     spdlog::debug("outage fan-out: {} accounts, {} messages created, {} replaced{}", chunk.accounts, chunk.created,
-                  chunk.replaced, chunk.notice_done ? ", notice done" : "");
+                  chunk.replaced, chunk.notice_done ? ", notice done" : chunk.part_done ? ", part done" : "");
   }
   return work;
 }

@@ -109,7 +109,8 @@ std::string groups_sql(const AffectedSet& set) {
 // One chunk (see write_fanout_chunk). Parameters: $1 key, $2 cursor, $3 chunk size, $4..$9 the
 // audience, $10 texts, $11 timings, $12 now, $13 event seq (0: none), $14 event id, $15 outage
 // ('' none), $16 type, $17 priority, $18 urgent, $19 expires at ('' none), $20 lane, $21 the
-// rule's decision, $22..$25 the unsubscribe signing, $26 replace queued messages of the outage.
+// rule's decision, $22..$25 the unsubscribe signing, $26 replace queued messages of the outage,
+// $27 the last account of the range ('' none: a notice's part, store/outage_fanout.cpp).
 std::string chunk_sql(const AffectedSet& set, const FanoutPlan& plan, const std::string& topic, bool replace) {
   std::vector<const std::string*> subjects, bodies, htmls;
   for (const auto& t : plan.texts) {
@@ -132,7 +133,7 @@ std::string chunk_sql(const AffectedSet& set, const FanoutPlan& plan, const std:
   return R"SQL(
 WITH chunk AS (
   SELECT s.account_id FROM )SQL" + quote_ident(set.table) + " s WHERE " + key +
-         R"SQL( = $1 AND s.account_id > $2
+         R"SQL( = $1 AND s.account_id > $2 AND ($27::text = '' OR s.account_id <= $27::text)
   ORDER BY )SQL" + key + R"SQL(, s.account_id LIMIT $3
 ), r AS (
   -- Each account of the chunk looked up by its key (OFFSET 0 keeps the subquery apart, so the
@@ -445,7 +446,7 @@ FanoutChunkResult write_fanout_chunk(pqxx::transaction_base& w, const FanoutChun
       static_cast<long long>(spec.event_seq.value_or(0)), spec.event_id, spec.outage_id, plan.type, plan.priority,
       plan.urgent, plan.expires_at ? format_time(*plan.expires_at) : std::string(), static_cast<int>(plan.lane),
       plan.decision.dump(), spec.signing.prefix, static_cast<long long>(spec.signing.expires_unix),
-      bytea_hex(spec.signing.inner_key), bytea_hex(spec.signing.outer_key), spec.replace_queued);
+      bytea_hex(spec.signing.inner_key), bytea_hex(spec.signing.outer_key), spec.replace_queued, spec.through);
   FanoutChunkResult out;
   out.created = r[0].as<std::size_t>();
   out.queued = r[1].as<std::size_t>();

@@ -26,6 +26,7 @@ std::vector<FanoutGroup> fanout_groups(pqxx::transaction_base& w, const Affected
 struct FanoutChunkSpec {
   AffectedSet set;
   std::string cursor;  // the last account written; '' before the first
+  std::string through;  // the last account of the range being walked, inclusive; '' for no bound
   std::size_t accounts = 5000;
   FanoutAudience audience;
   const FanoutPlan* plan = nullptr;
@@ -45,7 +46,7 @@ struct FanoutChunkResult {
   std::size_t replaced = 0;  // queued messages given this text
 };
 
-// One chunk: the next `accounts` of the set after the cursor joined to accounts, customers,
+// One chunk: the next `accounts` of the set after the cursor (up to `through`) joined to accounts, customers,
 // preferences and contacts; per (account, channel the customer chose for the topic) a message
 // with the group's text and timing, or a suppressed row saying why not (preference_off: no
 // channel chosen, one row on the first reachable channel; no_contact; opted_out; no_template;

@@ -2,6 +2,7 @@
 // its recipients chunk by chunk by the shared fan-out (store/fanout.cpp).
 #include "herald/store/outage_fanout.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "herald/domain/json_io.hpp"
@@ -58,11 +59,41 @@ SET accounts_version = area_version,
     affected_customers = (SELECT count(DISTINCT customer_id) FROM herald.outage_accounts WHERE outage_id = $1)
 WHERE outage_id = $1)SQL";
 
+// A newer notice closes the older ones' parts first: the update waits for a chunk in progress on
+// any of them (it holds its part's row) and leaves none to claim, so no chunk of an older notice
+// runs beside the newer one's, which see all it wrote. The parts before the notices: a chunk
+// takes its notice's row last, after its part's (kAddToNotice), never the other way round.
+const char* const kCloseEarlierParts = R"SQL(
+UPDATE herald.outage_notice_parts p SET done_at = $2::timestamptz
+FROM herald.outage_notices n
+WHERE n.outage_id = $1 AND n.done_at IS NULL AND p.notice_id = n.id AND p.done_at IS NULL)SQL";
 const char* const kCloseEarlierNotices =
     "UPDATE herald.outage_notices SET done_at = $2::timestamptz WHERE outage_id = $1 AND done_at IS NULL";
 const char* const kInsertNotice = R"SQL(
 INSERT INTO herald.outage_notices (outage_id, kind, type, texts, created_at)
-VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz))SQL";
+VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz)
+RETURNING id)SQL";
+// The notice's parts: up to $3 ranges of the affected accounts in key order, of at least $4
+// accounts each (ntile over the key index, read once). Part k starts after part k-1's last
+// account; the last part has no upper bound, and an empty set gets one part (its chunk finds
+// nothing and closes the notice).
+const char* const kInsertParts = R"SQL(
+WITH n AS (
+  SELECT least($3::integer, greatest(1, ceil(count(*) / $4::numeric)))::integer AS parts
+  FROM herald.outage_accounts WHERE outage_id = $2
+), tiles AS (
+  SELECT t, max(account_id) AS hi
+  FROM (SELECT account_id, ntile((SELECT parts FROM n)) OVER (ORDER BY account_id) AS t
+        FROM herald.outage_accounts WHERE outage_id = $2) s
+  GROUP BY t
+), bounds AS (
+  SELECT t, coalesce(lag(hi) OVER (ORDER BY t), '') AS after, CASE WHEN t = max(t) OVER () THEN '' ELSE hi END AS hi
+  FROM tiles
+)
+INSERT INTO herald.outage_notice_parts (notice_id, part, cursor, last_account)
+SELECT $1::bigint, t, after, hi FROM bounds
+UNION ALL
+SELECT $1::bigint, 1, '', '' WHERE NOT EXISTS (SELECT 1 FROM tiles))SQL";
 const char* const kRecordTold = R"SQL(
 UPDATE herald.outages
 SET notified_status = NULLIF($2, ''), notified_etr = NULLIF($3, '')::timestamptz,
@@ -72,18 +103,31 @@ WHERE outage_id = $1)SQL";
 
 // --- a chunk of a notice -----------------------------------------------------------------------
 
-const char* const kClaimNotice = R"SQL(
-SELECT id, outage_id, cursor, coalesce((texts->>'replaces')::boolean, false), texts::text FROM herald.outage_notices
-WHERE done_at IS NULL
-ORDER BY id
+// The first part of the oldest pending notice that no other transaction holds.
+const char* const kClaimPart = R"SQL(
+SELECT p.notice_id, p.part, p.cursor, p.last_account, n.outage_id,
+       coalesce((n.texts->>'replaces')::boolean, false), n.texts::text
+FROM herald.outage_notice_parts p JOIN herald.outage_notices n ON n.id = p.notice_id
+WHERE p.done_at IS NULL AND n.done_at IS NULL
+ORDER BY p.notice_id, p.part
 LIMIT 1
-FOR UPDATE SKIP LOCKED)SQL";
+FOR UPDATE OF p SKIP LOCKED)SQL";
 
-const char* const kAdvanceNotice = R"SQL(
-UPDATE herald.outage_notices
-SET cursor = CASE WHEN $2 = '' THEN cursor ELSE $2 END, created = created + $3, replaced = replaced + $4,
-    done_at = CASE WHEN $5 THEN $6::timestamptz END
-WHERE id = $1)SQL";
+const char* const kAdvancePart = R"SQL(
+UPDATE herald.outage_notice_parts
+SET cursor = CASE WHEN $3 = '' THEN cursor ELSE $3 END, done_at = CASE WHEN $4 THEN $5::timestamptz END
+WHERE notice_id = $1 AND part = $2)SQL";
+
+// Every chunk adds its counts to the notice's row, at the end of its transaction (the row is
+// held from here to the commit, not for the chunk). Two parts' chunks finishing at once take it
+// in turn, so the second's next statement sees the first's part committed: the later of the two
+// closes the notice when no part is left.
+const char* const kAddToNotice =
+    "UPDATE herald.outage_notices SET created = created + $2, replaced = replaced + $3 WHERE id = $1";
+const char* const kCloseNoticeWhenDone = R"SQL(
+UPDATE herald.outage_notices SET done_at = $2::timestamptz
+WHERE id = $1 AND done_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM herald.outage_notice_parts WHERE notice_id = $1 AND done_at IS NULL))SQL";
 
 std::string time_text(const std::optional<TimePoint>& t) { return t ? format_time(*t) : std::string(); }
 
@@ -188,8 +232,12 @@ void OutageReview::finish(const std::optional<NewOutageNotice>& notice, const Du
   const auto& id = impl_->due.outage.outage_id;
   const auto stamp = format_time(now);
   if (notice) {
+    w.exec_params(kCloseEarlierParts, id, stamp);
     w.exec_params(kCloseEarlierNotices, id, stamp);
-    w.exec_params(kInsertNotice, id, notice->kind, notice->type, notice->texts.dump(), stamp);
+    const auto notice_id = w.exec_params1(kInsertNotice, id, notice->kind, notice->type, notice->texts.dump(), stamp)[0]
+                               .as<std::int64_t>();
+    w.exec_params(kInsertParts, notice_id, id, static_cast<long long>(std::max<std::size_t>(1, notice->parts)),
+                  static_cast<long long>(std::max<std::size_t>(1, notice->part_accounts)));
   }
   w.exec_params(kRecordTold, id, told.notified_status.value_or(""), time_text(told.notified_etr),
                 time_text(told.last_notice_at), told.planned_notice_sent, told.planned_reminder_sent,
@@ -203,37 +251,45 @@ NoticeChunk run_notice_chunk(Database& db, std::size_t chunk_accounts, const Fan
                              const FanoutSigning& signing, TimePoint now) {
   return in_transaction(db, [&](pqxx::work& w) {
     NoticeChunk out;
-    const auto found = w.exec(kClaimNotice);
+    const auto found = w.exec(kClaimPart);
     if (found.empty()) return out;
     out.pending = true;
-    const auto notice_id = found[0][0].as<std::int64_t>();
-    const std::string outage_id = found[0][1].c_str();
+    const auto& row = found[0];
+    const auto notice_id = row[0].as<std::int64_t>();
+    const auto part = row[1].as<int>();
+    const std::string outage_id = row[4].c_str();
     const auto stamp = format_time(now);
-    const auto plan = fanout_plan_of(Json::parse(found[0][4].c_str(), nullptr, false));
+    const auto finish = [&](const std::string& cursor) {
+      w.exec_params(kAdvancePart, notice_id, part, cursor, out.part_done, stamp);
+      w.exec_params(kAddToNotice, notice_id, static_cast<long long>(out.created), static_cast<long long>(out.replaced));
+      if (out.part_done) out.notice_done = w.exec_params(kCloseNoticeWhenDone, notice_id, stamp).affected_rows() > 0;
+    };
+    const auto plan = fanout_plan_of(Json::parse(row[6].c_str(), nullptr, false));
     if (!plan) {
       // Written by an older Herald in another shape: closed rather than retried forever.
-      w.exec_params(kAdvanceNotice, notice_id, std::string(), 0LL, 0LL, true, stamp);
+      out.part_done = true;
+      finish(std::string());
       return out;
     }
     FanoutChunkSpec spec;
     spec.set = affected_accounts(outage_id);
-    spec.cursor = found[0][2].c_str();
+    spec.cursor = row[2].c_str();
+    spec.through = row[3].c_str();
     spec.accounts = chunk_accounts;
     spec.audience = audience;
     spec.plan = &*plan;
     spec.signing = signing;
     spec.event_id = "outage:" + outage_id + ":" + std::to_string(notice_id);
     spec.outage_id = outage_id;
-    spec.replace_queued = found[0][3].as<bool>();
+    spec.replace_queued = row[5].as<bool>();
     spec.now = now;
     const auto chunk = write_fanout_chunk(w, spec);
     out.created = chunk.created;
     out.replaced = chunk.replaced;
     out.accounts = chunk.accounts;
-    out.notice_done = out.accounts < chunk_accounts;
-    w.exec_params(kAdvanceNotice, notice_id, chunk.last_account, static_cast<long long>(out.created),
-                  static_cast<long long>(out.replaced), out.notice_done, stamp);
+    out.part_done = out.accounts < chunk_accounts;
     if (chunk.queued > 0 || out.replaced > 0) w.exec("NOTIFY herald_messages");
+    finish(chunk.last_account);
     return out;
   });
 }

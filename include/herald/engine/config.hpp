@@ -49,7 +49,12 @@ struct OutageConfig {
   rules::OutageNoticeConfig notices;
   // Accounts per fan-out transaction: each chunk's messages can be sent as soon as it commits.
   std::size_t chunk_accounts = 5000;
-  std::size_t workers = 1;  // 0: this instance does not fan out outages
+  // Threads writing notices: each takes a part of a notice no other holds, so a notice is
+  // written by as many at once as it has parts (the app defaults to the number of cores).
+  // 0: this instance does not fan out outages.
+  std::size_t workers = 2;
+  // A notice's accounts are cut into up to this many parts of at least chunk_accounts each.
+  std::size_t notice_parts = 8;
   std::chrono::milliseconds poll_interval{1000};
 };
 

@@ -34,9 +34,13 @@ struct DueOutage {
 
 // A notice as the engine planned it: to_json(FanoutPlan) and "replaces" (its recipients' queued
 // messages of the outage get its text in place), kept on the notice for each chunk.
+// Its affected accounts are cut into up to `parts` ranges of at least `part_accounts` accounts
+// each, written concurrently (run_notice_chunk).
 struct NewOutageNotice {
   std::string kind, type;
   Json texts;
+  std::size_t parts = 1;
+  std::size_t part_accounts = 5000;
 };
 
 // One due outage, held locked (FOR UPDATE SKIP LOCKED) in a transaction for the life of the
@@ -66,14 +70,18 @@ struct NoticeChunk {
   bool pending = false;      // false: no notice was waiting
   std::size_t accounts = 0;  // accounts covered
   std::size_t created = 0, replaced = 0;
-  bool notice_done = false;
+  bool part_done = false;    // the part's last chunk
+  bool notice_done = false;  // ... and the notice's: every other part was done
 };
 
-// Writes the next chunk of the oldest pending notice by the shared fan-out (store/fanout.hpp):
-// up to `chunk_accounts` affected accounts after its cursor; a recipient whose message about
+// Writes the next chunk of a part of the oldest pending notice by the shared fan-out
+// (store/fanout.hpp): the first part no other transaction holds (FOR UPDATE SKIP LOCKED), up to
+// `chunk_accounts` of its affected accounts after its cursor, so each outage thread free writes a
+// part of the same notice beside the others; a recipient whose message about
 // this outage is still queued and not leased gets this notice's text in place, the others a new
 // message and queue row, and one who does not hear a suppressed row saying why, once per
-// outage. One transaction; NOTIFY herald_messages when anything is due.
+// outage. One transaction, which also adds its counts to the notice and closes the notice with
+// its last part; NOTIFY herald_messages when anything is due.
 NoticeChunk run_notice_chunk(Database& db, std::size_t chunk_accounts, const FanoutAudience& audience,
                              const FanoutSigning& signing, TimePoint now);
 
