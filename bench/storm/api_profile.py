@@ -6,8 +6,9 @@ API timed the same way (one GET /v1/customers/{id}/preferences every 10 ms) and,
 - heraldd's own account of it (`http.server_timing`): queued for an HTTP worker, waiting for a
   pooled connection, holding it (the round trips to Postgres), the whole handler, the backend's pid;
 - the CPU run-queue wait (/proc/.../schedstat, `run_delay`) during the request of the Postgres
-  backend that served it, of heraldd's HTTP threads (the io thread and the http-worker pool), and
-  of this prober's own thread; the backend's CPU time;
+  backend that served it, of heraldd's HTTP threads (the main thread and the http-worker threads),
+  and of this prober's own thread; the backend's CPU time; how many times heraldd's HTTP threads
+  were put on a CPU (`pcount`: each wakeup of a thread is one at least);
 - beside it, pg_stat_activity sampled every 50 ms: what heraldd's busy backends wait on (a lock,
   I/O, WAL, or nothing: on a CPU or queued for one), and the number of runnable tasks.
 
@@ -41,14 +42,14 @@ Api, Heraldd, find_heraldd, BenchPostgres = storm.Api, storm.Heraldd, storm.find
 PsqlSession = sys.modules["run"].PsqlSession  # bench/load/run.py, imported by bench/storm/run.py
 
 
-def schedstat(path: str) -> tuple[int, int]:
-    """(CPU time, run-queue wait) of a task in ns; (0, 0) once it is gone."""
+def schedstat(path: str) -> tuple[int, int, int]:
+    """(CPU time, run-queue wait) of a task in ns and the times it was put on a CPU; zeros once it is gone."""
     try:
         with open(path) as f:
-            cpu, wait, _ = f.read().split()
-        return int(cpu), int(wait)
+            cpu, wait, runs = f.read().split()
+        return int(cpu), int(wait), int(runs)
     except (OSError, ValueError):
-        return 0, 0
+        return 0, 0, 0
 
 
 def thread_names(pid: int) -> dict[int, str]:
@@ -69,7 +70,7 @@ class Backends:
         self.pids: list[int] = []
         self.lock = threading.Lock()
 
-    def snapshot(self) -> dict[int, tuple[int, int]]:
+    def snapshot(self) -> dict[int, tuple[int, int, int]]:
         with self.lock:
             pids = list(self.pids)
         return {p: schedstat(f"/proc/{p}/schedstat") for p in pids}
@@ -159,6 +160,7 @@ def probe(api: Api, herald_pid: int, backends: Backends, customers: int, stop: t
             row["backend_wait"] = (after_b[pid][1] - before_b[pid][1]) / 1e6
             row["backend_cpu"] = (after_b[pid][0] - before_b[pid][0]) / 1e6
         row["http_wait"] = sum(a[1] - b[1] for a, b in zip(after_h, before_h)) / 1e6
+        row["http_runs"] = sum(a[2] - b[2] for a, b in zip(after_h, before_h))
         row["prober_wait"] = (after_p[1] - before_p[1]) / 1e6
         out.append(row)
         if pace:
@@ -169,7 +171,8 @@ def probe(api: Api, herald_pid: int, backends: Backends, customers: int, stop: t
 COLUMNS = [("total", "client total"), ("queue", "queued for an HTTP worker"), ("pool", "waiting for a connection"),
            ("db", "holding the connection"), ("handler", "handler"), ("backend_cpu", "backend CPU"),
            ("backend_wait", "backend run-queue wait"), ("http_wait", "heraldd HTTP threads' run-queue wait"),
-           ("prober_wait", "prober's run-queue wait")]
+           ("prober_wait", "prober's run-queue wait"),
+           ("http_runs", "heraldd HTTP threads' times on a CPU (count)")]
 
 
 def describe(label: str, rows: list[dict]) -> None:

@@ -1,5 +1,6 @@
-// The Beast server: one io_context thread of coroutines (accept loop, one loop per connection
-// with read timeouts and size limits), handlers on a worker pool, graceful stop.
+// The Beast server: coroutines (accept loop, one loop per connection with read timeouts and size
+// limits) on an io_context that http.worker_threads + 1 threads run; a connection's handler runs
+// on the thread that read its request, at most http.worker_threads at once; graceful stop.
 #include <utility>  // before Asio: Boost 1.74 coroutine support needs it with g++ 12
 
 #include "herald/http/server.hpp"
@@ -7,13 +8,18 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "herald/domain/json_io.hpp"
 #include "herald/http/api.hpp"
 #include "herald/store/pool.hpp"
+#include "handler_slots.hpp"
 
 namespace herald::http {
 
@@ -32,34 +38,6 @@ constexpr std::size_t kOutageBodyLimit = 16 << 20;
 // instead of a connection reset; but not forever.
 constexpr std::size_t kDrainLimit = 64u << 20;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
-
-// Runs blocking work on the pool and completes on `ex`, the awaiting coroutine's executor
-// (co_await asio::post(pool) would resume the coroutine on a pool thread). Not itself a
-// coroutine: g++ 12 mishandles lambdas moved into coroutine parameters.
-template <typename F>
-auto run_blocking(asio::thread_pool& pool, asio::any_io_executor ex, F fn) {
-  using R = std::invoke_result_t<F&>;
-  auto initiate = [&pool, ex, fn = std::move(fn)](auto handler) mutable {
-    // Keeps the io_context running while the work is on the pool.
-    auto tracked = asio::prefer(ex, asio::execution::outstanding_work.tracked);
-    asio::post(pool, [handler = std::move(handler), tracked, fn = std::move(fn)]() mutable {
-      thread_local const bool named = (store::name_this_thread("http-worker"), true);
-      (void)named;
-      std::exception_ptr error;
-      R result{};
-      try {
-        result = fn();
-      } catch (...) {
-        error = std::current_exception();
-      }
-      asio::post(tracked, [handler = std::move(handler), error, result = std::move(result)]() mutable {
-        handler(error, std::move(result));
-      });
-    });
-  };
-  return asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, R)>(std::move(initiate),
-                                                                                       asio::use_awaitable);
-}
 
 bhttp::response<bhttp::string_body> to_beast(Response&& r, unsigned version, bool keep_alive) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
@@ -93,29 +71,49 @@ Request from_beast(bhttp::request<bhttp::string_body>&& req, const std::string& 
 }  // namespace
 
 struct Server::Impl {
+  // One per connection. Its stream's executor is the connection's strand: the coroutine, the
+  // stream's timeouts and what stop() does to the connection never run at the same time.
   struct Session {
+    explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
     beast::tcp_stream stream;
-    bool idle = true;  // waiting for the next request: safe to close on stop
+    bool idle = true;  // waiting for the next request: safe to close on stop (on the strand)
   };
 
   Impl(ServerConfig c, Services s)
-      : config(std::move(c)), services(std::move(s)), api(config, services), pool(std::max<std::size_t>(1, config.worker_threads)) {}
+      : config(std::move(c)),
+        services(std::move(s)),
+        api(config, services),
+        threads(std::max<std::size_t>(1, config.worker_threads)),
+        slots(threads) {}
 
   ServerConfig config;
   Services services;
   Api api;
-  asio::io_context ioc{1};
-  tcp::acceptor acceptor{ioc};
-  asio::steady_timer drain_timer{ioc};
-  std::set<Session*> sessions;  // io thread only
-  bool stopping = false;        // io thread only
-  asio::thread_pool pool;       // last: joined first on destruction
+  // A request's handler (it blocks on the database) runs on the thread that read the request and
+  // the response is written from there: one thread wakes per request instead of the io thread, a
+  // pool worker and the io thread again. One thread more than handlers may run, so reading,
+  // timeouts and refusals go on while every handler slot is busy.
+  std::size_t threads;
+  HandlerSlots slots;
+  std::mutex mutex;
+  std::set<std::shared_ptr<Session>> sessions;  // guarded by mutex
+  std::atomic<bool> stopping{false};
+  // After what the connections' coroutines refer to: destroyed first.
+  asio::io_context ioc{static_cast<int>(threads + 1)};
+  asio::strand<asio::io_context::executor_type> control{asio::make_strand(ioc)};  // accept, stop
+  tcp::acceptor acceptor{control};
+  asio::steady_timer drain_timer{control};
 
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> session(tcp::socket socket);
+  asio::awaitable<void> session(std::shared_ptr<Session> s, std::string remote);
   asio::awaitable<void> refuse(Session& s, unsigned version, Response r);
+  Response handle(const Request& request, std::chrono::steady_clock::time_point parsed_at);
   void begin_stop(std::chrono::milliseconds grace);
   void close_all();
+  std::vector<std::shared_ptr<Session>> open_sessions() {
+    std::lock_guard lock(mutex);
+    return {sessions.begin(), sessions.end()};
+  }
 };
 
 Server::Server(ServerConfig config, Services services)
@@ -141,7 +139,7 @@ std::uint16_t Server::listen() {
 
 void Server::run() {
   auto& im = *impl_;
-  asio::co_spawn(im.ioc, im.accept_loop(), [](std::exception_ptr e) {
+  asio::co_spawn(im.control, im.accept_loop(), [](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -149,11 +147,26 @@ void Server::run() {
       spdlog::error("http: accept loop ended: {}", ex.what());
     }
   });
+  // The calling thread is one of them; all return once stop() has drained.
+  std::vector<std::thread> others;
+  struct Join {
+    asio::io_context& ioc;
+    std::vector<std::thread>& threads;
+    ~Join() {
+      if (std::uncaught_exceptions() > 0) ioc.stop();
+      for (auto& t : threads) t.join();
+    }
+  } join{im.ioc, others};
+  for (std::size_t i = 0; i < im.threads; ++i)
+    others.emplace_back([&im] {
+      store::name_this_thread("http-worker");
+      im.ioc.run();
+    });
   im.ioc.run();
 }
 
 void Server::stop(std::chrono::milliseconds grace) {
-  asio::post(impl_->ioc, [im = impl_.get(), grace] { im->begin_stop(grace); });
+  asio::post(impl_->control, [im = impl_.get(), grace] { im->begin_stop(grace); });
 }
 
 void Server::start_closed() { impl_->api.set_starting(true); }
@@ -162,47 +175,64 @@ void Server::open() { impl_->api.set_starting(false); }
 
 void Server::set_draining() { impl_->api.set_draining(true); }
 
+// On the control strand.
 void Server::Impl::begin_stop(std::chrono::milliseconds grace) {
-  if (stopping) return;
-  stopping = true;
+  if (stopping.exchange(true)) return;
   api.set_draining(true);
   error_code ec;
   acceptor.close(ec);
   // Idle keep-alive connections have nothing in flight: close them now. Busy ones finish
-  // their request (answered with Connection: close) or are cut at the deadline.
-  for (auto* s : sessions)
-    if (s->idle) s->stream.cancel();
-  if (sessions.empty()) return;
+  // their request (answered with Connection: close) or are cut at the deadline. A connection
+  // busy now sees `stopping` before it waits for another request.
+  const auto open = open_sessions();
+  for (const auto& s : open)
+    asio::post(s->stream.get_executor(), [s] {
+      if (s->idle) s->stream.cancel();
+    });
+  // A connection that ends from now on and leaves none cancels the timer (after this, on this strand).
+  if (open.empty()) return;
   drain_timer.expires_after(grace);
   drain_timer.async_wait([this](error_code wait_ec) {
     if (wait_ec) return;
-    if (!sessions.empty()) spdlog::warn("http: closing {} connection(s) still busy at the stop deadline", sessions.size());
+    if (const auto left = open_sessions(); !left.empty())
+      spdlog::warn("http: closing {} connection(s) still busy at the stop deadline", left.size());
     close_all();
   });
 }
 
 void Server::Impl::close_all() {
-  for (auto* s : sessions) {
-    error_code ec;
-    s->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    s->stream.cancel();
-  }
+  for (const auto& s : open_sessions())
+    asio::post(s->stream.get_executor(), [s] {
+      error_code ec;
+      s->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      s->stream.cancel();
+    });
 }
 
 asio::awaitable<void> Server::Impl::accept_loop() {
   for (;;) {
-    tcp::socket socket(ioc);
+    // Each connection on a strand of its own: its handler may block one thread while the
+    // others serve the rest.
+    tcp::socket socket(asio::make_strand(ioc));
     error_code ec;
     co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (stopping || !acceptor.is_open()) co_return;
     if (ec) {
       // Out of file descriptors and the like: back off briefly rather than spin.
       spdlog::warn("http: accept failed: {}", ec.message());
-      asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+      asio::steady_timer pause(control, std::chrono::milliseconds(50));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    asio::co_spawn(ioc, session(std::move(socket)), [](std::exception_ptr e) {
+    std::string remote;
+    if (auto ep = socket.remote_endpoint(ec); !ec) remote = ep.address().to_string();
+    auto s = std::make_shared<Session>(std::move(socket));
+    {
+      std::lock_guard lock(mutex);
+      sessions.insert(s);
+    }
+    auto executor = s->stream.get_executor();
+    asio::co_spawn(executor, session(std::move(s), std::move(remote)), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -212,6 +242,23 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       }
     });
   }
+}
+
+// The caller has taken a slot; it is free again once the handler is done (or has thrown).
+Response Server::Impl::handle(const Request& request, std::chrono::steady_clock::time_point parsed_at) {
+  struct GiveBack {
+    HandlerSlots& slots;
+    ~GiveBack() { slots.give_back(); }
+  } give_back{slots};
+  if (!config.server_timing) return api.handle(request);
+  const auto started = std::chrono::steady_clock::now();
+  const store::TimeConnections timed;
+  auto response = api.handle(request);
+  const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  response.set_header("Server-Timing", server_timing(seconds(parsed_at, started),
+                                                      seconds(started, std::chrono::steady_clock::now()),
+                                                      timed.times()));
+  return response;
 }
 
 // Answers a request we will not read (too large, malformed), then drains what the client is
@@ -239,24 +286,24 @@ asio::awaitable<void> Server::Impl::refuse(Session& s, unsigned version, Respons
 // warning is a false positive; it is silenced for this one function only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
-  std::string remote;
-  {
-    error_code ec;
-    auto ep = socket.remote_endpoint(ec);
-    if (!ec) remote = ep.address().to_string();
-  }
-  const auto executor = co_await asio::this_coro::executor;
-  Session s{beast::tcp_stream(std::move(socket))};
-  sessions.insert(&s);
+asio::awaitable<void> Server::Impl::session(std::shared_ptr<Session> owned, std::string remote) {
+  Session& s = *owned;
   struct Unregister {
     Impl* im;
-    Session* s;
+    std::shared_ptr<Session> s;
     ~Unregister() {
-      im->sessions.erase(s);
-      if (im->stopping && im->sessions.empty()) im->drain_timer.cancel();
+      bool last;
+      {
+        std::lock_guard lock(im->mutex);
+        im->sessions.erase(s);
+        last = im->stopping && im->sessions.empty();
+      }
+      if (last) asio::post(im->control, [im = im] { im->drain_timer.cancel(); });
     }
-  } unregister{this, &s};
+  } unregister{this, std::move(owned)};
+  // Responses are written without waiting while the socket takes them (the common case);
+  // only the rest of one it cannot take at once is left to an asynchronous write.
+  s.stream.socket().non_blocking(true);
 
   beast::flat_buffer buffer;
   bool first = true;
@@ -280,8 +327,14 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     parser.header_limit(kHeaderLimit);
     // The larger limit while the header is read; the route's own once its target is known.
     parser.body_limit(std::max<std::size_t>(config.body_limit, kOutageBodyLimit));
-    s.stream.expires_after(config.header_timeout);
-    co_await bhttp::async_read_header(s.stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // A header already read whole is parsed here: Beast's read would finish it by posting its
+    // completion, which wakes another thread for nothing.
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec == bhttp::error::need_more) ec = {};
+    if (!ec && !parser.is_header_done()) {
+      s.stream.expires_after(config.header_timeout);
+      co_await bhttp::async_read_header(s.stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
     std::size_t body_limit = config.body_limit;
     if (!ec && parser.get().method() == bhttp::verb::put && parser.get().target().starts_with("/v1/outages/"))
       body_limit = std::max<std::size_t>(config.body_limit, kOutageBodyLimit);
@@ -336,27 +389,22 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
 
     const bool client_keep_alive = parser.get().keep_alive();
     const auto request = from_beast(parser.release(), remote);
-    // Handlers block on the database: run them on the pool, resume here. `request` stays in
-    // this frame until the handler is done; the lambda is named, not a temporary inside
-    // co_await (g++ 12 destroys such temporaries twice).
     const auto parsed_at = std::chrono::steady_clock::now();
-    auto handle = [this, &request, parsed_at] {
-      if (!config.server_timing) return api.handle(request);
-      const auto started = std::chrono::steady_clock::now();
-      const store::TimeConnections timed;
-      auto response = api.handle(request);
-      const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-      response.set_header("Server-Timing", server_timing(seconds(parsed_at, started),
-                                                          seconds(started, std::chrono::steady_clock::now()),
-                                                          timed.times()));
-      return response;
-    };
-    Response response = co_await run_blocking(pool, executor, std::move(handle));
+    // Handlers block on the database: this thread runs it once a slot is free (the other
+    // threads go on serving the rest); the response is written from here too.
+    if (!slots.try_take()) co_await slots.take();
+    Response response = handle(request, parsed_at);
 
     const bool keep_alive = client_keep_alive && !response.close && !stopping;
     auto res = to_beast(std::move(response), version, keep_alive);
-    s.stream.expires_after(config.body_timeout);
-    co_await bhttp::async_write(s.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    bhttp::response_serializer<bhttp::string_body> serializer{res};
+    do {
+      bhttp::write_some(s.stream.socket(), serializer, ec);
+    } while (!ec && !serializer.is_done());
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      s.stream.expires_after(config.body_timeout);
+      co_await bhttp::async_write(s.stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec || !keep_alive) break;
   }
   s.stream.socket().shutdown(tcp::socket::shutdown_send, ec);

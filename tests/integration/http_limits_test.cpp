@@ -171,46 +171,88 @@ class HttpDrain : public HttpServerFixture {
     }
     return false;
   }
-  void TearDown() override {
+  // Starts a PUT /v1/customers/cz into `r` on a thread of its own, and returns once it waits on
+  // the lock inside its handler (false: it never did).
+  bool start_put_waiting_on_the_lock(HttpResponse& r) {
+    hold_customers_lock();
+    client_ = std::thread([this, &r] { r = call("PUT", "/v1/customers/cz", cis_key_, customer_body("cz")); });
+    return wait_for_blocked_query();
+  }
+  // Releases the lock and waits for the PUT's answer.
+  void finish_put() {
     release_lock();
+    if (client_.joinable()) client_.join();
+  }
+  void TearDown() override {
+    finish_put();
     HttpServerFixture::TearDown();
   }
   std::unique_ptr<pqxx::connection> lock_conn_;
   std::unique_ptr<pqxx::work> lock_tx_;
+  std::thread client_;
 };
 
 TEST_F(HttpDrain, InFlightRequestFinishesWithinGraceAndClosesTheConnection) {
-  hold_customers_lock();
   HttpResponse r;
-  std::thread client([&] { r = call("PUT", "/v1/customers/cz", cis_key_, customer_body("cz")); });
-  if (!wait_for_blocked_query()) {
-    release_lock();
-    client.join();
-    FAIL() << "the PUT never waited on the lock";
-  }
+  ASSERT_TRUE(start_put_waiting_on_the_lock(r)) << "the PUT never waited on the lock";
   server_->stop(std::chrono::milliseconds(10000));
   EXPECT_TRUE(connection_refused_soon());  // stopped accepting while the request is in flight
-  release_lock();
-  client.join();
+  finish_put();
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("connection"), "close");
   stop_server();
 }
 
 TEST_F(HttpDrain, RequestStillBusyAtTheDeadlineIsCut) {
-  hold_customers_lock();
   HttpResponse r;
-  std::thread client([&] { r = call("PUT", "/v1/customers/cz", cis_key_, customer_body("cz")); });
-  if (!wait_for_blocked_query()) {
-    release_lock();
-    client.join();
-    FAIL() << "the PUT never waited on the lock";
-  }
+  ASSERT_TRUE(start_put_waiting_on_the_lock(r)) << "the PUT never waited on the lock";
   server_->stop(std::chrono::milliseconds(200));
-  client.join();  // returns once the server cuts the connection
+  client_.join();  // returns once the server cuts the connection
   EXPECT_EQ(r.status, 0);
-  release_lock();
+  finish_put();
   stop_server();
+}
+
+// A handler runs on the thread that read its request; the others go on serving the rest.
+TEST_F(HttpDrain, AHandlerWaitingOnTheDatabaseHoldsUpNoOtherConnection) {
+  HttpResponse r;
+  ASSERT_TRUE(start_put_waiting_on_the_lock(r)) << "the PUT never waited on the lock";
+  EXPECT_EQ(http_call(port_, "GET", "/livez").status, 200);  // while the PUT still waits
+  finish_put();
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// One handler at a time (http.worker_threads = 1): while it is busy, further requests wait for
+// it, and the server still reads, refuses what it will not handle and enforces its timeouts.
+class HttpOneHandler : public HttpDrain {
+ protected:
+  HttpOneHandler() {
+    config_.worker_threads = 1;
+    config_.header_timeout = std::chrono::seconds(1);
+  }
+};
+
+TEST_F(HttpOneHandler, RequestsWaitForTheBusyHandlerWhileReadingAndTimeoutsGoOn) {
+  HttpResponse put;
+  ASSERT_TRUE(start_put_waiting_on_the_lock(put)) << "the PUT never waited on the lock";
+  TestSocket malformed(port_);
+  malformed.send_all("THIS IS NOT HTTP\r\n\r\n");
+  EXPECT_EQ(malformed.read_response().status, 400);
+
+  TestSocket slow(port_);
+  slow.send_all("GET /livez HTTP/1.1\r\nHost: x\r\n");  // never finishes the header
+  const auto start = std::chrono::steady_clock::now();
+  while (!slow.closed() && std::chrono::steady_clock::now() - start < std::chrono::seconds(10))
+    slow.read_some(std::chrono::milliseconds(100));
+  EXPECT_TRUE(slow.closed());
+
+  TestSocket waiting(port_);
+  HttpRequestSpec live;
+  live.target = "/livez";
+  ASSERT_TRUE(waiting.send_all(serialize(live, true)));
+  finish_put();
+  EXPECT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(waiting.read_response().status, 200);
 }
 
 }  // namespace

@@ -43,6 +43,8 @@ struct ServerConfig {
   std::size_t body_limit = 1 << 20;
   std::chrono::seconds header_timeout{10}, body_timeout{30}, idle_timeout{75};
   int json_max_depth = 32;
+  // Request handlers running at once; the server runs one thread more, so reading requests and
+  // timeouts go on while all of them are busy.
   std::size_t worker_threads = 4;
   std::string default_region = "US";
   std::string web_root;  // directory holding portal/ and admin/; empty: no static files
@@ -79,7 +81,8 @@ class Server {
 
   // Binds (port 0: an ephemeral port) and returns the bound port. Throws when it cannot bind.
   std::uint16_t listen();
-  // Serves until stop() has drained; call from one thread, after listen().
+  // Serves until stop() has drained, on the calling thread and worker_threads more; call from
+  // one thread, after listen().
   void run();
   // Thread-safe: stop accepting, let in-flight requests finish up to grace, then close the rest.
   void stop(std::chrono::milliseconds grace);
