@@ -90,8 +90,9 @@ struct Server::Impl {
   Services services;
   Api api;
   // A request's handler (it blocks on the database) runs on the thread that read the request and
-  // the response is written from there: one thread wakes per request instead of the io thread, a
-  // pool worker and the io thread again. One thread more than handlers may run, so reading,
+  // the response is written from there: one thread is woken on the request's way (besides its
+  // database round trips) instead of the io thread, a pool worker and the io thread again, each
+  // a wait for a core on a busy machine. One thread more than handlers may run, so reading,
   // timeouts and refusals go on while every handler slot is busy.
   std::size_t threads;
   HandlerSlots slots;
