@@ -397,7 +397,7 @@ void Engine::stop() {
   if (i.heartbeat_thread.joinable()) i.heartbeat_thread.join();
   if (i.listener) i.listener->stop();
   try {
-    const auto released = store::release_leases(i.db, i.config.instance_id, i.clock.now());
+    const auto released = store::release_leases(i.db, i.config.instance_id);
     if (released > 0) spdlog::info("released {} leased messages", released);
   } catch (const std::exception& e) {
     spdlog::warn("could not release leases ({}); they lapse on their own", e.what());

@@ -34,7 +34,7 @@ WITH waiting AS (
   SELECT q.message_id
   FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id
   WHERE m.channel = $1 AND m.address = $2
-    AND (q.lease_owner IS NULL OR q.due_at <= $4::timestamptz)
+    AND (q.lease_owner IS NULL OR q.leased_until <= $4::timestamptz)
     AND ($3 = '' OR (m.topic = $3 AND m.type <> 'contact.verification'
                      AND NOT coalesce((m.decision #>> '{rule,regulatory}')::boolean, false)))
   ORDER BY q.message_id

@@ -108,7 +108,7 @@ const char* const kCancelWaiting = R"SQL(
 WITH waiting AS (
   SELECT q.message_id
   FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id
-  WHERE m.contact_id = $1 AND (q.lease_owner IS NULL OR q.due_at <= $2::timestamptz)
+  WHERE m.contact_id = $1 AND (q.lease_owner IS NULL OR q.leased_until <= $2::timestamptz)
   ORDER BY q.message_id
   FOR UPDATE OF q SKIP LOCKED
 ), ended AS (

@@ -304,11 +304,12 @@ const char* const kIdBelow =
     " ORDER BY created_at DESC LIMIT 1";
 const char* const kIdOrderSlack = "10 minutes";
 
-// due_at comes from the dispatch queue: when the message is next looked at, if it is still to go out.
+// due_at comes from the dispatch queue: when the message is next looked at, if it is still to go
+// out; while it is leased, when its lease lapses.
 const char* const kSelectMessage =
     "SELECT id, event_seq, event_id, customer_id, account_id, contact_id, channel, address, type, topic,"
     " language, priority, urgent, subject, body, html, segments, encoding, status, suppression_reason,"
-    " decision::text, not_before, expires_at, q.due_at, attempts, gateway, provider_id, last_error,"
+    " decision::text, not_before, expires_at, coalesce(q.leased_until, q.due_at), attempts, gateway, provider_id, last_error,"
     " created_at, updated_at, sent_at, delivered_at"
     " FROM herald.messages m LEFT JOIN herald.message_queue q ON q.message_id = m.id WHERE m.id = $1";
 

@@ -12,7 +12,11 @@ namespace herald::store {
 namespace {
 
 // Leasing rewrites only the queue row; the message itself is read, not written. Its status
-// stays scheduled/queued until the first attempt's outcome is recorded.
+// stays scheduled/queued until the first attempt's outcome is recorded. A lease is
+// lease_owner and leased_until, which no index covers, and due_at stays as it was (0026): the
+// new row version is then a HOT update that writes no index entry. A row leased until later is
+// still in its lane's due range and is passed over (the rows of the rounds in flight); a
+// lapsed lease is taken as an unleased row is, in its old due order.
 // The due rows are picked by an InitPlan that runs once: as a joined subquery, a plan made on
 // stale statistics (the queue was empty a moment ago) could rescan it once per queue row.
 // Lanes (0017) are taken highest first: one index range scan of (lane, due_at) per lane, each
@@ -26,7 +30,8 @@ const std::string kClaim = [] {
     const auto l = std::to_string(static_cast<int>(lane));
     const std::string pick =
         "ARRAY(SELECT message_id FROM herald.message_queue WHERE lane = " + l +
-        " AND due_at <= $3::timestamptz ORDER BY due_at LIMIT $2" + (lane == Lane::verification ? "" : " - cardinality(p.ids)") +
+        " AND due_at <= $3::timestamptz AND (leased_until IS NULL OR leased_until <= $3::timestamptz)"
+        " ORDER BY due_at LIMIT $2" + (lane == Lane::verification ? "" : " - cardinality(p.ids)") +
         " FOR UPDATE SKIP LOCKED)";
     if (lane == Lane::verification) {
       lanes += "lane" + l + " AS MATERIALIZED (SELECT " + pick + " AS ids),\n";
@@ -37,7 +42,7 @@ const std::string kClaim = [] {
   }
   return "WITH " + lanes + "leased AS (" + R"SQL(
   UPDATE herald.message_queue
-  SET due_at = $3::timestamptz + make_interval(secs => $4), lease_owner = $1
+  SET leased_until = $3::timestamptz + make_interval(secs => $4), lease_owner = $1
   WHERE message_id = ANY((SELECT ids FROM lane)SQL" + std::to_string(static_cast<int>(Lane::standard)) + R"SQL()::bigint[])
   RETURNING message_id, lane
 )
@@ -51,7 +56,8 @@ ORDER BY leased.lane, m.id)SQL";
 }();
 
 // Only rows still leased by this owner count. An update with a due_at puts the message back
-// in the queue (retry, failover, deferral); one without ends it and removes the queue row.
+// in the queue (retry, failover, deferral) and ends the lease; one without ends the message
+// and removes the queue row.
 // The message row is written only when something about it changed: an attempt was made or
 // it ended. A deferral (rate limit, open circuit, end of the round) touches the queue alone.
 // An attempt is recorded only for a message this statement updated: with no foreign key
@@ -69,7 +75,7 @@ WITH x AS (
   RETURNING q.message_id AS id
 ), requeued AS (
   UPDATE herald.message_queue q
-  SET due_at = x.due_at, lease_owner = NULL
+  SET due_at = x.due_at, lease_owner = NULL, leased_until = NULL
   FROM x
   WHERE q.message_id = x.id AND q.lease_owner = $2 AND x.due_at IS NOT NULL
   RETURNING q.message_id AS id
@@ -131,10 +137,11 @@ ORDER BY message_id
 FOR UPDATE)SQL";
 
 // A lapsed lease not yet taken by another instance is still this owner's: renewing it locks
-// the row first, and a competing claim (SKIP LOCKED, then due_at re-checked) passes it by.
+// the row first, and a competing claim (SKIP LOCKED, then leased_until re-checked) passes it
+// by. Like the claim, a renewal changes no indexed column (HOT).
 const char* const kRenew = R"SQL(
 UPDATE herald.message_queue
-SET due_at = $3::timestamptz + make_interval(secs => $4)
+SET leased_until = $3::timestamptz + make_interval(secs => $4)
 WHERE message_id IN (SELECT message_id FROM herald.message_queue
                      WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
                      ORDER BY message_id FOR UPDATE)
@@ -150,13 +157,13 @@ const char* const kCheckLeases = R"SQL(
 WITH fresh AS (
   SELECT message_id FROM herald.message_queue
   WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
-    AND due_at >= $3::timestamptz + make_interval(secs => $4 / 2)
+    AND leased_until >= $3::timestamptz + make_interval(secs => $4 / 2)
 ), renewed AS (
   UPDATE herald.message_queue
-  SET due_at = $3::timestamptz + make_interval(secs => $4)
+  SET leased_until = $3::timestamptz + make_interval(secs => $4)
   WHERE message_id IN (SELECT message_id FROM herald.message_queue
                        WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
-                         AND due_at < $3::timestamptz + make_interval(secs => $4 / 2)
+                         AND leased_until < $3::timestamptz + make_interval(secs => $4 / 2)
                        ORDER BY message_id FOR UPDATE)
     AND lease_owner = $1
   RETURNING message_id
@@ -164,13 +171,14 @@ WITH fresh AS (
 SELECT message_id FROM fresh UNION ALL SELECT message_id FROM renewed)SQL";
 
 // Whether a row of a lane above `lane` is due (leased rows are due only when their lease has
-// lapsed): one index probe of (lane, due_at) per higher lane. Empty for the top lane.
+// lapsed): one index range of (lane, due_at) per higher lane, passing over the few rows leased
+// by rounds in flight as the claim does. Empty for the top lane.
 std::string higher_lane_due_query(Lane lane) {
   std::string sql;
   for (int l = 0; l < static_cast<int>(lane); ++l)
     sql += std::string(sql.empty() ? "SELECT " : " OR ") +
            "EXISTS (SELECT 1 FROM herald.message_queue WHERE lane = " + std::to_string(l) +
-           " AND due_at <= $1::timestamptz)";
+           " AND due_at <= $1::timestamptz AND (leased_until IS NULL OR leased_until <= $1::timestamptz))";
   return sql;
 }
 
@@ -208,8 +216,10 @@ std::set<std::int64_t> opted_out_of(pqxx::transaction_base& t, const std::vector
   return out;
 }
 
+// A leased row's due_at is still the time it came due (0026), so a released row is due at
+// once, in its old place in its lane.
 const char* const kRelease = R"SQL(
-UPDATE herald.message_queue SET due_at = $2::timestamptz, lease_owner = NULL
+UPDATE herald.message_queue SET lease_owner = NULL, leased_until = NULL
 WHERE lease_owner = $1)SQL";
 
 // Messages still to go out, by status.
@@ -438,9 +448,9 @@ std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, c
   }); });
 }
 
-std::size_t release_leases(Database& db, const std::string& owner, TimePoint now) {
+std::size_t release_leases(Database& db, const std::string& owner) {
   return in_transaction(db, [&](pqxx::work& w) {
-    return static_cast<std::size_t>(w.exec_params(kRelease, owner, format_time(now)).affected_rows());
+    return static_cast<std::size_t>(w.exec_params(kRelease, owner).affected_rows());
   });
 }
 

@@ -282,7 +282,7 @@ TEST_F(OptOutTest, AMessageTheOptOutPassedByBecauseItWasLockedIsCaughtByTheClaim
   EXPECT_EQ(std::to_string(claimed[0].message.id), locked_id);
   EXPECT_TRUE(claimed[0].opted_out);
   // The round suppresses it and sends nothing.
-  store::release_leases(tdb.db(), "w1", clock.now());
+  store::release_leases(tdb.db(), "w1");
   EXPECT_EQ(engine->dispatch_once(), 1u);
   EXPECT_TRUE(sms->sent().empty());
   EXPECT_EQ(count_where("status = 'suppressed' AND suppression_reason = 'opted_out'"), "2");

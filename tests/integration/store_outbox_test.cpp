@@ -66,8 +66,8 @@ TEST(StoreOutbox, ClaimLeasesTheQueueRowAndLeavesTheMessageAlone) {
   }
   EXPECT_EQ(t.query_value("SELECT string_agg(status || updated_at::text, ',' ORDER BY id) FROM herald.messages"),
             before);
-  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE lease_owner = 'w1' AND due_at = " +
-                          sql_quote(format_time(now + 30s)) + "::timestamptz"),
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE lease_owner = 'w1' AND leased_until = " +
+                          sql_quote(format_time(now + 30s)) + "::timestamptz AND due_at < now()"),
             "2");
   // Leased rows are not due again until the lease lapses; the scheduled one is not due at all.
   EXPECT_TRUE(claim_due_messages(t.db(), "w2", 10, now, 30s).empty());
@@ -111,7 +111,7 @@ TEST(StoreOutbox, ClaimTakesHigherLanesFirstAndTheOldestWithinALane) {
 
   // One claim of several: the same order across lanes, and the once-later row, now the
   // oldest due of its lane, goes before the other outage rows.
-  t.exec("UPDATE herald.message_queue SET lease_owner = NULL, due_at = now() - interval '5 minutes'");
+  t.exec("UPDATE herald.message_queue SET lease_owner = NULL, leased_until = NULL, due_at = now() - interval '5 minutes'");
   t.exec("UPDATE herald.message_queue SET due_at = now() - interval '1 hour' WHERE message_id = (SELECT m.id"
          " FROM herald.messages m WHERE m.event_id = 'outage-later')");
   std::vector<std::string> batch;
@@ -155,7 +155,7 @@ TEST(StoreOutbox, TheCheckRenewsOnlyLeasesMoreThanHalfSpent) {
   const auto now = later();
   ASSERT_EQ(claim_due_messages(t.db(), "w1", 10, now, 30s).size(), 2u);
   const auto due = [&](std::int64_t id) {
-    return t.query_value("SELECT due_at = " + sql_quote(format_time(now + 30s)) +
+    return t.query_value("SELECT leased_until = " + sql_quote(format_time(now + 30s)) +
                          "::timestamptz FROM herald.message_queue WHERE message_id = " + std::to_string(id));
   };
   const auto fresh = check_before_send(t.db(), "w1", {a}, now + 10s, 30s, Lane::outage);
@@ -166,11 +166,93 @@ TEST(StoreOutbox, TheCheckRenewsOnlyLeasesMoreThanHalfSpent) {
   std::vector<std::int64_t> leased = old.leased;
   std::sort(leased.begin(), leased.end());
   EXPECT_EQ(leased, (std::vector<std::int64_t>{a, b}));
-  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE due_at = " +
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE leased_until = " +
                           sql_quote(format_time(now + 50s)) + "::timestamptz"),
             "2");
 
   EXPECT_TRUE(check_before_send(t.db(), "w2", {a, b}, now + 20s, 30s, Lane::outage).leased.empty());
+}
+
+// 0026: a lease leaves due_at as it was. A claim passes over the rows leased by rounds in
+// flight, which are still in the due range, and takes a lapsed lease in its old due order,
+// before rows that came due after it; the higher-lane probe sees a lapsed lease as due too.
+TEST(StoreOutbox, AClaimPassesOverLeasesInFlightAndTakesLapsedOnesInDueOrder) {
+  TestDb t;
+  std::vector<std::int64_t> ids;
+  for (const char* due : {"-3 hours", "-2 hours", "-1 hour"}) {
+    ids.push_back(insert_message(t, {}));
+    t.exec("UPDATE herald.message_queue SET due_at = now() + interval " + sql_quote(due) +
+           " WHERE message_id = " + std::to_string(ids.back()));
+  }
+  const auto due_at = [&](std::int64_t id) {
+    return t.query_value("SELECT due_at FROM herald.message_queue WHERE message_id = " + std::to_string(id));
+  };
+  const auto first_due = due_at(ids[0]);
+  const auto now = later();
+  const auto first = claim_due_messages(t.db(), "w1", 1, now, 30s);
+  EXPECT_EQ(id_list(first), std::to_string(ids[0]));
+  EXPECT_EQ(due_at(ids[0]), first_due);
+
+  // The oldest due row is leased: the next claim passes over it.
+  EXPECT_EQ(id_list(claim_due_messages(t.db(), "w2", 10, now + 1s, 60s)),
+            std::to_string(ids[1]) + "," + std::to_string(ids[2]));
+  EXPECT_TRUE(claim_due_messages(t.db(), "w3", 10, now + 29s, 30s).empty());
+
+  // A row that came due after the first one's lease was taken waits behind it once it lapses.
+  const auto newer = insert_message(t, {});
+  t.exec("UPDATE herald.message_queue SET due_at = now() - interval '30 minutes' WHERE message_id = " +
+         std::to_string(newer));
+  EXPECT_EQ(id_list(claim_due_messages(t.db(), "w3", 1, now + 31s, 30s)), std::to_string(ids[0]));
+  EXPECT_EQ(id_list(claim_due_messages(t.db(), "w3", 10, now + 31s, 30s)), std::to_string(newer));
+  EXPECT_EQ(t.query_value("SELECT lease_owner || ' ' || (leased_until = " + sql_quote(format_time(now + 61s)) +
+                          "::timestamptz) FROM herald.message_queue WHERE message_id = " + std::to_string(ids[0])),
+            "w3 true");
+  EXPECT_EQ(due_at(ids[0]), first_due);
+
+  // The probe of a higher lane passes over a lease in flight and sees it once it lapses.
+  t.exec("UPDATE herald.message_queue SET lane = 0 WHERE message_id = " + std::to_string(ids[0]));
+  const std::vector<std::int64_t> mine{ids[1]};
+  EXPECT_FALSE(check_before_send(t.db(), "w2", mine, now + 40s, 60s, Lane::outage).higher_lane_due);
+  EXPECT_TRUE(check_before_send(t.db(), "w2", mine, now + 62s, 60s, Lane::outage).higher_lane_due);
+}
+
+// 0026: leasing changes no indexed column of the queue, and the queue's fillfactor leaves room
+// on each page for the leased version of every row on it (a claim takes a page's rows in one
+// statement, so none of its old versions can be pruned while it runs): every lease is a HOT
+// update that inserts no index entry. An owner name as long as an instance's. (A renewal of a
+// whole page at once, rare, finds room only as far as the claim's old versions were pruned.)
+TEST(StoreOutbox, LeasesAreHotUpdatesOfEveryRowOfAPage) {
+  TestDb t;
+  t.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
+  constexpr int kRows = 150;
+  for (int i = 0; i < kRows; ++i) insert_message(t, {});
+  const std::string pages = "generate_series(0, pg_relation_size('herald.message_queue') / 8192 - 1)";
+  ASSERT_NE(t.query_value("SELECT count(*) FROM " + pages), "1") << "the test needs several pages";
+  ASSERT_NE(t.query_value("SELECT count(*) FROM " + pages), std::to_string(kRows)) << "and several rows per page";
+  // Latest versions (their t_ctid is their own place) that are HEAP_ONLY_TUPLE (0x8000): made by
+  // a HOT update, reached through the chain from their row's first version, with no index entry
+  // of their own.
+  const auto heap_only = [&] {
+    return t.query_value("SELECT count(*) FROM " + pages + " AS p,"
+                         " heap_page_items(get_raw_page('herald.message_queue', p::integer)) AS i"
+                         " WHERE i.t_ctid = format('(%s,%s)', p, i.lp)::tid AND i.t_infomask2 & 32768 <> 0");
+  };
+  ASSERT_EQ(heap_only(), "0");
+  const std::string owner = "herald-dispatch-7f9c2d4b1a3e:4194304:0a1b2c3d";
+  const auto now = later();
+  const auto claimed = claim_due_messages(t.db(), owner, kRows, now, 30s);
+  ASSERT_EQ(claimed.size(), static_cast<std::size_t>(kRows));
+  EXPECT_EQ(heap_only(), std::to_string(kRows));
+
+  // A renewal changes no indexed column either: a few rows of each page, which fit in the room
+  // the claim left without waiting for its old versions to be pruned.
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i < claimed.size(); i += 15) ids.push_back(claimed[i].message.id);
+  EXPECT_EQ(renew_leases(t.db(), owner, ids, now + 10s, 30s).size(), ids.size());
+  EXPECT_EQ(heap_only(), std::to_string(kRows));
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE leased_until = " +
+                          sql_quote(format_time(now + 40s)) + "::timestamptz"),
+            std::to_string(ids.size()));
 }
 
 TEST(StoreOutbox, SentEndsTheMessageAndKeepsTheProviderIdOnTheAttempt) {
@@ -360,10 +442,10 @@ TEST(StoreOutbox, ReleaseMakesLeasedMessagesDueAndQueueDepthCountsByStatus) {
   t.exec("UPDATE herald.message_queue q SET due_at = now() + interval '1 day' FROM herald.messages m"
          " WHERE m.id = q.message_id AND m.status = 'scheduled'");
   ASSERT_EQ(claim_due_messages(t.db(), "w1", 10, now, 30s).size(), 2u);
-  EXPECT_EQ(release_leases(t.db(), "w1", now), 2u);
-  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE lease_owner IS NULL AND due_at = " +
-                          sql_quote(format_time(now)) + "::timestamptz"),
-            "2");
+  EXPECT_EQ(release_leases(t.db(), "w1"), 2u);
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.message_queue WHERE lease_owner IS NULL AND leased_until IS NULL"),
+            "3");
+  EXPECT_EQ(claim_due_messages(t.db(), "w2", 10, now, 30s).size(), 2u);  // due at once, leases or not
   const auto depth = queue_depth(t.db());
   const std::vector<std::pair<std::string, double>> expected{{"scheduled", 1}, {"queued", 2}, {"sending", 0}};
   EXPECT_EQ(depth, expected);
@@ -402,6 +484,10 @@ TEST(StoreOutbox, Migration0003CarriesQueuedMessagesAndProviderIdsOver) {
                           " coalesce(q.lease_owner, '-'), ',' ORDER BY m.id)"
                           " FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id"),
             "e1:2026-11-24 14:00:00:-,e2:2026-11-24 14:05:00:old-owner");
+  // 0026: a lease taken before it lapses when its due_at said.
+  EXPECT_EQ(t.query_value("SELECT string_agg(m.event_id || ':' || coalesce((q.leased_until = q.due_at)::text, '-'), ','"
+                          " ORDER BY m.id) FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id"),
+            "e1:-,e2:true");
   // e3's existing attempt takes its provider id; e4, with no attempt, gets one made for it.
   EXPECT_EQ(t.query_value("SELECT string_agg(m.event_id || ':' || a.attempt || ':' || a.gateway || ':' || a.provider_id,"
                           " ',' ORDER BY m.id) FROM herald.message_attempts a JOIN herald.messages m ON m.id = a.message_id"),

@@ -38,8 +38,9 @@ TEST(TextIndexYield, BacklogCountsDueQueueRowsUpToTheLimit) {
   EXPECT_EQ(due_dispatch_backlog(t.db(), 3, now_us()), 3u);  // a probe: it stops at the limit
   EXPECT_EQ(due_dispatch_backlog(t.db(), 0, now_us()), 0u);
 
-  // Leased (due when the lease ends) and scheduled rows are not due now.
-  t.exec("UPDATE herald.message_queue SET due_at = now() + interval '5 minutes', lease_owner = 'other'"
+  // Leased (due when the lease ends, though due_at stays when it came due) and scheduled rows
+  // are not due now.
+  t.exec("UPDATE herald.message_queue SET leased_until = now() + interval '5 minutes', lease_owner = 'other'"
          " WHERE message_id = (SELECT min(message_id) FROM herald.message_queue)");
   t.exec("UPDATE herald.message_queue SET due_at = now() + interval '8 hours'"
          " WHERE message_id = (SELECT max(message_id) FROM herald.message_queue)");

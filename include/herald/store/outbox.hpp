@@ -92,8 +92,9 @@ struct SendCheck {
 SendCheck check_before_send(Database& db, const std::string& owner, const std::vector<std::int64_t>& ids,
                                     TimePoint now, std::chrono::seconds lease, Lane lane = Lane::verification);
 
-// Puts every message leased by `owner` back in the queue, due now (graceful shutdown).
-std::size_t release_leases(Database& db, const std::string& owner, TimePoint now);
+// Puts every message leased by `owner` back in the queue (graceful shutdown): each is due at
+// once, at the due time it was claimed at.
+std::size_t release_leases(Database& db, const std::string& owner);
 
 // Counts of scheduled/queued/sending messages, for the queue-depth gauge.
 std::vector<std::pair<std::string, double>> queue_depth(Database& db);

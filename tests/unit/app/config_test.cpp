@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <unistd.h>
 
 namespace herald::app {
@@ -186,6 +188,23 @@ TEST_F(ConfigFile, BackgroundNiceAndServerTimingComeFromTheFileAndTheEnvironment
   const auto bad = load_config(write("[server]\nbackground_nice = 20\n"), {});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().field, "server.background_nice");
+}
+
+TEST_F(ConfigFile, OutageWorkersDefaultToTheCoresAndTheNoticePartsAreRead) {
+  const auto defaults = load_config(write(""), {});
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  const auto cores = std::thread::hardware_concurrency();
+  EXPECT_EQ(defaults->outages.workers, cores == 0 ? 2u : std::min<std::size_t>(cores, 8));
+  EXPECT_EQ(defaults->outages.notice_parts, 8u);
+  const auto c = load_config(write("[outages]\nworkers = 0\nnotice_parts = 3\n"),
+                             {{"HERALD_OUTAGES_CHUNK_ACCOUNTS", "200"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->outages.workers, 0u);  // this instance does not fan out
+  EXPECT_EQ(c->outages.notice_parts, 3u);
+  EXPECT_EQ(c->outages.chunk_accounts, 200u);  // HERALD_OUTAGES_* apply too
+  const auto bad = load_config(write("[outages]\nnotice_parts = 0\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "outages.notice_parts");
 }
 
 TEST_F(ConfigFile, EnvironmentDefinesAGateway) {
