@@ -92,6 +92,11 @@ class TestSocket {
     return std::string(buf, static_cast<std::size_t>(n));
   }
   bool closed() const { return closed_; }
+  // Reads (and drops) what arrives until the peer closes or the deadline passes; closed().
+  bool wait_closed_until(std::chrono::steady_clock::time_point deadline) {
+    while (!closed_ && std::chrono::steady_clock::now() < deadline) read_some(std::chrono::milliseconds(100));
+    return closed_;
+  }
 
   // Reads one response (Content-Length framed, or until close) within the deadline.
   HttpResponse read_response(std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) {
