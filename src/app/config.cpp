@@ -306,6 +306,7 @@ void apply(const Flat& flat, Config& c, std::vector<ApiError>& errors) {
   r.text("database.url", c.database_url);
   r.integer("database.pool_size", c.database_pool_size, 1, 200);
   r.integer("database.background_nice", c.database_background_nice, 0, 19);
+  r.duration("database.idle_transaction_timeout_seconds", c.database_idle_transaction_timeout, 0, 3600);
 
   auto& h = c.http;
   r.text("http.address", h.address);

@@ -253,6 +253,7 @@ int run_import_customers(const Config& config, const std::string& path, std::siz
   std::istream& in = path == "-" ? std::cin : file;
   jobs = std::max<std::size_t>(jobs, 1);
   store::Database db(config.database_url, jobs);
+  db.set_session({"heraldd import-customers", config.database_idle_transaction_timeout});
   // Its rounds share consent buckets with each other, not with a second import.
   store::ImportLock alone(db, [] {
     std::fprintf(stderr, "import-customers: waiting for another import-customers on this database to finish\n");

@@ -137,6 +137,8 @@ int run_serve(const Config& config) {
   engine_config.dispatch.status_callback_url = config.public_urls.twilio_status_callback();
   engine_config.dispatch.voice_url = config.public_urls.twilio_voice();
   engine_config.instance_id = random_instance_id();
+  // Before the pool's first connection: the starter's readiness check opens it.
+  db.set_session({"heraldd " + engine_config.instance_id, config.database_idle_transaction_timeout});
   try {
     engine_config.routes = build_routes(config, twilio_tokens);
   } catch (const std::exception& e) {

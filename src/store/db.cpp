@@ -29,6 +29,7 @@ namespace herald::store {
 
 struct Database::Impl {
   std::string url;
+  SessionSettings session;
   std::size_t size = 0;
   std::mutex mu;
   std::condition_variable cv;
@@ -128,6 +129,7 @@ Database::Database(std::string url, std::size_t pool_size) : impl_(std::make_uni
 Database::~Database() = default;
 
 const std::string& Database::url() const { return impl_->url; }
+void Database::set_session(SessionSettings settings) { impl_->session = std::move(settings); }
 std::size_t Database::pool_size() const { return impl_->size; }
 std::size_t reserved_for_foreground(Database& db) { return db.impl().reserved; }
 
@@ -138,6 +140,19 @@ std::size_t available_connections(Database& db) {
 
 namespace {
 std::atomic<bool> backend_lowering_refused{false};
+
+// One round trip when a connection opens. The application name is set only where the URL (or
+// PGAPPNAME) gave none.
+void start_session(const SessionSettings& s, pqxx::connection& conn) {
+  if (s.application_name.empty() && s.idle_transaction_timeout.count() == 0) return;
+  pqxx::nontransaction n(conn);
+  n.exec_params(
+      "SELECT CASE WHEN $1::bigint > 0"
+      " THEN set_config('idle_in_transaction_session_timeout', $1::text, false) END,"
+      " CASE WHEN $2 <> '' AND current_setting('application_name') = ''"
+      " THEN set_config('application_name', $2, false) END",
+      static_cast<long long>(s.idle_transaction_timeout.count()), s.application_name);
+}
 
 // Gives the connection's backend the caller's priority: `database.background_nice` for
 // background work, 0 for a request. Raising a process's nice value needs its owner's user
@@ -219,6 +234,7 @@ pqxx::connection& ConnectionLease::get() {
   if (!conn_ || !conn_->is_open()) {
     discard();
     conn_ = std::make_unique<pqxx::connection>(pool_.url);
+    start_session(pool_.session, *conn_);
   }
   give_caller_priority(pool_, *conn_);
   return *conn_;

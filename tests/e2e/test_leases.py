@@ -78,7 +78,9 @@ def test_an_instance_frozen_past_its_lease_does_not_send_its_remaining_chunks(st
     else:
         raise AssertionError("instance A never held a lease when frozen")
     try:
-        # Frozen past its lease: every message A held lapses and is taken over by B.
+        # Frozen past its lease: every message A held lapses and is taken over by B. Frozen in the
+        # middle of a transaction, A holds row locks that B's claims pass by (SKIP LOCKED) until
+        # Postgres ends that transaction (database.idle_transaction_timeout_seconds, 10 s).
         poll(lambda: leased_by_a() == 0, timeout=60, interval=0.1, what="instance A's leases taken over")
         # What A sent before it froze, read only now: a request A wrote just before the stop may
         # reach the fake's loop late on a busy machine, and nothing from A can arrive while frozen.

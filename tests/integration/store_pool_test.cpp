@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -86,6 +87,39 @@ TEST(StorePool, ABackgroundThreadAndTheThreadsItStartsRunAtTheBackgroundNiceValu
   EXPECT_EQ(background, 7);
   EXPECT_EQ(started_by_it, 7);
   EXPECT_EQ(nice_of_this_thread(), before);
+}
+
+// A transaction left open by a process frozen between two statements: Postgres ends it after the
+// pool's idle timeout, so its row lock goes to the next to ask (another instance's claim), and
+// the pool opens a fresh connection on its next use. The session carries the pool's name.
+TEST(StorePool, ATransactionLeftIdlePastTheTimeoutIsEndedAndItsRowLocksFreed) {
+  TestDb t;
+  t.exec("CREATE TABLE scratch_rows (id int PRIMARY KEY); INSERT INTO scratch_rows VALUES (1)");
+  Database db(t.url(), 1);
+  db.set_session({"heraldd pool-test", std::chrono::milliseconds(2000)});
+  const auto free_rows = [&] {
+    return t.query_value("SELECT count(*) FROM (SELECT id FROM scratch_rows FOR UPDATE SKIP LOCKED) r");
+  };
+  auto lease = std::make_unique<ConnectionLease>(db);
+  const int pid = lease->get().backendpid();
+  EXPECT_EQ(t.query_value("SELECT application_name FROM pg_stat_activity WHERE pid = " + std::to_string(pid)),
+            "heraldd pool-test");
+  auto frozen = std::make_unique<pqxx::work>(lease->get());
+  frozen->exec("SELECT id FROM scratch_rows FOR UPDATE");
+  EXPECT_EQ(free_rows(), "0");  // held while the transaction is open
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (free_rows() != "1" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(free_rows(), "1") << "the idle transaction's lock was never freed";
+  EXPECT_EQ(t.query_value("SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(pid)), "0");
+
+  EXPECT_ANY_THROW(frozen->exec("SELECT 1"));  // the process, resumed, finds its session gone
+  frozen.reset();
+  lease.reset();
+  int fresh = 0;
+  with_connection(db, [&](pqxx::connection& c) { fresh = c.backendpid(); pqxx::nontransaction(c).exec("SELECT 1"); });
+  EXPECT_NE(fresh, pid);
 }
 
 // With a TimeConnections alive a thread's connections are timed, with the backend that served it.

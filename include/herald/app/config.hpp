@@ -28,6 +28,9 @@ struct Config {
   // Nice value of the Postgres backends serving background work, where heraldd may renice
   // them (same host, Postgres's user or CAP_SYS_NICE); 0: never.
   int database_background_nice = 10;
+  // Postgres ends a transaction of heraldd's left idle this long (the process frozen between
+  // two statements), freeing its locks; 0: Postgres's own idle_in_transaction_session_timeout.
+  std::chrono::seconds database_idle_transaction_timeout{10};
   http::ServerConfig http;
   PublicUrls public_urls;    // http.public_base_url; defaults to http://<address>:<port>
   TokenSecret token_secret;  // auth.token_secret; empty: generated once and kept in the database

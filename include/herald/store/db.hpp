@@ -8,6 +8,16 @@
 
 namespace herald::store {
 
+// What every connection of a pool sets on its Postgres session when it opens.
+struct SessionSettings {
+  // Shown in pg_stat_activity (e.g. "heraldd <instance id>"); a name the URL gives wins.
+  std::string application_name;
+  // A transaction left waiting on heraldd longer than this (the process frozen or stopped
+  // between two statements) is ended by Postgres, which frees its row locks: another instance
+  // can then take over the messages it had leased. 0: Postgres's own setting.
+  std::chrono::milliseconds idle_transaction_timeout{0};
+};
+
 class Database {
  public:
   // Opens connections lazily; a broken connection is replaced on its next use, so the
@@ -21,6 +31,8 @@ class Database {
   std::size_t pool_size() const;
   // True when a trivial query succeeds within the pool's current state.
   bool ping();
+  // For connections opened from now on; set once, before the pool is used.
+  void set_session(SessionSettings settings);
 
   struct Impl;
   Impl& impl() { return *impl_; }
