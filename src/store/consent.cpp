@@ -2,6 +2,7 @@
 #include "herald/store/consent.hpp"
 
 #include "opt_out.hpp"
+#include "queue_sql.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -29,12 +30,12 @@ const char* const kLockConsent = "SELECT herald.consent_lock($1, $2)";
 // each send read consent again under the consent lock this transaction holds, so whatever
 // is skipped here is suppressed there. A topic opt-out spares regulatory notices and
 // contact verifications (the decision records the regulatory flag, 0001's rule.regulatory).
-const char* const kSuppressWaiting = R"SQL(
+const std::string kSuppressWaiting = R"SQL(
 WITH waiting AS (
   SELECT q.message_id
   FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id
   WHERE m.channel = $1 AND m.address = $2
-    AND (q.lease_owner IS NULL OR q.leased_until <= $4::timestamptz)
+    AND )SQL" + queue_row_free("q.", "$4::timestamptz") + R"SQL(
     AND ($3 = '' OR (m.topic = $3 AND m.type <> 'contact.verification'
                      AND NOT coalesce((m.decision #>> '{rule,regulatory}')::boolean, false)))
   ORDER BY q.message_id

@@ -6,6 +6,7 @@
 #include "herald/domain/lane.hpp"
 #include "herald/domain/verification_code.hpp"
 #include "opt_out.hpp"
+#include "queue_sql.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -104,11 +105,11 @@ const char* const kEndVerifications =
 
 // What still waits for the removed contact (its code text, alerts queued for it) is cancelled;
 // a message a dispatch holds leased is left to it, as an opt-out leaves it.
-const char* const kCancelWaiting = R"SQL(
+const std::string kCancelWaiting = R"SQL(
 WITH waiting AS (
   SELECT q.message_id
   FROM herald.message_queue q JOIN herald.messages m ON m.id = q.message_id
-  WHERE m.contact_id = $1 AND (q.lease_owner IS NULL OR q.leased_until <= $2::timestamptz)
+  WHERE m.contact_id = $1 AND )SQL" + queue_row_free("q.", "$2::timestamptz") + R"SQL(
   ORDER BY q.message_id
   FOR UPDATE OF q SKIP LOCKED
 ), ended AS (

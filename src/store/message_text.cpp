@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "pg.hpp"
+#include "queue_sql.hpp"
 
 namespace herald::store {
 
@@ -54,9 +55,9 @@ const char* const kNewestId = "SELECT coalesce(max(id), 0) FROM herald.messages"
 
 // Leased rows are due only when their lease lapses, so a batch in flight does not count;
 // scheduled messages (quiet hours) are not due either.
-const char* const kDueBacklog =
-    "SELECT count(*) FROM (SELECT 1 FROM herald.message_queue WHERE due_at <= $1::timestamptz"
-    " AND (leased_until IS NULL OR leased_until <= $1::timestamptz) LIMIT $2::bigint) q";
+const std::string kDueBacklog =
+    "SELECT count(*) FROM (SELECT 1 FROM herald.message_queue WHERE due_at <= $1::timestamptz AND " +
+    queue_row_free("", "$1::timestamptz") + " LIMIT $2::bigint) q";
 
 const char* const kFlushIndex =
     "SELECT gin_clean_pending_list(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"

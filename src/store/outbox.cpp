@@ -5,6 +5,7 @@
 
 #include "opt_out.hpp"
 #include "pg.hpp"
+#include "queue_sql.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -30,7 +31,7 @@ const std::string kClaim = [] {
     const auto l = std::to_string(static_cast<int>(lane));
     const std::string pick =
         "ARRAY(SELECT message_id FROM herald.message_queue WHERE lane = " + l +
-        " AND due_at <= $3::timestamptz AND (leased_until IS NULL OR leased_until <= $3::timestamptz)"
+        " AND due_at <= $3::timestamptz AND " + queue_row_free("", "$3::timestamptz") +
         " ORDER BY due_at LIMIT $2" + (lane == Lane::verification ? "" : " - cardinality(p.ids)") +
         " FOR UPDATE SKIP LOCKED)";
     if (lane == Lane::verification) {
@@ -178,7 +179,7 @@ std::string higher_lane_due_query(Lane lane) {
   for (int l = 0; l < static_cast<int>(lane); ++l)
     sql += std::string(sql.empty() ? "SELECT " : " OR ") +
            "EXISTS (SELECT 1 FROM herald.message_queue WHERE lane = " + std::to_string(l) +
-           " AND due_at <= $1::timestamptz AND (leased_until IS NULL OR leased_until <= $1::timestamptz))";
+           " AND due_at <= $1::timestamptz AND " + queue_row_free("", "$1::timestamptz") + ")";
   return sql;
 }
 
