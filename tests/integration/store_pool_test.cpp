@@ -122,6 +122,23 @@ TEST(StorePool, ATransactionLeftIdlePastTheTimeoutIsEndedAndItsRowLocksFreed) {
   EXPECT_NE(fresh, pid);
 }
 
+// A name the URL gives is kept, and a timeout of 0 leaves the session's setting as Postgres has it.
+TEST(StorePool, TheUrlsApplicationNameWinsAndNoTimeoutLeavesPostgresOwn) {
+  TestDb t;
+  const auto url = t.url() + (t.url().find('?') == std::string::npos ? "?" : "&") + "application_name=from-url";
+  Database db(url, 1);
+  db.set_session({"heraldd pool-test", std::chrono::milliseconds(0)});
+  std::string name, timeout;
+  with_connection(db, [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    const auto r = n.exec("SELECT current_setting('application_name'), current_setting('idle_in_transaction_session_timeout')");
+    name = r[0][0].c_str();
+    timeout = r[0][1].c_str();
+  });
+  EXPECT_EQ(name, "from-url");
+  EXPECT_EQ(timeout, t.query_value("SELECT current_setting('idle_in_transaction_session_timeout')"));
+}
+
 // With a TimeConnections alive a thread's connections are timed, with the backend that served it.
 TEST(StorePool, TimedConnectionsAddUpWaitHoldAndNameTheBackend) {
   TestDb t;

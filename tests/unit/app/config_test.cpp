@@ -190,6 +190,22 @@ TEST_F(ConfigFile, BackgroundNiceAndServerTimingComeFromTheFileAndTheEnvironment
   EXPECT_EQ(bad.error().field, "server.background_nice");
 }
 
+TEST_F(ConfigFile, TheIdleTransactionTimeoutComesFromTheFileAndTheEnvironmentAndZeroLeavesPostgresOwn) {
+  const auto defaults = load_config(write(""), {});
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->database_idle_transaction_timeout, std::chrono::seconds(10));
+  const auto file = load_config(write("[database]\nidle_transaction_timeout_seconds = 0\n"), {});
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  EXPECT_EQ(file->database_idle_transaction_timeout, std::chrono::seconds(0));
+  const auto env = load_config(write("[database]\nidle_transaction_timeout_seconds = 0\n"),
+                               {{"HERALD_DATABASE_IDLE_TRANSACTION_TIMEOUT_SECONDS", "30"}});
+  ASSERT_TRUE(env.ok()) << env.error().message;
+  EXPECT_EQ(env->database_idle_transaction_timeout, std::chrono::seconds(30));
+  const auto bad = load_config(write("[database]\nidle_transaction_timeout_seconds = -1\n"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "database.idle_transaction_timeout_seconds");
+}
+
 TEST_F(ConfigFile, OutageWorkersDefaultToTheCoresAndTheNoticePartsAreRead) {
   const auto defaults = load_config(write(""), {});
   ASSERT_TRUE(defaults.ok()) << defaults.error().message;
