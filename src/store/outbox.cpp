@@ -137,37 +137,34 @@ WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
 ORDER BY message_id
 FOR UPDATE)SQL";
 
-// A lapsed lease not yet taken by another instance is still this owner's: renewing it locks
-// the row first, and a competing claim (SKIP LOCKED, then leased_until re-checked) passes it
-// by. Like the claim, a renewal changes no indexed column (HOT).
-const char* const kRenew = R"SQL(
-UPDATE herald.message_queue
-SET leased_until = $3::timestamptz + make_interval(secs => $4)
-WHERE message_id IN (SELECT message_id FROM herald.message_queue
-                     WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
-                     ORDER BY message_id FOR UPDATE)
-  AND lease_owner = $1
-RETURNING message_id)SQL";
+// Renews this owner's leases of the rows of $2, narrowed by `only` (a further condition on the
+// row, "" for none), to $3 + $4 seconds. A lapsed lease not yet taken by another instance is
+// still this owner's: renewing it locks the row first, and a competing claim (SKIP LOCKED, then
+// leased_until re-checked) passes it by. Like the claim, a renewal changes no indexed column (HOT).
+std::string renewal(const std::string& only) {
+  return R"SQL(UPDATE herald.message_queue
+  SET leased_until = $3::timestamptz + make_interval(secs => $4)
+  WHERE message_id IN (SELECT message_id FROM herald.message_queue
+                       WHERE lease_owner = $1 AND message_id = ANY($2::bigint[]))SQL" +
+         only + R"SQL(
+                       ORDER BY message_id FOR UPDATE)
+    AND lease_owner = $1
+  RETURNING message_id)SQL";
+}
+
+const std::string kRenew = renewal("");
 
 // The check before a chunk: the rows of `ids` still leased by this owner. A lease with at
 // least half its time left is only read: no other instance may claim the row before it lapses
 // and an opt-out passes leased rows by (0007), so the chunk sent right after this is covered.
-// Only older leases are renewed, as kRenew does; a fresh claim's rows, most of a round, are
-// then not written a second time (each write is a new queue row version and index entries).
-const char* const kCheckLeases = R"SQL(
+// Only older leases are renewed; a fresh claim's rows, most of a round, are then not written a
+// second time (each write is a new queue row version and its WAL).
+const std::string kCheckLeases = R"SQL(
 WITH fresh AS (
   SELECT message_id FROM herald.message_queue
   WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
     AND leased_until >= $3::timestamptz + make_interval(secs => $4 / 2)
-), renewed AS (
-  UPDATE herald.message_queue
-  SET leased_until = $3::timestamptz + make_interval(secs => $4)
-  WHERE message_id IN (SELECT message_id FROM herald.message_queue
-                       WHERE lease_owner = $1 AND message_id = ANY($2::bigint[])
-                         AND leased_until < $3::timestamptz + make_interval(secs => $4 / 2)
-                       ORDER BY message_id FOR UPDATE)
-    AND lease_owner = $1
-  RETURNING message_id
+), renewed AS ()SQL" + renewal(" AND leased_until < $3::timestamptz + make_interval(secs => $4 / 2)") + R"SQL(
 )
 SELECT message_id FROM fresh UNION ALL SELECT message_id FROM renewed)SQL";
 
