@@ -2,6 +2,7 @@
 #include "herald/engine/dispatcher.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -27,7 +28,9 @@ class VirtualSendClock : public SendClock {
   bool wait_until(SteadyTime until) override {
     // Lets other threads run a moment first, as a real wait would (`real_pause`, default none).
     if (real_pause.count() > 0) std::this_thread::sleep_for(real_pause);
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // While time is held, a wait into the future waits for it to be let go.
+    held_.wait(lock, [&] { return !holding_ || stopped_ || until <= now_; });
     if (stopped_) return false;
     if (stop_at && until >= *stop_at) {
       now_ = std::max(now_, *stop_at);
@@ -38,8 +41,23 @@ class VirtualSendClock : public SendClock {
     return true;
   }
   void stop() override {
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+    }
+    held_.notify_all();
+  }
+  // Time stands still for every thread until let go: a wait that would move it waits instead.
+  void hold() {
     std::lock_guard lock(mu_);
-    stopped_ = true;
+    holding_ = true;
+  }
+  void let_go() {
+    {
+      std::lock_guard lock(mu_);
+      holding_ = false;
+    }
+    held_.notify_all();
   }
   std::optional<SteadyTime> stop_at;
   std::chrono::milliseconds real_pause{0};
@@ -47,8 +65,10 @@ class VirtualSendClock : public SendClock {
 
  private:
   mutable std::mutex mu_;
+  std::condition_variable held_;
   SteadyTime now_ = start;
   bool stopped_ = false;
+  bool holding_ = false;
 };
 
 // A gateway at the network edge whose answers the test scripts; it records what it was sent.
@@ -713,7 +733,12 @@ TEST_F(DispatcherTest, ARoundHandsTheSharesWaitingForTokensToTheirGatewaysSender
   batch.back().message.channel = Channel::email;
   batch.back().message.address = "ada@example.com";
 
+  // The sender's waits for its tokens would move the clock the round's own send reads (more than
+  // a second on, and the round hands what it sent to the record instead of returning it): time
+  // stands still until the round is back.
+  clock->hold();
   const auto updates = d.handle(batch, kNow, {}, std::nullopt, record, std::move(hold));
+  clock->let_go();
   ASSERT_EQ(updates.size(), 1u);  // the email; the SMS are the sender's
   EXPECT_EQ(updates[0].id, 4);
   EXPECT_EQ(updates[0].status, MessageStatus::sent);
