@@ -54,6 +54,8 @@ def main() -> int:
                     " once, as bench/storm/run.py runs it) instead of dispatch alone")
     ap.add_argument("--heraldd", default=None)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--perf", metavar="FILE", default=None,
+                    help="record a whole-machine `perf record -g` of the dispatch phase into FILE")
     a = ap.parse_args()
 
     pg = ProfiledPostgres(keep=a.keep).start()
@@ -95,6 +97,7 @@ def main() -> int:
                 " n_tup_del d0 FROM pg_stat_user_tables")
         workers = {} if a.together else {"HERALD_INTAKE_WORKERS": "0", "HERALD_OUTAGES_WORKERS": "0"}
         herald = Heraldd(herald.binary, pg.url(), {**env, **workers, **extra})
+        perf = storm.perf_start(a.perf)
         herald.start(timeout=120)
         if a.together:
             herald.provision_keys()
@@ -106,6 +109,7 @@ def main() -> int:
         wait_queue(pg, lambda: pg.psql("SELECT EXISTS (SELECT 1 FROM herald.message_queue)") == "f"
                    and int(pg.psql("SELECT count(*) FROM herald.messages")) >= expected, 1800, "every message sent")
         wall = time.monotonic() - started
+        storm.perf_stop(perf)
         after = cpu_seconds(herald.pid, pg)
         herald.terminate(timeout=120)
         sent = int(pg.psql("SELECT count(*) FROM herald.messages WHERE status = 'sent'"))

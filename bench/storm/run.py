@@ -19,7 +19,9 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -152,6 +154,22 @@ def raw_insert_select(pg: BenchPostgres, rows: int) -> float:
     return seconds
 
 
+def perf_start(path: str | None) -> subprocess.Popen | None:
+    """A whole-machine `perf record -g` into `path` (None: none), recording once this returns."""
+    if not path:
+        return None
+    perf = subprocess.Popen(["perf", "record", "-a", "-g", "-F", "499", "-o", path, "--", "sleep", "100000"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # perf has opened its buffers
+    return perf
+
+
+def perf_stop(perf: subprocess.Popen | None) -> None:
+    if perf is not None:
+        perf.send_signal(signal.SIGINT)
+        perf.wait(timeout=300)
+
+
 def wait_storm(pg: BenchPostgres, started_wall: float, timeout: float, dispatching: bool = True) -> dict:
     """Polls until every message is out of the queue (when dispatching) and their count has stopped growing; returns the
     seconds from the PUT to the last message created and to the last one sent (the database's own
@@ -215,6 +233,9 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true",
                     help="load pg_stat_statements and print where the storm's CPU went: heraldd per thread,"
                          " Postgres per process kind and per component (bench/storm/cpu_profile.py)")
+    ap.add_argument("--perf", metavar="FILE", default=None,
+                    help="record a whole-machine `perf record -g` from the PUT to the storm's end into FILE"
+                         " (read it with `perf report -i FILE --sort comm,dso,sym`)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra heraldd environment")
     a = ap.parse_args()
 
@@ -268,6 +289,7 @@ def main() -> int:
             pg.psql("SELECT pg_stat_statements_reset()")
             cpu_before = cpu_profile.snapshot(herald.pid, pg.data)
             vacuums_before = dict(line.split("|", 1) for line in pg.psql(cpu_profile.VACUUMS).splitlines())
+        perf = perf_start(a.perf)
         started_wall = time.time()
         r = api.put("/v1/outages/storm-1", outage)
         results["put_s"] = time.time() - started_wall
@@ -275,6 +297,7 @@ def main() -> int:
             raise RuntimeError(f"PUT /v1/outages/storm-1: {r}")
         prober.start()
         storm = wait_storm(pg, started_wall, a.timeout, dispatching=not a.no_dispatch)
+        perf_stop(perf)
         if a.profile:
             cpu_after = cpu_profile.snapshot(herald.pid, pg.data)
             results["profile"] = cpu_profile.report(cpu_before, cpu_after, cpu_profile.statements(pg),

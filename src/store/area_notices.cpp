@@ -6,6 +6,7 @@
 #include "herald/domain/json_io.hpp"
 #include "herald/store/intake.hpp"
 #include "fanout_internal.hpp"
+#include "pg_array.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -76,8 +77,8 @@ std::optional<AreaNoticeOutcome> fan_out_area_notice(Database& db, const AreaNot
     }
     const auto& q = *query;
     w.exec(kCreateAccounts);
-    w.exec_params(area_accounts_sql(q), e.event_id, to_pg_text_array(q.zips), to_pg_text_array(q.feeders),
-                  to_pg_text_array(q.segments), to_pg_text_array(q.premise_ids));
+    w.exec_params(area_accounts_sql(q), e.event_id, text_array(q.zips), text_array(q.feeders),
+                  text_array(q.segments), text_array(q.premise_ids));
     w.exec(kAnalyzeAccounts);
 
     const AffectedSet set{"area_accounts", "event_id", e.event_id};

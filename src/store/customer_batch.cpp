@@ -9,6 +9,7 @@
 
 #include "copy_line.hpp"
 #include "herald/domain/json_io.hpp"
+#include "pg_array.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -239,31 +240,7 @@ struct AccountClaimedMeanwhile : std::runtime_error {
   AccountClaimedMeanwhile() : std::runtime_error("an account was claimed by another writer during the merge") {}
 };
 
-// Postgres array literal of text: {"a","b"}, each element quoted with " and \ escaped.
-std::string text_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
-std::string integer_array(const std::vector<int>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(items[i]);
-  }
-  out += '}';
-  return out;
-}
+std::string integer_array(const std::vector<int>& items) { return number_array(items); }
 
 // The same JSON the PUT stores (keys in one order, empty parts kept).
 std::string service_address_text(const ServiceAddress& a) {

@@ -7,6 +7,7 @@
 #include "copy_line.hpp"
 #include "herald/domain/json_io.hpp"
 #include "pg.hpp"
+#include "pg_array.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -102,7 +103,7 @@ Recipients load_recipients(pqxx::work& w, const std::vector<Event>& events) {
   if (account_ids.empty()) return out;
 
   std::set<std::string> customer_ids;
-  for (const auto& row : w.exec_params(kLoadAccounts, to_pg_text_array({account_ids.begin(), account_ids.end()}))) {
+  for (const auto& row : w.exec_params(kLoadAccounts, text_array({account_ids.begin(), account_ids.end()}))) {
     RecipientContext r;
     r.account.account_id = row[0].as<std::string>();
     try {
@@ -135,7 +136,7 @@ Recipients load_recipients(pqxx::work& w, const std::vector<Event>& events) {
 
   std::map<std::string, std::vector<Contact>> contacts;
   std::map<std::string, std::string> unreadable_customers;
-  for (const auto& row : w.exec_params(kLoadContacts, to_pg_text_array({customer_ids.begin(), customer_ids.end()}))) {
+  for (const auto& row : w.exec_params(kLoadContacts, text_array({customer_ids.begin(), customer_ids.end()}))) {
     const auto customer_id = row[0].as<std::string>();
     try {
       Contact c;
@@ -201,20 +202,6 @@ void copy_message(CopyWriter& copy, CopyLine& line, std::int64_t id, const Messa
 }
 
 }  // namespace
-
-std::string to_pg_text_array(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 struct IntakeBatch::Impl {
   explicit Impl(Database& db) : lease(db) {}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "pg_array.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -157,19 +158,18 @@ std::vector<ReportForward> lease_report_forwards(Database& db, const std::string
     std::vector<ReportForward> out;
     const auto leased = w.exec_params(kLease, owner, format_time(now), static_cast<int>(limit), format_time(now + lease));
     if (leased.empty()) return out;
-    std::string ids = "{";
+    ArrayLiteral ids;
     for (const auto& row : leased) {
       ReportForward f;
       f.id = row[0].as<std::int64_t>();
       f.idempotency_key = row[1].c_str();
       f.attempts = row[2].as<int>();
-      ids += (ids.size() > 1 ? "," : "") + std::to_string(f.id);
+      ids.number(f.id);
       out.push_back(std::move(f));
     }
-    ids += "}";
     const auto reports = w.exec_params(std::string("SELECT ") + kReportColumns + kReportFrom +
                                            " WHERE r.id = ANY($1::bigint[])",
-                                       ids);
+                                       ids.str());
     std::map<std::int64_t, OutageReportRow> by_id;
     for (const auto& row : reports) {
       auto r = report_of(row);

@@ -6,6 +6,7 @@
 
 #include "herald/store/intake.hpp"
 #include "outages_internal.hpp"
+#include "pg_array.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -187,7 +188,7 @@ Result<PutOutageResult> put_outage_in(pqxx::transaction_base& w, const OutageUpd
 
   bool area_changed = false;
   if (u.affected) {
-    const auto premises = to_pg_text_array(u.affected->premise_ids);
+    const auto premises = text_array(u.affected->premise_ids);
     const bool premises_differ = !old || w.exec_params1(kPremisesDiffer, u.outage_id, premises)[0].as<bool>();
     area_changed =
         premises_differ || !same_list(old->feeders, u.affected->feeders) || !same_list(old->zips, u.affected->zips);
@@ -198,8 +199,8 @@ Result<PutOutageResult> put_outage_in(pqxx::transaction_base& w, const OutageUpd
         w.exec_params(kDeleteZips, u.outage_id);
       }
       w.exec_params(kInsertPremises, u.outage_id, premises);
-      w.exec_params(kInsertFeeders, u.outage_id, to_pg_text_array(u.affected->feeders));
-      w.exec_params(kInsertZips, u.outage_id, to_pg_text_array(u.affected->zips));
+      w.exec_params(kInsertFeeders, u.outage_id, text_array(u.affected->feeders));
+      w.exec_params(kInsertZips, u.outage_id, text_array(u.affected->zips));
       Json from = none;
       if (old) from = {{"premise_ids", old->premise_count}, {"feeders", old->feeders}, {"zips", old->zips}};
       changes["affected"] = {{"from", std::move(from)},

@@ -6,6 +6,7 @@
 #include "opt_out.hpp"
 #include "pg.hpp"
 #include "queue_sql.hpp"
+#include "pg_array.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -65,20 +66,21 @@ ORDER BY leased.lane, m.id)SQL";
 // (0021), that is what keeps an attempt from outliving a message deleted meanwhile.
 const char* const kRecord = R"SQL(
 WITH x AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, status text, due_at timestamptz, gateway text, next_gateway text,
-    provider_id text, suppression_reason text, last_error text, attempted boolean, attempt integer, outcome text,
-    started_at timestamptz, duration_ms integer, http_status integer, error_code text, detail text,
-    provider_opt_out boolean, channel text, address text, conversation jsonb)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::boolean[], $10::integer[], $11::text[], $12::timestamptz[], $13::integer[],
+                       $14::integer[], $15::text[], $16::text[], $17::jsonb[])
+    AS x(id, status, due_at, gateway, next_gateway, provider_id, suppression_reason, last_error, attempted, attempt,
+         outcome, started_at, duration_ms, http_status, error_code, detail, conversation)
 ), ended AS (
   DELETE FROM herald.message_queue q
   USING x
-  WHERE q.message_id = x.id AND q.lease_owner = $2 AND x.due_at IS NULL
+  WHERE q.message_id = x.id AND q.lease_owner = $18 AND x.due_at IS NULL
   RETURNING q.message_id AS id
 ), requeued AS (
   UPDATE herald.message_queue q
   SET due_at = x.due_at, lease_owner = NULL, leased_until = NULL
   FROM x
-  WHERE q.message_id = x.id AND q.lease_owner = $2 AND x.due_at IS NOT NULL
+  WHERE q.message_id = x.id AND q.lease_owner = $18 AND x.due_at IS NOT NULL
   RETURNING q.message_id AS id
 ), mine AS (
   SELECT id FROM ended UNION ALL SELECT id FROM requeued
@@ -90,8 +92,8 @@ WITH x AS (
       suppression_reason = coalesce(x.suppression_reason, m.suppression_reason),
       last_error = coalesce(x.last_error, m.last_error),
       attempts = m.attempts + CASE WHEN x.attempted THEN 1 ELSE 0 END,
-      sent_at = CASE WHEN x.status = 'sent' THEN $3::timestamptz ELSE m.sent_at END,
-      updated_at = $3::timestamptz
+      sent_at = CASE WHEN x.status = 'sent' THEN $19::timestamptz ELSE m.sent_at END,
+      updated_at = $19::timestamptz
   FROM x JOIN mine USING (id)
   WHERE m.id = x.id AND (x.attempted OR x.due_at IS NULL)
   RETURNING m.id
@@ -108,7 +110,7 @@ WITH x AS (
   SELECT m.id, m.channel, m.address, m.customer_id, m.account_id, x.conversation->'expected',
          jsonb_build_object('message_id', m.id, 'type', m.type, 'event_id', m.event_id,
                             'data', coalesce(e.data, '{}'::jsonb)),
-         $3::timestamptz, $3::timestamptz + make_interval(secs => (x.conversation->>'ttl_seconds')::double precision)
+         $19::timestamptz, $19::timestamptz + make_interval(secs => (x.conversation->>'ttl_seconds')::double precision)
   FROM x JOIN mine USING (id) JOIN herald.messages m ON m.id = x.id LEFT JOIN herald.events e ON e.seq = m.event_seq
   WHERE x.status = 'sent' AND x.conversation IS NOT NULL AND jsonb_typeof(x.conversation) = 'object'
 )
@@ -180,31 +182,7 @@ std::string higher_lane_due_query(Lane lane) {
   return sql;
 }
 
-// A text[] literal: every element quoted, so any address reads back as itself.
-std::string text_array(const std::vector<std::string>& values) {
-  std::string array = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) array += ',';
-    array += '"';
-    for (const char ch : values[i]) {
-      if (ch == '"' || ch == '\\') array += '\\';
-      array += ch;
-    }
-    array += '"';
-  }
-  array += '}';
-  return array;
-}
-
-std::string id_array(const std::vector<std::int64_t>& ids) {
-  std::string array = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) array += ',';
-    array += std::to_string(ids[i]);
-  }
-  array += '}';
-  return array;
-}
+std::string id_array(const std::vector<std::int64_t>& ids) { return number_array(ids); }
 
 // Of `ids` (whose queue rows this transaction holds), those whose address is opted out.
 std::set<std::int64_t> opted_out_of(pqxx::transaction_base& t, const std::vector<std::int64_t>& ids) {
@@ -236,90 +214,40 @@ std::string_view to_string(AttemptOutcome o) {
   return "failed";
 }
 
-// The record statement's rows are written as JSON text directly: building a JSON object of
-// twenty keys per message and dumping it was about a third of a dispatch thread's CPU during a
-// storm (map nodes and strings allocated and freed for every key). Strings are escaped as a
-// JSON serializer escapes them (quote, backslash, control characters); other bytes are copied
-// (Postgres refuses text that is not UTF-8, as the serializer did).
-void append_json_string(std::string& out, std::string_view s) {
-  static const char* const hex = "0123456789abcdef";
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
+// The record statement's rows, a column at a time ($1..$17): typed arrays that Postgres reads
+// element by element. As one JSON document per batch, parsing it (objects built, keys sorted,
+// numbers read as numeric, then each field looked up and cast) cost Postgres 9.6 µs per
+// message against 2.6 µs for the arrays.
+struct RecordColumns {
+  ArrayLiteral id, status, due_at, gateway, next_gateway, provider_id, suppression_reason, last_error, attempted,
+      attempt, outcome, started_at, duration_ms, http_status, error_code, detail, conversation;
+};
 
-void append_field(std::string& out, const char* key) {
-  out += ",\"";
-  out += key;
-  out += "\":";
-}
-
-void append_nullable(std::string& out, const char* key, const std::string& s) {
-  append_field(out, key);
-  if (s.empty()) out += "null";
-  else append_json_string(out, s);
-}
-
-void append_text(std::string& out, const char* key, std::string_view s) {
-  append_field(out, key);
-  append_json_string(out, s);
-}
-
-void append_raw(std::string& out, const char* key, std::string_view raw) {
-  append_field(out, key);
-  out += raw;
-}
-
-// The rows of the record statement ($1), one object per update.
-std::string record_rows(const std::vector<MessageUpdate>& updates) {
-  std::string out;
-  out.reserve(updates.size() * 400);
-  out += '[';
+RecordColumns record_columns(const std::vector<MessageUpdate>& updates) {
+  RecordColumns c;
   for (const auto& u : updates) {
-    if (out.size() > 1) out += ',';
-    out += "{\"id\":";
-    out += std::to_string(u.id);
-    append_text(out, "status", to_string(u.status));
-    if (u.due_at) append_text(out, "due_at", format_time(*u.due_at));
-    else append_raw(out, "due_at", "null");
-    append_nullable(out, "gateway", u.gateway);
-    append_nullable(out, "next_gateway", u.next_gateway);
-    append_nullable(out, "provider_id", u.provider_id);
-    append_nullable(out, "suppression_reason", u.suppression_reason);
-    append_nullable(out, "last_error", u.last_error);
-    append_raw(out, "attempted", u.attempted ? "true" : "false");
-    append_raw(out, "attempt", std::to_string(u.attempt));
-    append_text(out, "outcome", to_string(u.outcome));
-    append_text(out, "started_at", format_time(u.started_at));
-    append_raw(out, "duration_ms", std::to_string(u.duration_ms));
-    append_raw(out, "http_status", u.http_status == 0 ? std::string("null") : std::to_string(u.http_status));
-    append_nullable(out, "error_code", u.error_code);
-    append_text(out, "detail", u.detail);
-    append_raw(out, "provider_opt_out", u.provider_opt_out ? "true" : "false");
-    append_text(out, "channel", to_string(u.channel));
-    append_text(out, "address", u.address);
-    append_raw(out, "conversation", u.conversation.is_null() ? std::string("null") : u.conversation.dump());
-    out += '}';
+    c.id.number(u.id);
+    c.status.text(to_string(u.status));
+    if (u.due_at) c.due_at.text(format_time(*u.due_at));
+    else c.due_at.null();
+    c.gateway.text_or_null(u.gateway);
+    c.next_gateway.text_or_null(u.next_gateway);
+    c.provider_id.text_or_null(u.provider_id);
+    c.suppression_reason.text_or_null(u.suppression_reason);
+    c.last_error.text_or_null(u.last_error);
+    c.attempted.boolean(u.attempted);
+    c.attempt.number(u.attempt);
+    c.outcome.text(to_string(u.outcome));
+    c.started_at.text(format_time(u.started_at));
+    c.duration_ms.number(u.duration_ms);
+    if (u.http_status == 0) c.http_status.null();
+    else c.http_status.number(u.http_status);
+    c.error_code.text_or_null(u.error_code);
+    c.detail.text(u.detail);
+    if (u.conversation.is_null()) c.conversation.null();
+    else c.conversation.text(u.conversation.dump());
   }
-  out += ']';
-  return out;
+  return c;
 }
 
 }  // namespace
@@ -387,7 +315,7 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
 std::size_t record_dispatch_results(Database& db, const std::string& owner, const std::vector<MessageUpdate>& updates,
                                     TimePoint now) {
   if (updates.empty()) return 0;
-  const auto rows = record_rows(updates);
+  const auto c = record_columns(updates);
   Json opt_out_addresses = Json::array();
   for (const auto& u : updates)
     if (u.provider_opt_out) opt_out_addresses.push_back({{"channel", to_string(u.channel)}, {"address", u.address}});
@@ -403,7 +331,12 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
     // Prepared once per connection: planning this statement cost about as much as running it
     // for a few hundred messages.
     w.conn().prepare(kRecordName, kRecord);
-    for (const auto& row : w.exec_prepared(kRecordName, rows, owner, format_time(now)))
+    const auto recorded =
+        w.exec_prepared(kRecordName, c.id.str(), c.status.str(), c.due_at.str(), c.gateway.str(), c.next_gateway.str(),
+                        c.provider_id.str(), c.suppression_reason.str(), c.last_error.str(), c.attempted.str(),
+                        c.attempt.str(), c.outcome.str(), c.started_at.str(), c.duration_ms.str(), c.http_status.str(),
+                        c.error_code.str(), c.detail.str(), c.conversation.str(), owner, format_time(now));
+    for (const auto& row : recorded)
       mine.insert(row[0].as<std::int64_t>());
     // A provider that says the recipient opted out (Twilio 21610) is an opt-out like STOP:
     // recorded once per message this owner still held, and the address's other waiting

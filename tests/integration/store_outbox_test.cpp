@@ -358,12 +358,15 @@ TEST(StoreOutbox, RecordedTextsKeepEveryCharacter) {
   TestDb t;
   insert_message(t, {});
   insert_message(t, {});
+  insert_message(t, {});
   const auto now = later();
   auto claimed = claim_due_messages(t.db(), "w1", 10, now, 30s);
-  ASSERT_EQ(claimed.size(), 2u);
+  ASSERT_EQ(claimed.size(), 3u);
   // A provider's error text with quotes, a backslash, line breaks, a tab, other control
-  // characters and non-ASCII letters, as it may come back in a response body.
-  const std::string odd = "He said \"no\" \\ path\\to\r\nline\ttab \x01\x1f end: Größe ñ 語";
+  // characters, an array literal's own syntax and non-ASCII letters, as it may come back in a
+  // response body.
+  const std::string odd =
+      "He said \"no\" \\ path\\to\r\nline\ttab \x01\x1f {a,b} NULL, 'q' end: Größe ñ 語";
   auto failed = attempted(claimed[0], MessageStatus::failed, now);
   failed.outcome = AttemptOutcome::failed;
   failed.http_status = 400;
@@ -376,7 +379,18 @@ TEST(StoreOutbox, RecordedTextsKeepEveryCharacter) {
   retry.due_at = now + 5s;
   retry.next_gateway = "kannel";
   retry.conversation = Json::object({{"expected", {{"Y", "confirm"}}}, {"ttl_seconds", 60}});
-  EXPECT_EQ(record_dispatch_results(t.db(), "w1", {failed, retry}, now), 2u);
+  // A sent question opens its conversation with the expected answers as given; a NUL byte,
+  // which Postgres text cannot hold, is dropped rather than failing the whole record.
+  auto sent = attempted(claimed[2], MessageStatus::sent, now);
+  sent.provider_id = "NULL";
+  sent.detail = std::string("before\0after", 12);
+  sent.conversation = Json::object({{"expected", {{"Y", "pay \"now\", {1}"}}}, {"ttl_seconds", 60}});
+  EXPECT_EQ(record_dispatch_results(t.db(), "w1", {failed, retry, sent}, now), 3u);
+  const auto id2 = std::to_string(claimed[2].message.id);
+  EXPECT_EQ(t.query_value("SELECT provider_id || ' ' || detail FROM herald.message_attempts WHERE message_id = " + id2),
+            "NULL beforeafter");
+  EXPECT_EQ(t.query_value("SELECT expected->>'Y' FROM herald.conversations WHERE message_id = " + id2),
+            "pay \"now\", {1}");
 
   const auto id0 = std::to_string(claimed[0].message.id);
   EXPECT_EQ(t.query_value("SELECT last_error FROM herald.messages WHERE id = " + id0), odd);

@@ -61,7 +61,4 @@ class IntakeBatch {
   std::unique_ptr<Impl> impl_;
 };
 
-// Postgres array literal for a text[] parameter: {"a","b\"c"}.
-std::string to_pg_text_array(const std::vector<std::string>& values);
-
 }  // namespace herald::store
