@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "herald/domain/json_io.hpp"
-#include "herald/store/intake.hpp"
 #include "fanout_internal.hpp"
 #include "pg_array.hpp"
 #include "repo_util.hpp"

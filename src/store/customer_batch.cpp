@@ -240,8 +240,6 @@ struct AccountClaimedMeanwhile : std::runtime_error {
   AccountClaimedMeanwhile() : std::runtime_error("an account was claimed by another writer during the merge") {}
 };
 
-std::string integer_array(const std::vector<int>& items) { return number_array(items); }
-
 // The same JSON the PUT stores (keys in one order, empty parts kept).
 std::string service_address_text(const ServiceAddress& a) {
   return Json{{"line1", a.line1}, {"line2", a.line2}, {"city", a.city}, {"state", a.state}, {"zip", a.zip}}.dump();
@@ -330,7 +328,7 @@ std::vector<MergeResult> merge_known(pqxx::work& w, const std::vector<const Cust
     rejected.push_back(ord);
   }
   if (!rejected.empty()) {
-    const std::string ords = integer_array(rejected);
+    const std::string ords = number_array(rejected);
     for (const char* drop : kDropRejected) w.exec_params(drop, ords);
   }
 
@@ -387,8 +385,8 @@ RoundKeys round_keys(const std::vector<const Customer*>& round) {
       contact_places.push_back(static_cast<int>(i));
     }
   }
-  return {text_array(customers), text_array(accounts), integer_array(account_places),
-          text_array(channels),  text_array(addresses), integer_array(contact_places)};
+  return {text_array(customers), text_array(accounts), number_array(account_places),
+          text_array(channels),  text_array(addresses), number_array(contact_places)};
 }
 
 // Places in the round of customers that give an address another customer of the round gives

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <limits>
 
-#include "herald/store/intake.hpp"
 #include "outages_internal.hpp"
 #include "pg_array.hpp"
 #include "repo_util.hpp"

@@ -5,8 +5,8 @@
 
 #include "opt_out.hpp"
 #include "pg.hpp"
-#include "queue_sql.hpp"
 #include "pg_array.hpp"
+#include "queue_sql.hpp"
 #include "repo_util.hpp"
 
 namespace herald::store {
@@ -182,13 +182,11 @@ std::string higher_lane_due_query(Lane lane) {
   return sql;
 }
 
-std::string id_array(const std::vector<std::int64_t>& ids) { return number_array(ids); }
-
 // Of `ids` (whose queue rows this transaction holds), those whose address is opted out.
 std::set<std::int64_t> opted_out_of(pqxx::transaction_base& t, const std::vector<std::int64_t>& ids) {
   std::set<std::int64_t> out;
   if (ids.empty()) return out;
-  for (const auto& row : t.exec_params(kOptedOut, id_array(ids))) out.insert(row[0].as<std::int64_t>());
+  for (const auto& row : t.exec_params(kOptedOut, number_array(ids))) out.insert(row[0].as<std::int64_t>());
   return out;
 }
 
@@ -305,7 +303,7 @@ std::vector<ClaimedMessage> claim_due_messages(Database& db, const std::string& 
     // committed before this point is seen here, a later one waits for this commit.
     std::set<std::int64_t> opted_out;
     if (!ids.empty())
-      for (const auto& row : w.exec_params(kOptedOutAddresses, id_array(ids), text_array(channels), text_array(addresses)))
+      for (const auto& row : w.exec_params(kOptedOutAddresses, number_array(ids), text_array(channels), text_array(addresses)))
         opted_out.insert(row[0].as<std::int64_t>());
     for (auto& c : out) c.opted_out = opted_out.count(c.message.id) > 0;
     return out;
@@ -326,7 +324,7 @@ std::size_t record_dispatch_results(Database& db, const std::string& owner, cons
   // the same again, so a victim runs once more instead of leaving its messages to be re-sent.
   return retry_rolled_back([&] { return in_transaction(db, [&](pqxx::work& w) {
     if (!opt_out_addresses.empty()) w.exec_params(kLockConsentBuckets, opt_out_addresses.dump());
-    w.exec_params(kLockOwnRows, owner, id_array(ids));
+    w.exec_params(kLockOwnRows, owner, number_array(ids));
     std::set<std::int64_t> mine;
     // Prepared once per connection: planning this statement cost about as much as running it
     // for a few hundred messages.
@@ -359,7 +357,7 @@ SendCheck check_before_send(Database& db, const std::string& owner, const std::v
     out = SendCheck{};
     if (!higher.empty()) out.higher_lane_due = w.exec_params(higher, format_time(now))[0][0].as<bool>();
     for (const auto& row :
-         w.exec_params(kCheckLeases, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
+         w.exec_params(kCheckLeases, owner, number_array(ids), format_time(now), static_cast<double>(lease.count())))
       out.leased.push_back(row[0].as<std::int64_t>());
     const auto opted_out = opted_out_of(w, out.leased);
     std::erase_if(out.leased, [&](std::int64_t id) { return opted_out.count(id) > 0; });
@@ -373,7 +371,7 @@ std::vector<std::int64_t> renew_leases(Database& db, const std::string& owner, c
   if (ids.empty()) return {};
   return retry_rolled_back([&] { return in_transaction(db, [&](pqxx::work& w) {
     std::vector<std::int64_t> kept;
-    for (const auto& row : w.exec_params(kRenew, owner, id_array(ids), format_time(now), static_cast<double>(lease.count())))
+    for (const auto& row : w.exec_params(kRenew, owner, number_array(ids), format_time(now), static_cast<double>(lease.count())))
       kept.push_back(row[0].as<std::int64_t>());
     return kept;
   }); });

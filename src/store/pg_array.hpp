@@ -41,7 +41,6 @@ class ArrayLiteral {
     out_ += std::to_string(n);
     return *this;
   }
-  void reserve(std::size_t bytes) { out_.reserve(bytes); }
   std::string str() const { return out_ + '}'; }
 
  private:
