@@ -65,7 +65,10 @@ def main() -> int:
         env = {"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log",
                "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "10000000", "HERALD_GATEWAYS_LOG_BURST": "10000000",
                "HERALD_SERVER_LOG_LEVEL": "warn"}
-        herald = Heraldd(find_heraldd(a.heraldd), pg.url(), {**env, "HERALD_DISPATCH_WORKERS": "0"})
+        # The extra environment goes to every heraldd run (a migrations directory, say), and the
+        # fan-out's instance sends nothing whatever it says.
+        extra = dict(kv.split("=", 1) for kv in a.env)
+        herald = Heraldd(find_heraldd(a.heraldd), pg.url(), {**env, **extra, "HERALD_DISPATCH_WORKERS": "0"})
         herald.migrate()
         herald.provision_keys()
         path = os.path.join(work, "customers.jsonl")
@@ -73,7 +76,6 @@ def main() -> int:
         bench_import.run_import(herald, path)
         os.unlink(path)
 
-        extra = dict(kv.split("=", 1) for kv in a.env)
         expected = 2 * a.customers
         outage = {"status": "confirmed", "kind": "unplanned", "cause": "storm", "etr": None,
                   "affected": {"feeders": [f"F-{i}" for i in range(400)], "premise_ids": [], "zips": []},

@@ -302,6 +302,55 @@ TEST_F(OptOutTest, AMessageQueuedAfterTheOptOutIsSuppressedAtItsClaim) {
   EXPECT_EQ(count_where("status = 'suppressed' AND suppression_reason = 'opted_out'"), "1");
 }
 
+// An address that opted out and then in again is sent to (the claim looks its consent up, as it
+// is among the addresses that ever opted out, 0027), and a second opt-out stops it again; the
+// address stays noted once throughout.
+TEST_F(OptOutTest, AnAddressThatOptedInAgainIsSentToAndItsNextOptOutStopsItAgain) {
+  auto engine = make_engine();
+  const auto seen = [&] {
+    return tdb.query_value("SELECT count(*) FROM herald.opt_outs_seen WHERE channel = 'sms' AND address = " +
+                           test::sql_quote(kPhone));
+  };
+  const auto queue_one = [&] {
+    MessageRow m;
+    m.customer_id = "c-1";
+    m.address = kPhone;
+    insert_message(tdb, m);
+    tdb.exec("UPDATE herald.message_queue SET due_at = " + test::sql_quote(format_time(clock.now())));
+  };
+  EXPECT_EQ(seen(), "0");
+  store::record_opt_out(tdb.db(), Channel::sms, kPhone, std::nullopt, "sms", "inbound:1", clock.now());
+  EXPECT_EQ(seen(), "1");
+  store::record_consent(tdb.db(), Channel::sms, kPhone, std::nullopt, ConsentState::opted_in, "sms", "inbound:2",
+                        clock.now());
+  EXPECT_EQ(seen(), "1");
+  queue_one();
+  EXPECT_EQ(engine->dispatch_once(), 1u);
+  ASSERT_EQ(sms->sent().size(), 1u);
+  EXPECT_EQ(count_where("status = 'sent'"), "1");
+
+  store::record_opt_out(tdb.db(), Channel::sms, kPhone, std::nullopt, "sms", "inbound:3", clock.now());
+  EXPECT_EQ(seen(), "1");
+  queue_one();  // read before the opt-out, committed after it: caught at the claim
+  EXPECT_EQ(engine->dispatch_once(), 1u);
+  EXPECT_EQ(sms->sent().size(), 1u);
+  EXPECT_EQ(count_where("status = 'suppressed' AND suppression_reason = 'opted_out'"), "1");
+}
+
+// Only a topic-less opt-out is noted: a topic's opt-out is a preference change, and consent
+// records of other states or addresses add nothing.
+TEST_F(OptOutTest, OnlyTopicLessOptOutsAreNoted) {
+  store::record_opt_out(tdb.db(), Channel::email, kEmail, Topic::billing, "web", "unsubscribe", clock.now());
+  store::record_consent(tdb.db(), Channel::sms, "+12175550199", std::nullopt, ConsentState::opted_in, "cis", "load",
+                        clock.now());
+  EXPECT_EQ(tdb.query_value("SELECT count(*) FROM herald.opt_outs_seen"), "0");
+  tdb.exec("INSERT INTO herald.consent_events (channel, address, state, source, evidence) VALUES"
+           " ('sms', '+12175550198', 'opted_out', 'admin', 'a'), ('sms', '+12175550198', 'opted_out', 'admin', 'b'),"
+           " ('voice', '+12175550198', 'opted_in', 'admin', 'c')");
+  EXPECT_EQ(tdb.query_value("SELECT string_agg(channel || ' ' || address, ',') FROM herald.opt_outs_seen"),
+            "sms +12175550198");
+}
+
 TEST_F(OptOutTest, TheUnsubscribeLinkSuppressesQueuedMessagesOfItsTopicOnly) {
   MessageRow bill;
   bill.customer_id = "c-1";

@@ -1,8 +1,12 @@
 // Consent records and the one-click unsubscribe against a real Postgres.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "herald/store/consent.hpp"
 #include "herald/store/customers.hpp"
+#include "herald/store/db.hpp"
+#include "herald/source_dir.hpp"
 #include "store_test_util.hpp"
 #include "test_db.hpp"
 
@@ -120,6 +124,34 @@ TEST(StoreConsent, ABulkLoadOfContactsInOneTransactionKeepsConsent) {
   t.exec("INSERT INTO herald.consent_events (channel, address, state, source)"
          " SELECT 'sms', '+12175' || lpad(g::text, 6, '0'), 'opted_out', 'admin' FROM generate_series(1, 60000) g");
   EXPECT_EQ(t.query_value("SELECT count(*) FROM herald.contacts WHERE consent = 'opted_out'"), "60000");
+}
+
+// 0027 notes every address whose consent records hold a topic-less opt-out, also one that
+// opted in again since, and no other.
+TEST(StoreConsent, Migration0027NotesEveryAddressThatEverOptedOut) {
+  TestDb t(TestDb::Empty{});
+  const auto dir = std::filesystem::temp_directory_path() / ("herald-mig-" + t.name());
+  std::filesystem::create_directories(dir);
+  int before = 0;
+  for (const auto& e : std::filesystem::directory_iterator(HERALD_SOURCE_DIR "/migrations"))
+    if (e.path().filename().string() < "0027") {
+      std::filesystem::copy_file(e.path(), dir / e.path().filename());
+      ++before;
+    }
+  EXPECT_EQ(migrate(t.db(), dir.string()), before);
+  std::filesystem::remove_all(dir);
+
+  t.exec("INSERT INTO herald.consent_events (channel, address, state, source, evidence, topic) VALUES"
+         " ('sms', '+12175550101', 'opted_out', 'sms', 'stop', NULL),"
+         " ('sms', '+12175550101', 'opted_in', 'sms', 'start', NULL),"
+         " ('sms', '+12175550102', 'opted_out', 'sms', 'stop', NULL),"
+         " ('sms', '+12175550102', 'opted_out', 'provider', '21610', NULL),"
+         " ('voice', '+12175550102', 'opted_in', 'cis', 'load', NULL),"
+         " ('sms', '+12175550103', 'opted_in', 'cis', 'load', NULL),"
+         " ('email', 'a@example.com', 'opted_out', 'web', 'unsubscribe', 'billing')");
+  EXPECT_EQ(migrate(t.db(), HERALD_SOURCE_DIR "/migrations"), 1);
+  EXPECT_EQ(t.query_value("SELECT string_agg(channel || ' ' || address, ',' ORDER BY address) FROM herald.opt_outs_seen"),
+            "sms +12175550101,sms +12175550102");
 }
 
 }  // namespace
