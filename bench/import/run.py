@@ -148,12 +148,14 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=None, help="chunks merged at once (heraldd's default if unset)")
     ap.add_argument("--heraldd", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the cluster's directory")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra heraldd environment (a migrations directory, say)")
     a = ap.parse_args()
 
     pg = BenchPostgres(keep=a.keep).start()
     workdir = tempfile.mkdtemp(prefix="herald-bench-import-")
     try:
-        heraldd = Heraldd(find_heraldd(a.heraldd), pg.url())
+        heraldd = Heraldd(find_heraldd(a.heraldd), pg.url(), dict(kv.split("=", 1) for kv in a.env))
         heraldd.migrate()
         path = os.path.join(workdir, "customers.jsonl")
         t0 = time.monotonic()
