@@ -36,6 +36,9 @@ FOR EACH STATEMENT EXECUTE FUNCTION herald.note_opt_outs();
 -- The two checks of 0007 and 0021, each reading consent_events only for an address the table
 -- holds. The membership test is a scalar subquery inside CASE: evaluated first and per message
 -- through the primary key, never turned into a join that would read the whole table per call.
+-- The expression is written out in both: as one SQL function of (channel, address) it was not
+-- inlined, and the call per message made the check 2.5 times slower (500 addresses: 5.0 against
+-- 2.0 ms).
 CREATE OR REPLACE FUNCTION herald.opted_out_messages(ids bigint[]) RETURNS SETOF bigint
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
