@@ -19,7 +19,10 @@ INSERT INTO herald.opt_outs_seen (channel, address)
 SELECT DISTINCT channel, address FROM herald.consent_events WHERE topic IS NULL AND state = 'opted_out';
 
 -- Every writer, the bulk import included: unlike the contacts' triggers (0016), this one has no
--- WHEN on herald.consent_given, since an import may bring an opt-out.
+-- WHEN on herald.consent_given, since an import may bring an opt-out. Its name sorts after
+-- consent_events_to_contacts, so it fires after that trigger has taken the statement's consent
+-- buckets in order (0006): two statements noting the same addresses are already serialized by
+-- those locks when they insert here, and cannot deadlock on these keys.
 CREATE FUNCTION herald.note_opt_outs() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -29,7 +32,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER consent_events_opt_outs_seen AFTER INSERT ON herald.consent_events
+CREATE TRIGGER consent_events_to_opt_outs_seen AFTER INSERT ON herald.consent_events
 REFERENCING NEW TABLE AS added
 FOR EACH STATEMENT EXECUTE FUNCTION herald.note_opt_outs();
 
