@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 
 #include "herald/store/db.hpp"
@@ -468,12 +467,7 @@ TEST(StoreOutbox, ReleaseMakesLeasedMessagesDueAndQueueDepthCountsByStatus) {
 // Migration 0003 on a database that already holds messages in the 0002 layout.
 TEST(StoreOutbox, Migration0003CarriesQueuedMessagesAndProviderIdsOver) {
   TestDb t(TestDb::Empty{});
-  const auto dir = std::filesystem::temp_directory_path() / ("herald-mig-" + t.name());
-  std::filesystem::create_directories(dir);
-  for (const auto* f : {"0001_core.sql", "0002_contact_consent.sql"})
-    std::filesystem::copy_file(std::filesystem::path(HERALD_SOURCE_DIR) / "migrations" / f, dir / f);
-  EXPECT_EQ(migrate(t.db(), dir.string()), 2);
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(herald::test::migrate_before(t, "0003"), 2);
 
   t.exec(
       "INSERT INTO herald.messages (event_id, customer_id, account_id, channel, address, type, topic, status,"
@@ -489,10 +483,7 @@ TEST(StoreOutbox, Migration0003CarriesQueuedMessagesAndProviderIdsOver) {
   t.exec("INSERT INTO herald.message_attempts (message_id, attempt, gateway, started_at, outcome)"
          " SELECT id, 1, 'twilio', now(), 'sent' FROM herald.messages WHERE event_id = 'e3'");
   // 0003 and every later migration.
-  const auto later = std::count_if(std::filesystem::directory_iterator(HERALD_SOURCE_DIR "/migrations"),
-                                   std::filesystem::directory_iterator{},
-                                   [](const auto& e) { return e.path().filename().string() >= "0003"; });
-  EXPECT_EQ(migrate(t.db(), HERALD_SOURCE_DIR "/migrations"), later);
+  EXPECT_EQ(migrate(t.db(), HERALD_SOURCE_DIR "/migrations"), herald::test::migrations_from("0003"));
 
   EXPECT_EQ(t.query_value("SELECT string_agg(m.event_id || ':' || q.due_at::timestamptz AT TIME ZONE 'UTC' || ':' ||"
                           " coalesce(q.lease_owner, '-'), ',' ORDER BY m.id)"

@@ -1,10 +1,15 @@
-// Builders shared by the store integration tests: customers, preferences and raw message rows.
+// Builders shared by the store integration tests: customers, preferences, raw message rows, and a
+// database migrated up to a given migration.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "herald/domain/types.hpp"
+#include "herald/source_dir.hpp"
+#include "herald/store/db.hpp"
 #include "test_db.hpp"
 #include "test_zones.hpp"
 
@@ -104,6 +109,31 @@ inline std::int64_t insert_message(TestDb& t, const MessageRow& m) {
            " VALUES (" + std::to_string(id) + ", 1, " + sql_quote(m.gateway.empty() ? "twilio" : m.gateway) +
            ", now(), 'sent', " + sql_quote(m.provider_id) + ")");
   return id;
+}
+
+// How many of the project's migrations have a file name that sorts before `first` ("0027"), and
+// how many at or after it.
+inline int migrations_before(const std::string& first) {
+  return static_cast<int>(std::count_if(std::filesystem::directory_iterator(HERALD_SOURCE_DIR "/migrations"),
+                                        std::filesystem::directory_iterator{},
+                                        [&](const auto& e) { return e.path().filename().string() < first; }));
+}
+inline int migrations_from(const std::string& first) {
+  return static_cast<int>(std::distance(std::filesystem::directory_iterator(HERALD_SOURCE_DIR "/migrations"),
+                                        std::filesystem::directory_iterator{})) -
+         migrations_before(first);
+}
+
+// Applies to `t` (an empty database) the project's migrations that sort before `first`: the
+// database a later migration meets. Returns how many were applied.
+inline int migrate_before(TestDb& t, const std::string& first) {
+  const auto dir = std::filesystem::temp_directory_path() / ("herald-mig-" + t.name());
+  std::filesystem::create_directories(dir);
+  for (const auto& e : std::filesystem::directory_iterator(HERALD_SOURCE_DIR "/migrations"))
+    if (e.path().filename().string() < first) std::filesystem::copy_file(e.path(), dir / e.path().filename());
+  const int applied = herald::store::migrate(t.db(), dir.string());
+  std::filesystem::remove_all(dir);
+  return applied;
 }
 
 }  // namespace herald::test
