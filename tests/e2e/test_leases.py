@@ -1,5 +1,6 @@
 """Leases outlive every send: two instances against a slow fake Twilio never send a message twice,
-and an instance frozen past its lease (SIGSTOP ... SIGCONT) does not send the chunks it had left."""
+and an instance frozen past its lease (SIGSTOP ... SIGCONT) does not send the chunks it had left
+(only the rest of the one it was sending)."""
 import collections
 import os
 import re
@@ -95,8 +96,11 @@ def test_an_instance_frozen_past_its_lease_does_not_send_its_remaining_chunks(st
     stored = {f"herald-{i}" for i in database.sql("SELECT id FROM herald.messages WHERE channel = 'sms'").split()}
     assert set(by_key) == stored
     duplicates = {k for k, c in by_key.items() if c > 1}
-    # After it resumed, A sent nothing that B had taken over: only what A had sent before it froze
-    # and not yet recorded (its leased batch: the chunk in flight and those answered in the
-    # same round) may have gone out twice.
-    assert duplicates <= sent_by_a_before_stop, duplicates - sent_by_a_before_stop
+    # After it resumed, A sent nothing that B had taken over beyond the one chunk in flight: a
+    # chunk's sends go out together right after its lease check, and the freeze may fall between
+    # that check and the chunk's last request written (some of the chunk reached the fake before
+    # the stop, the rest after). Everything else twice is what A had sent before it froze and not
+    # yet recorded (its leased batch: the chunk in flight and those answered in the same round).
+    after_resume = duplicates - sent_by_a_before_stop
+    assert len(after_resume) <= concurrency, (sorted(after_resume), "A sent more than one chunk after it resumed")
     assert len(duplicates) <= batch, (len(duplicates), collections.Counter(by_key.values()))
