@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
 from herald_e2e import PG_BIN, Heraldd, find_heraldd, zone_where  # noqa: E402
-from run import BenchPostgres, cpu_seconds  # noqa: E402  (bench/load/run.py: a private durable cluster)
+from run import BenchPostgres, add_pg_option, cpu_seconds, pg_settings  # noqa: E402  (bench/load/run.py: a private durable cluster)
 
 # Mid-morning where the customers live, so a storm run on them is never held for quiet hours.
 ZONE = zone_where(lambda t: 9 <= t.hour < 14)[0]
@@ -150,9 +150,10 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the cluster's directory")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra heraldd environment (a migrations directory, say)")
+    add_pg_option(ap)
     a = ap.parse_args()
 
-    pg = BenchPostgres(keep=a.keep).start()
+    pg = BenchPostgres(keep=a.keep, settings=pg_settings(a.pg)).start()
     workdir = tempfile.mkdtemp(prefix="herald-bench-import-")
     try:
         heraldd = Heraldd(find_heraldd(a.heraldd), pg.url(), dict(kv.split("=", 1) for kv in a.env))

@@ -39,7 +39,8 @@ ZONE = zone_where(lambda t: 9 <= t.hour < 14)[0]
 class BenchPostgres:
     """A private cluster with durable commits (fsync and synchronous_commit on)."""
 
-    def __init__(self, keep: bool = False):
+    def __init__(self, keep: bool = False, settings: dict | None = None):
+        self.settings = dict(settings or {})
         self.parent = tempfile.mkdtemp(prefix="herald-bench-pg-")
         os.chmod(self.parent, 0o755)
         self.dir = os.path.join(self.parent, "pg")
@@ -58,6 +59,8 @@ class BenchPostgres:
         self._as_pg([f"{PG_BIN}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres"])
         opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300 "
                 "-c shared_buffers=256MB -c fsync=on -c synchronous_commit=on -c max_wal_size=4GB")
+        # Settings given on the command line (--pg NAME=VALUE) come last and win.
+        opts += "".join(f" -c {k}={v}" for k, v in self.settings.items())
         self._as_pg([f"{PG_BIN}/pg_ctl", "-D", self.data, "-w", "-l", os.path.join(self.dir, "log"), "-o", opts,
                      "start"])
         self.psql("CREATE DATABASE herald", db="postgres")
@@ -401,6 +404,22 @@ def baseline_bookkeeping(pg: BenchPostgres, rows: int, work: str) -> float:
     return rows / elapsed
 
 
+def add_pg_option(ap: argparse.ArgumentParser) -> None:
+    """--pg NAME=VALUE: a setting of the private cluster, over the defaults above (repeatable)."""
+    ap.add_argument("--pg", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting of the private Postgres (repeatable), e.g. --pg shared_buffers=4GB")
+
+
+def pg_settings(pairs: list[str]) -> dict:
+    out = {}
+    for kv in pairs:
+        name, sep, value = kv.partition("=")
+        if not sep or not name or not value:
+            sys.exit(f"--pg {kv!r}: expected NAME=VALUE, e.g. shared_buffers=4GB")
+        out[name] = value
+    return out
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -424,6 +443,7 @@ def main() -> None:
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra heraldd environment")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--keep", action="store_true", help="keep the Postgres cluster and logs")
+    add_pg_option(ap)
     args = ap.parse_args()
     events = args.events or args.customers
     binary = find_binary(args.heraldd)
@@ -431,7 +451,7 @@ def main() -> None:
     results: dict = {"customers": args.customers, "events": events, "binary": binary, "timezone": ZONE,
                      "cpus": os.cpu_count(), "started": datetime.datetime.now().isoformat(timespec="seconds")}
 
-    pg = BenchPostgres(keep=args.keep).start()
+    pg = BenchPostgres(keep=args.keep, settings=pg_settings(args.pg)).start()
     env = {"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log",
            "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "10000000", "HERALD_GATEWAYS_LOG_BURST": "10000000",
            "HERALD_SERVER_LOG_LEVEL": "warn"}

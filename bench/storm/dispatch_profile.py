@@ -54,11 +54,12 @@ def main() -> int:
                     " once, as bench/storm/run.py runs it) instead of dispatch alone")
     ap.add_argument("--heraldd", default=None)
     ap.add_argument("--keep", action="store_true")
+    storm.add_pg_option(ap)
     ap.add_argument("--perf", metavar="FILE", default=None,
                     help="record a whole-machine `perf record -g` of the dispatch phase into FILE")
     a = ap.parse_args()
 
-    pg = ProfiledPostgres(keep=a.keep).start()
+    pg = ProfiledPostgres(keep=a.keep, settings=storm.pg_settings(a.pg)).start()
     work = tempfile.mkdtemp(prefix="herald-bench-dispatch-")
     herald = None
     try:

@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
 from herald_e2e import PG_BIN, Api, Heraldd, find_heraldd  # noqa: E402
-from run import BenchPostgres  # noqa: E402  (bench/load/run.py: a private durable cluster)
+from run import BenchPostgres, add_pg_option, pg_settings  # noqa: E402  (bench/load/run.py: a private durable cluster)
 
 
 def _load(name: str, path: str):
@@ -244,9 +244,10 @@ def main() -> int:
                     help="record a whole-machine `perf record -g` from the PUT to the storm's end into FILE"
                          " (read it with `perf report -i FILE --sort comm,dso,sym`)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra heraldd environment")
+    add_pg_option(ap)
     a = ap.parse_args()
 
-    pg = (ProfiledPostgres if a.profile else BenchPostgres)(keep=a.keep).start()
+    pg = (ProfiledPostgres if a.profile else BenchPostgres)(keep=a.keep, settings=pg_settings(a.pg)).start()
     work = tempfile.mkdtemp(prefix="herald-bench-storm-")
     herald = None
     results: dict = {"customers": a.customers}
