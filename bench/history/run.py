@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
 from herald_e2e import PG_BIN, Api, Heraldd, find_heraldd, poll  # noqa: E402
-from run import INDEX_BEHIND, BenchPostgres  # noqa: E402  (bench/load/run.py: a private durable cluster)
+from run import INDEX_BEHIND, BenchPostgres, add_pg_option, pg_settings  # noqa: E402  (bench/load/run.py: a private durable cluster)
 
 FIRST = ["Ada", "Grace", "Alan", "Maria", "Jose", "Wei", "Amara", "Olga", "Priya", "Kenji", "Fatima", "Liam",
          "Noah", "Emma", "Sofia", "Mateo", "Chloe", "Omar", "Ines", "Tariq", "Hana", "Lucas", "Zoe", "Ravi"]
@@ -272,11 +272,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--keep", action="store_true", help="keep the Postgres cluster")
+    add_pg_option(ap)
     args = ap.parse_args()
     customers = args.customers or max(100, args.messages // 10)
     binary = find_heraldd(args.heraldd)
 
-    pg = BenchPostgres(keep=args.keep).start()
+    pg = BenchPostgres(keep=args.keep, settings=pg_settings(args.pg)).start()
     herald = Heraldd(binary, pg.url(), {"HERALD_INTAKE_WORKERS": "0", "HERALD_DISPATCH_WORKERS": "0",
                                          "HERALD_SERVER_LOG_LEVEL": "warn",
                                          "HERALD_HTTP_RATE_LIMITS_ADMIN_PER_SECOND": "0"})

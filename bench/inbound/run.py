@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
 from herald_e2e import Api, Heraldd, find_heraldd  # noqa: E402
-from run import ZONE, BenchPostgres  # noqa: E402  (bench/load/run.py: a durable private Postgres)
+from run import ZONE, BenchPostgres, add_pg_option, pg_settings  # noqa: E402  (bench/load/run.py: a durable private Postgres)
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "bench-twilio-auth-token"
@@ -137,9 +137,10 @@ def main() -> None:
     ap.add_argument("--heraldd", default=None)
     ap.add_argument("--json", default=None, help="also write the numbers here")
     ap.add_argument("--keep", action="store_true")
+    add_pg_option(ap)
     args = ap.parse_args()
 
-    pg = BenchPostgres(keep=args.keep).start()
+    pg = BenchPostgres(keep=args.keep, settings=pg_settings(args.pg)).start()
     d = None
     try:
         d = Heraldd(find_heraldd(args.heraldd), pg.url(), env={

@@ -97,10 +97,11 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--chunk", type=int, default=5000, help="outages.chunk_accounts")
     ap.add_argument("--heraldd", default=None)
+    _load_bench.add_pg_option(ap)
     args = ap.parse_args()
     n = args.customers
 
-    pg = BenchPostgres().start()
+    pg = BenchPostgres(settings=_load_bench.pg_settings(args.pg)).start()
     herald = None
     try:
         env = {"HERALD_INTAKE_WORKERS": "0", "HERALD_DISPATCH_WORKERS": "0",

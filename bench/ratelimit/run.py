@@ -77,6 +77,7 @@ def main() -> None:
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra heraldd environment")
     ap.add_argument("--keep", action="store_true", help="keep the Postgres cluster and logs")
     ap.add_argument("--emails", type=int, default=0, help="emails of the same lane queued behind the SMS backlog")
+    load_run.add_pg_option(ap)
     args = ap.parse_args()
     try:
         binary = find_heraldd(args.heraldd)
@@ -87,7 +88,7 @@ def main() -> None:
     backlog = int(args.rate * (total_seconds + 30))
 
     twilio = FakeTwilio().start()
-    pg = load_run.BenchPostgres(keep=args.keep).start()
+    pg = load_run.BenchPostgres(keep=args.keep, settings=load_run.pg_settings(args.pg)).start()
     env = {"HERALD_CHANNELS_SMS": "twilio", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log",
            "HERALD_SERVER_LOG_LEVEL": "warn",
            **twilio.gateway_env("TWILIO", rate_per_second=args.rate, burst=burst)}

@@ -201,9 +201,10 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--heraldd", default=None)
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for heraldd (repeatable)")
+    storm.add_pg_option(ap)
     a = ap.parse_args()
 
-    pg = BenchPostgres().start()
+    pg = BenchPostgres(settings=storm.pg_settings(a.pg)).start()
     work = tempfile.mkdtemp(prefix="herald-bench-apiprofile-")
     herald = None
     try:
