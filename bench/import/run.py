@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
 from herald_e2e import PG_BIN, Heraldd, find_heraldd, zone_where  # noqa: E402
-from run import BenchPostgres, add_pg_option, cpu_seconds, pg_settings  # noqa: E402  (bench/load/run.py: a private durable cluster)
+from run import BenchPostgres, add_pg_option, cpu_seconds, heraldd_env, pg_settings  # noqa: E402  (bench/load/run.py: a private durable cluster)
 
 # Mid-morning where the customers live, so a storm run on them is never held for quiet hours.
 ZONE = zone_where(lambda t: 9 <= t.hour < 14)[0]
@@ -156,7 +156,7 @@ def main() -> int:
     pg = BenchPostgres(keep=a.keep, settings=pg_settings(a.pg)).start()
     workdir = tempfile.mkdtemp(prefix="herald-bench-import-")
     try:
-        heraldd = Heraldd(find_heraldd(a.heraldd), pg.url(), dict(kv.split("=", 1) for kv in a.env))
+        heraldd = Heraldd(find_heraldd(a.heraldd), pg.url(), heraldd_env(a.env))
         heraldd.migrate()
         path = os.path.join(workdir, "customers.jsonl")
         t0 = time.monotonic()

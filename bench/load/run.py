@@ -410,14 +410,24 @@ def add_pg_option(ap: argparse.ArgumentParser) -> None:
                     help="a setting of the private Postgres (repeatable), e.g. --pg shared_buffers=4GB")
 
 
-def pg_settings(pairs: list[str]) -> dict:
+def key_values(pairs: list[str], option: str, example: str, empty_values: bool = False) -> dict:
+    """NAME=VALUE items of a repeatable option as a dict; a malformed one ends the run naming it."""
     out = {}
     for kv in pairs:
         name, sep, value = kv.partition("=")
-        if not sep or not name or not value:
-            sys.exit(f"--pg {kv!r}: expected NAME=VALUE, e.g. shared_buffers=4GB")
+        if not sep or not name or (not value and not empty_values):
+            sys.exit(f"{option} {kv!r}: expected NAME=VALUE, e.g. {example}")
         out[name] = value
     return out
+
+
+def pg_settings(pairs: list[str]) -> dict:
+    return key_values(pairs, "--pg", "shared_buffers=4GB")
+
+
+def heraldd_env(pairs: list[str]) -> dict:
+    """--env KEY=VALUE items (an empty value sets the variable empty)."""
+    return key_values(pairs, "--env", "HERALD_SERVER_LOG_LEVEL=debug", empty_values=True)
 
 
 # ---------------------------------------------------------------- main
@@ -455,7 +465,7 @@ def main() -> None:
     env = {"HERALD_CHANNELS_SMS": "log", "HERALD_CHANNELS_EMAIL": "log", "HERALD_CHANNELS_VOICE": "log",
            "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "10000000", "HERALD_GATEWAYS_LOG_BURST": "10000000",
            "HERALD_SERVER_LOG_LEVEL": "warn"}
-    env.update(dict(kv.split("=", 1) for kv in args.env))
+    env.update(heraldd_env(args.env))
     herald = Heraldd(binary, pg.url(), env)
     peak_kb = 0
     try:

@@ -95,7 +95,7 @@ def main() -> None:
     if args.emails:  # the emails' gateway is not the one limited
         env.update({"HERALD_GATEWAYS_LOG_TYPE": "log", "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "100000",
                     "HERALD_GATEWAYS_LOG_BURST": "100000"})
-    env.update(dict(kv.split("=", 1) for kv in args.env))
+    env.update(load_run.heraldd_env(args.env))
     herald = Heraldd(binary, pg.url(), env)
     try:
         herald.migrate()

@@ -212,9 +212,7 @@ def main() -> int:
                "HERALD_GATEWAYS_LOG_RATE_PER_SECOND": "10000000", "HERALD_GATEWAYS_LOG_BURST": "10000000",
                "HERALD_HTTP_BODY_LIMIT": str(64 << 20), "HERALD_SERVER_LOG_LEVEL": "warn",
                "HERALD_HTTP_SERVER_TIMING": "true"}
-        for kv in a.env:
-            k, v = kv.split("=", 1)
-            env[k] = v
+        env.update(storm.heraldd_env(a.env))
         herald = Heraldd(find_heraldd(a.heraldd), pg.url(), env)
         herald.migrate()
         herald.provision_keys()

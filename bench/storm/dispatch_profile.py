@@ -68,7 +68,7 @@ def main() -> int:
                "HERALD_SERVER_LOG_LEVEL": "warn"}
         # The extra environment goes to every heraldd run (a migrations directory, say), and the
         # fan-out's instance sends nothing whatever it says.
-        extra = dict(kv.split("=", 1) for kv in a.env)
+        extra = storm.heraldd_env(a.env)
         herald = Heraldd(find_heraldd(a.heraldd), pg.url(), {**env, **extra, "HERALD_DISPATCH_WORKERS": "0"})
         herald.migrate()
         herald.provision_keys()

@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "load"))
 
 from herald_e2e import PG_BIN, Api, Heraldd, find_heraldd  # noqa: E402
-from run import BenchPostgres, add_pg_option, pg_settings  # noqa: E402  (bench/load/run.py: a private durable cluster)
+from run import BenchPostgres, add_pg_option, heraldd_env, pg_settings  # noqa: E402  (bench/load/run.py: a private durable cluster)
 
 
 def _load(name: str, path: str):
@@ -257,7 +257,7 @@ def main() -> int:
                "HERALD_HTTP_BODY_LIMIT": str(64 << 20), "HERALD_SERVER_LOG_LEVEL": "warn"}
         if a.no_dispatch:
             env["HERALD_DISPATCH_WORKERS"] = "0"
-        env.update(dict(kv.split("=", 1) for kv in a.env))
+        env.update(heraldd_env(a.env))
         herald = Heraldd(find_heraldd(a.heraldd), pg.url(), env)
         herald.migrate()
         herald.provision_keys()
