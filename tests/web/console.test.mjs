@@ -290,6 +290,32 @@ test('an admin finds a customer by name and sees the consent history', async () 
   });
 });
 
+test('a new page takes the focus to its heading, but not from a field the admin is already typing in', async () => {
+  await withPage(browser, {}, async (page) => {
+    await signIn(page);
+    // Left alone, a page's heading gets the focus, so the keyboard starts at the new content.
+    await page.getByRole('link', { name: 'Outages' }).click();
+    await poll(() => page.evaluate(() => document.activeElement.tagName === 'H1' && document.activeElement.textContent === 'Outages'),
+      { what: 'the Outages heading to have the focus' });
+    // The heading's focus comes a frame or two after the page is drawn. A search box focused
+    // in that gap (a fast typist, or a test) keeps the focus, and what is typed stays in it.
+    const focused = await page.evaluate(async () => {
+      location.hash = '#/customers';
+      let input = null;
+      while (!(input = document.getElementById('c-q'))) await new Promise((r) => setTimeout(r, 0));
+      input.focus();
+      for (let i = 0; i < 4; i++) await new Promise((r) => requestAnimationFrame(r));
+      await new Promise((r) => setTimeout(r, 250));
+      return document.activeElement.id;
+    });
+    assert.equal(focused, 'c-q');
+    await page.keyboard.type('hopper');
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Grace Hopper' }).waitFor();
+    assert.equal(await page.getByLabel('Name, phone, email, customer, account or premise id').inputValue(), 'hopper');
+  });
+});
+
 test('the reports page draws charts whose totals are the seeded messages, and engagement from the texts received', async () => {
   const byChannel = {};
   const byType = {};

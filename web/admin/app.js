@@ -110,9 +110,13 @@
   }
 
   // Moves focus to the page's heading after a route change, so keyboard and screen-reader
-  // users start at the new content.
+  // users start at the new content. It lands a frame or two after the page is drawn: a user
+  // who has already put the cursor in one of the page's fields (or submitted a search from
+  // one) keeps it there, or what they type next would go to the heading.
   function focusHeading() {
     requestAnimationFrame(() => {
+      const active = document.activeElement;
+      if (active && active.matches('input, select, textarea') && active.closest('main')) return;
       const h1 = document.querySelector('main h1');
       if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus({ preventScroll: true }); }
     });
